@@ -1,0 +1,26 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ServiceError } from '../../domain/errors.js';
+import type { Job } from '../../jobs/job-schemas.js';
+import type { JobQueue } from '../../ports/job-queue.js';
+
+export class SqsJobQueue implements JobQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(job: Job): Promise<void> {
+    try {
+      await this.client.send(
+        new SendMessageCommand({
+          QueueUrl: this.queueUrl,
+          MessageBody: JSON.stringify(job),
+          MessageAttributes: { kind: { DataType: 'String', StringValue: job.kind } },
+        }),
+      );
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      throw new ServiceError('sqs', 'could not enqueue the job', { status, cause: error });
+    }
+  }
+}

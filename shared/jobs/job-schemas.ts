@@ -1,0 +1,199 @@
+import { z } from 'zod';
+
+/**
+ * Jobs are the only thing that crosses the queue. Producers (ingress Lambdas, the fix runner,
+ * the EventBridge rule for stopped tasks) and the processor share these schemas, so a message
+ * that does not parse here is a bug or an attack, never a "maybe".
+ *
+ * Versioned with `v`; one `kind` per job; `idempotencyKey` names the side effects the job may
+ * cause at most once (interaction id, webhook id, or job id).
+ */
+
+export const JOB_SCHEMA_VERSION = 1 as const;
+
+const snowflake = z.string().regex(/^\d{15,22}$/, 'must be a Discord snowflake');
+
+export const discordMemberSchema = z.object({
+  userId: snowflake,
+  username: z.string().max(100),
+  roles: z.array(snowflake).max(250),
+});
+export type DiscordMember = z.infer<typeof discordMemberSchema>;
+
+/** Everything the processor needs to answer an interaction after the ingress has deferred it. */
+export const interactionContextSchema = z.object({
+  id: snowflake,
+  token: z.string().min(1).max(500),
+  applicationId: snowflake,
+  guildId: snowflake.optional(),
+  channelId: snowflake,
+  /** Set when the interaction happened inside a thread (the channel is then the thread). */
+  threadId: snowflake.optional(),
+  member: discordMemberSchema,
+});
+export type InteractionContext = z.infer<typeof interactionContextSchema>;
+
+export const targetMessageSchema = z.object({
+  id: snowflake,
+  channelId: snowflake,
+  authorId: snowflake,
+  authorName: z.string().max(100),
+  content: z.string().max(4000),
+  timestamp: z.string(),
+});
+export type TargetMessage = z.infer<typeof targetMessageSchema>;
+
+export const commandNames = ['contextualize', 'fix', 'status', 'dashboard'] as const;
+export type CommandName = (typeof commandNames)[number];
+
+export const discordCommandJobSchema = z.object({
+  v: z.literal(JOB_SCHEMA_VERSION),
+  kind: z.literal('discord.command'),
+  idempotencyKey: z.string().min(1).max(200),
+  receivedAt: z.iso.datetime(),
+  interaction: interactionContextSchema,
+  command: z.object({
+    name: z.enum(commandNames),
+    /** `slash` for /bugbot, `message` for the message context-menu commands. */
+    source: z.enum(['slash', 'message']),
+    issue: z.string().max(200).optional(),
+    repo: z.string().max(300).optional(),
+    instructions: z.string().max(2000).optional(),
+    targetMessage: targetMessageSchema.optional(),
+  }),
+});
+export type DiscordCommandJob = z.infer<typeof discordCommandJobSchema>;
+
+export const bugActions = ['create_issue', 'draft_fix', 'dismiss', 'details'] as const;
+export type BugAction = (typeof bugActions)[number];
+
+export const discordComponentJobSchema = z.object({
+  v: z.literal(JOB_SCHEMA_VERSION),
+  kind: z.literal('discord.component'),
+  idempotencyKey: z.string().min(1).max(200),
+  receivedAt: z.iso.datetime(),
+  interaction: interactionContextSchema,
+  action: z.enum(bugActions),
+  bugId: z.string().min(1).max(80),
+  /** The message the button sits on (the bug card). */
+  messageId: snowflake.optional(),
+  /** Dismiss arrives as a modal submit carrying the reason. */
+  reason: z.string().max(1000).optional(),
+});
+export type DiscordComponentJob = z.infer<typeof discordComponentJobSchema>;
+
+/**
+ * Report fields from the bug-report webhook contract. Unknown fields are kept (passthrough) but
+ * never trusted: they travel as data and are only ever rendered fenced.
+ */
+export const bugReportSchema = z.looseObject({
+    id: z.string().max(200).optional(),
+    description: z.string().trim().min(1, 'is required').max(20_000),
+    user_id: z.string().max(200).optional(),
+    user_email: z.email().max(320).optional(),
+    app_version: z.string().max(100).optional(),
+    created_at: z.string().max(100).optional(),
+    device_info: z.record(z.string(), z.unknown()).optional(),
+    console_logs: z.string().max(200_000).optional(),
+    url: z.string().max(2000).optional(),
+    posthog_session_id: z.string().max(200).optional(),
+    screenshot_url: z.string().max(2000).optional(),
+});
+export type BugReport = z.infer<typeof bugReportSchema>;
+
+export const bugReportJobSchema = z.object({
+  v: z.literal(JOB_SCHEMA_VERSION),
+  kind: z.literal('bug.report'),
+  idempotencyKey: z.string().min(1).max(200),
+  receivedAt: z.iso.datetime(),
+  bugId: z.string().min(1).max(80),
+  report: bugReportSchema,
+});
+export type BugReportJob = z.infer<typeof bugReportJobSchema>;
+
+export const changedFileSchema = z.object({
+  path: z.string(),
+  change: z.enum(['added', 'modified', 'deleted', 'renamed', 'mode', 'typechange']),
+});
+
+/** The runner's `result.json`, as in DESIGN.md "Fix runner". */
+export const fixResultSchema = z.object({
+  jobId: z.string().min(1),
+  status: z.enum(['pushed', 'no_changes', 'rejected', 'failed']),
+  branch: z.string(),
+  baseCommit: z.string().optional(),
+  headCommit: z.string().optional(),
+  changedFiles: z.array(changedFileSchema),
+  rejected: z.array(z.object({ path: z.string(), reason: z.string() })),
+  summary: z.string(),
+  costUsd: z.number().nonnegative(),
+  verify: z
+    .object({ command: z.string(), exitCode: z.number().int().nullable(), outputTail: z.string() })
+    .optional(),
+  error: z.string().optional(),
+});
+export type FixResult = z.infer<typeof fixResultSchema>;
+
+export const fixResultJobSchema = z.object({
+  v: z.literal(JOB_SCHEMA_VERSION),
+  kind: z.literal('fix.result'),
+  idempotencyKey: z.string().min(1).max(200),
+  receivedAt: z.iso.datetime(),
+  result: fixResultSchema,
+});
+export type FixResultJob = z.infer<typeof fixResultJobSchema>;
+
+/**
+ * A fix task stopped. Produced by the EventBridge rule (ECS "Task State Change", STOPPED) through
+ * an input transformer, and by the local launcher when the runner process exits.
+ */
+export const fixTaskStoppedJobSchema = z.object({
+  v: z.literal(JOB_SCHEMA_VERSION),
+  kind: z.literal('fix.task-stopped'),
+  idempotencyKey: z.string().min(1).max(300),
+  receivedAt: z.string(),
+  /** ECS `startedBy`, which the launcher sets to the fix job id. */
+  jobId: z.string().min(1),
+  taskArn: z.string(),
+  stopCode: z.string().optional(),
+  stoppedReason: z.string().optional(),
+  exitCode: z.number().int().nullable().optional(),
+});
+export type FixTaskStoppedJob = z.infer<typeof fixTaskStoppedJobSchema>;
+
+export const jobSchema = z.discriminatedUnion('kind', [
+  discordCommandJobSchema,
+  discordComponentJobSchema,
+  bugReportJobSchema,
+  fixResultJobSchema,
+  fixTaskStoppedJobSchema,
+]);
+export type Job = z.infer<typeof jobSchema>;
+export type JobKind = Job['kind'];
+
+export type ParsedJob = { ok: true; job: Job } | { ok: false; reason: string };
+
+/** Parses a raw queue message body; never throws. */
+export function parseJob(body: string): ParsedJob {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'body is not JSON' };
+  }
+  const parsed = jobSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, reason: describeZodIssues(parsed.error.issues) };
+  }
+  return { ok: true, job: parsed.data };
+}
+
+/** `field.path: message; other.field: message` — names every offending field, echoes no values. */
+export function describeZodIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const path = issue.path.map(String).join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
