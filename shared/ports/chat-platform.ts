@@ -1,0 +1,69 @@
+/**
+ * The chat platform people use (Discord). Messages are described in neutral terms; the adapter
+ * renders them and always disables mentions, so reported text never pings anyone.
+ */
+
+export interface ChatHistoryMessage {
+  readonly id: string;
+  readonly authorId: string;
+  readonly authorName: string;
+  readonly isBot: boolean;
+  readonly content: string;
+  readonly timestamp: string;
+}
+
+export interface MessageField {
+  readonly name: string;
+  readonly value: string;
+  readonly inline?: boolean;
+}
+
+export interface MessageEmbed {
+  readonly title?: string;
+  readonly description?: string;
+  readonly url?: string;
+  /** 0xRRGGBB */
+  readonly color?: number;
+  readonly fields?: readonly MessageField[];
+  readonly footer?: string;
+  readonly timestamp?: string;
+}
+
+export interface MessageButton {
+  /** `bug:<action>:<bugId>` for bug-card buttons; ignored for link buttons. */
+  readonly id?: string;
+  readonly label: string;
+  readonly style: 'primary' | 'secondary' | 'success' | 'danger' | 'link';
+  readonly url?: string;
+  readonly disabled?: boolean;
+}
+
+export interface OutgoingMessage {
+  readonly content?: string;
+  readonly embeds?: readonly MessageEmbed[];
+  /** One row of up to five buttons per inner array. */
+  readonly buttonRows?: readonly (readonly MessageButton[])[];
+  /** Only for interaction follow-ups: visible to the invoking user alone. */
+  readonly ephemeral?: boolean;
+}
+
+export interface InteractionRef {
+  readonly applicationId: string;
+  readonly token: string;
+}
+
+export interface ChatPlatform {
+  /** Newest last; at most `limit` messages. */
+  fetchRecentMessages(channelId: string, limit: number): Promise<ChatHistoryMessage[]>;
+  /**
+   * Posts to a channel or thread. `nonce` (≤ 25 characters) is enforced by the platform for a
+   * few minutes, so a retried post with the same nonce does not appear twice.
+   */
+  postMessage(channelId: string, message: OutgoingMessage, options?: { nonce?: string }): Promise<{ id: string }>;
+  editMessage(channelId: string, messageId: string, message: OutgoingMessage): Promise<void>;
+  /** A thread attached to an existing message; returns the thread's channel id. */
+  startThread(channelId: string, messageId: string, name: string): Promise<{ id: string }>;
+  /** Replaces the deferred "thinking…" response of an interaction (idempotent by nature). */
+  editInteractionResponse(interaction: InteractionRef, message: OutgoingMessage): Promise<void>;
+  sendFollowup(interaction: InteractionRef, message: OutgoingMessage): Promise<{ id: string }>;
+}
