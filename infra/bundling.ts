@@ -16,7 +16,8 @@ export const lambdaEsbuildOptions = {
   minify: true,
   sourcemap: false,
   // Some dependencies still call require(); give ESM bundles a require that works.
-  banner: "import { createRequire as __bugbotCreateRequire } from 'node:module'; const require = __bugbotCreateRequire(import.meta.url);",
+  banner:
+    "import { createRequire as __bugbotCreateRequire } from 'node:module'; const require = __bugbotCreateRequire(import.meta.url);",
   mainFields: ['module', 'main'],
   external: [] as string[],
 };

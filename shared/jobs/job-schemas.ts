@@ -87,17 +87,17 @@ export type DiscordComponentJob = z.infer<typeof discordComponentJobSchema>;
  * never trusted: they travel as data and are only ever rendered fenced.
  */
 export const bugReportSchema = z.looseObject({
-    id: z.string().max(200).optional(),
-    description: z.string().trim().min(1, 'is required').max(20_000),
-    user_id: z.string().max(200).optional(),
-    user_email: z.email().max(320).optional(),
-    app_version: z.string().max(100).optional(),
-    created_at: z.string().max(100).optional(),
-    device_info: z.record(z.string(), z.unknown()).optional(),
-    console_logs: z.string().max(200_000).optional(),
-    url: z.string().max(2000).optional(),
-    posthog_session_id: z.string().max(200).optional(),
-    screenshot_url: z.string().max(2000).optional(),
+  id: z.string().max(200).optional(),
+  description: z.string().trim().min(1, 'is required').max(20_000),
+  user_id: z.string().max(200).optional(),
+  user_email: z.email().max(320).optional(),
+  app_version: z.string().max(100).optional(),
+  created_at: z.string().max(100).optional(),
+  device_info: z.record(z.string(), z.unknown()).optional(),
+  console_logs: z.string().max(200_000).optional(),
+  url: z.string().max(2000).optional(),
+  posthog_session_id: z.string().max(200).optional(),
+  screenshot_url: z.string().max(2000).optional(),
 });
 export type BugReport = z.infer<typeof bugReportSchema>;
 

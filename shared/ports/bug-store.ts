@@ -11,7 +11,9 @@ export interface ThreadIssueLink {
   readonly createdAt: string;
 }
 
-export type ClaimResult<T> = { readonly claimed: true; readonly value: T } | { readonly claimed: false; readonly existing: T };
+export type ClaimResult<T> =
+  | { readonly claimed: true; readonly value: T }
+  | { readonly claimed: false; readonly existing: T };
 
 export interface StepRecord {
   readonly key: string;

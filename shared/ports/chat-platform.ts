@@ -59,7 +59,11 @@ export interface ChatPlatform {
    * Posts to a channel or thread. `nonce` (≤ 25 characters) is enforced by the platform for a
    * few minutes, so a retried post with the same nonce does not appear twice.
    */
-  postMessage(channelId: string, message: OutgoingMessage, options?: { nonce?: string }): Promise<{ id: string }>;
+  postMessage(
+    channelId: string,
+    message: OutgoingMessage,
+    options?: { nonce?: string },
+  ): Promise<{ id: string }>;
   editMessage(channelId: string, messageId: string, message: OutgoingMessage): Promise<void>;
   /** A thread attached to an existing message; returns the thread's channel id. */
   startThread(channelId: string, messageId: string, name: string): Promise<{ id: string }>;

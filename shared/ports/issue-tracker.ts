@@ -23,5 +23,10 @@ export interface IssueTracker {
   /** Same contract as createIssue: a repeated `id` returns the existing comment. */
   addComment(input: { id: string; issueId: string; body: string }): Promise<{ id: string; url?: string }>;
   /** Links a URL (a pull request, a Discord thread) to the issue; repeating a URL is harmless. */
-  attachLink(input: { issueId: string; url: string; title: string; subtitle?: string }): Promise<{ id: string }>;
+  attachLink(input: {
+    issueId: string;
+    url: string;
+    title: string;
+    subtitle?: string;
+  }): Promise<{ id: string }>;
 }

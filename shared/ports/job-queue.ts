@@ -4,3 +4,13 @@ import type { Job } from '../jobs/job-schemas.js';
 export interface JobQueue {
   send(job: Job): Promise<void>;
 }
+
+/**
+ * What the processor may do with a job it cannot finish now: put it in the dead-letter queue
+ * at once (a permanent failure, so three receives would only repeat it) or space out the next
+ * attempt (a 429's `retry-after`, or backoff).
+ */
+export interface JobRetryControl {
+  deadLetter(rawBody: string, reason: string): Promise<void>;
+  delayNextAttempt(receiptHandle: string, delaySeconds: number): Promise<void>;
+}

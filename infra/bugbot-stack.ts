@@ -1,0 +1,69 @@
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { BugTable } from './constructs/bug-table.js';
+import { HttpIngress } from './constructs/http-ingress.js';
+import { JobsQueue } from './constructs/jobs-queue.js';
+import { PROCESSOR_TIMEOUT, Processor, VISIBILITY_TIMEOUT_FACTOR } from './constructs/processor.js';
+import { ServiceSecrets } from './constructs/service-secrets.js';
+import { type DeploymentSettings, listUnsetSettings } from './deployment-settings.js';
+
+export interface BugbotStackProps extends StackProps {
+  readonly settings: DeploymentSettings;
+}
+
+/**
+ * bugbot on AWS, one construct per part of DESIGN.md's picture. The parts are public so the
+ * ones still to come (the fix runner on ECS, the operations dashboard and alarms) can wire to
+ * the queue, table, secret and functions without reaching inside.
+ */
+export class BugbotStack extends Stack {
+  readonly settings: DeploymentSettings;
+  readonly jobsQueue: JobsQueue;
+  readonly bugTable: BugTable;
+  readonly serviceSecrets: ServiceSecrets;
+  readonly httpIngress: HttpIngress;
+  readonly processor: Processor;
+
+  constructor(scope: Construct, id: string, props: BugbotStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    this.settings = settings;
+
+    this.jobsQueue = new JobsQueue(this, 'JobsQueue', {
+      visibilityTimeout: Duration.seconds(PROCESSOR_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+    });
+    this.bugTable = new BugTable(this, 'BugTable');
+    this.serviceSecrets = new ServiceSecrets(this, 'ServiceSecrets');
+    this.httpIngress = new HttpIngress(this, 'HttpIngress', {
+      jobsQueue: this.jobsQueue,
+      serviceSecrets: this.serviceSecrets,
+      settings,
+    });
+    this.processor = new Processor(this, 'Processor', {
+      jobsQueue: this.jobsQueue,
+      bugTable: this.bugTable,
+      serviceSecrets: this.serviceSecrets,
+      settings,
+    });
+
+    new CfnOutput(this, 'DiscordInteractionsEndpoint', {
+      description: 'Interactions Endpoint URL for the Discord developer portal',
+      value: `${this.httpIngress.url}discord/interactions`,
+    });
+    new CfnOutput(this, 'BugReportWebhookEndpoint', {
+      description: 'Supabase database webhook URL',
+      value: `${this.httpIngress.url}webhooks/bug-report`,
+    });
+    new CfnOutput(this, 'ServiceSecretsArn', {
+      description: 'Fill in the service tokens here before the first bug report',
+      value: this.serviceSecrets.secret.secretArn,
+    });
+
+    const unset = listUnsetSettings(settings);
+    if (unset.length > 0) {
+      Annotations.of(this).addInfo(
+        `deployment settings not set (pass -c key=value or cdk.json context): ${unset.join(', ')}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { Duration, Token, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { DeploymentSettings } from '../deployment-settings.js';
+import type { BugTable } from './bug-table.js';
+import { BugbotFunction } from './bugbot-function.js';
+import type { JobsQueue } from './jobs-queue.js';
+import type { ServiceSecrets } from './service-secrets.js';
+
+/**
+ * Long enough for one batch of jobs: a triage call to Anthropic plus the Linear, PostHog and
+ * Discord calls around it, each with its own timeout and retries.
+ */
+export const PROCESSOR_TIMEOUT = Duration.seconds(90);
+
+/** AWS's rule for SQS-triggered Lambdas: the queue's visibility timeout ≥ 6 × the function's. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export const PROCESSOR_BATCH_SIZE = 5;
+
+export interface ProcessorProps {
+  readonly jobsQueue: JobsQueue;
+  readonly bugTable: BugTable;
+  readonly serviceSecrets: ServiceSecrets;
+  readonly settings: DeploymentSettings;
+}
+
+/**
+ * The processor Lambda: consumes the jobs queue in small batches, reports failed jobs one by one
+ * (the rest of the batch is not retried), runs the flows against the table and the outside
+ * services, and enqueues follow-up jobs.
+ */
+export class Processor extends Construct {
+  readonly handler: BugbotFunction;
+
+  constructor(scope: Construct, id: string, props: ProcessorProps) {
+    super(scope, id);
+    const { jobsQueue, bugTable, serviceSecrets, settings } = props;
+
+    this.handler = new BugbotFunction(this, 'Handler', {
+      entry: 'lambdas/processor/handler.ts',
+      description: 'Runs bugbot jobs from the jobs queue (triage, context, issues, fixes)',
+      // Headroom for concurrent context fetches and the SDKs it loads; more memory is more CPU.
+      memorySize: 1024,
+      timeout: PROCESSOR_TIMEOUT,
+      environment: {
+        JOBS_QUEUE_URL: jobsQueue.queue.queueUrl,
+        TABLE_NAME: bugTable.table.tableName,
+        SECRETS_ARN: serviceSecrets.secret.secretArn,
+        DISCORD_APPLICATION_ID: settings.discordApplicationId,
+        BUG_CHANNEL_ID: settings.bugChannelId,
+        GITHUB_REPO: settings.githubRepo,
+        LINEAR_TEAM_ID: settings.linearTeamId,
+        POSTHOG_PROJECT_ID: settings.posthogProjectId,
+        POSTHOG_HOST: settings.posthogHost,
+      },
+    });
+    const fn = this.handler.function;
+
+    // Grants consume (receive, delete, change visibility) on the jobs queue.
+    fn.addEventSource(
+      new SqsEventSource(jobsQueue.queue, {
+        batchSize: PROCESSOR_BATCH_SIZE,
+        // Short: an interaction's follow-up should not wait for a batch to fill.
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        // Caps parallel batches so a burst of reports cannot trip Discord, Linear or GitHub
+        // rate limits all at once.
+        maxConcurrency: 5,
+      }),
+    );
+    jobsQueue.grantSendJobs(fn);
+    bugTable.grantReadWriteItems(fn);
+    serviceSecrets.grantReadValue(fn);
+
+    this.node.addValidation({ validate: () => checkVisibilityTimeout(jobsQueue.queue) });
+
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked only by the SQS event source mapping, never asynchronously; a job that keeps failing reaches the jobs DLQ through the queue redrive policy.',
+    });
+    const mapping = fn.node.children.find((child) => child instanceof lambda.EventSourceMapping);
+    if (!mapping) throw new Error('the processor has no event source mapping to acknowledge');
+    Validations.of(mapping).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        'SQS event source mappings do not support on-failure destinations; the jobs queue redrive policy moves a job to the DLQ after three receives.',
+    });
+  }
+}
+
+function checkVisibilityTimeout(queue: sqs.Queue): string[] {
+  const cfn = queue.node.defaultChild as sqs.CfnQueue;
+  const visibility = cfn.visibilityTimeout;
+  const minimum = PROCESSOR_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR;
+  if (visibility === undefined || Token.isUnresolved(visibility) || visibility < minimum) {
+    return [
+      `the jobs queue visibility timeout (${visibility ?? 'default 30'} s) must be at least ${VISIBILITY_TIMEOUT_FACTOR} × the processor timeout (${minimum} s)`,
+    ];
+  }
+  return [];
+}

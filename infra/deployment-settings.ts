@@ -1,0 +1,105 @@
+import type { Node } from 'constructs';
+import { z } from 'zod';
+import { loadConfig, splitList } from '../shared/config/load-config.js';
+
+/**
+ * What differs between deployments, read from CDK context (`cdk synth -c key=value`, or the
+ * `context` block of cdk.json). Every key is optional so `cdk synth` works offline with no
+ * context at all; an unset identifier stays empty, and the Lambda reading it fails closed
+ * (an empty DISCORD_PUBLIC_KEY verifies nothing) rather than trusting an invented value.
+ */
+export const DEPLOYMENT_SETTING_KEYS = [
+  'discordApplicationId',
+  'discordPublicKey',
+  'fixAllowedRoleIds',
+  'guildId',
+  'bugChannelId',
+  'githubRepo',
+  'linearTeamId',
+  'posthogProjectId',
+  'posthogHost',
+  'allowlist',
+  'alarmEmail',
+] as const;
+
+export type DeploymentSettingKey = (typeof DEPLOYMENT_SETTING_KEYS)[number];
+
+/** The fix runner's default: the front-end paths a fix may touch (DESIGN.md, "Fix runner"). */
+export const DEFAULT_FIX_ALLOWLIST = ['src/', 'app/', 'components/', 'pages/'] as const;
+
+export const DEFAULT_POSTHOG_HOST = 'https://us.posthog.com';
+
+const SNOWFLAKE = /^\d{17,20}$/;
+
+const unsetOr = (schema: z.ZodType<string, string>) => z.union([z.literal(''), schema]).default('');
+
+const snowflake = z.string().regex(SNOWFLAKE, 'must be a Discord snowflake (17-20 digits)');
+
+const snowflakeList = z
+  .string()
+  .default('')
+  .transform((value) => splitList(value))
+  .pipe(z.array(snowflake));
+
+const allowlist = z
+  .string()
+  .default(DEFAULT_FIX_ALLOWLIST.join(','))
+  .transform((value) => splitList(value))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          // A prefix like "src" would also allow "src-secrets/"; "/x" and ".." would escape the repo.
+          .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\s,]+\/$/, 'must be a relative path ending in "/"'),
+      )
+      .min(1, 'must name at least one path prefix'),
+  );
+
+export const deploymentSettingsSchema = z.object({
+  discordApplicationId: unsetOr(snowflake),
+  discordPublicKey: unsetOr(z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters')),
+  fixAllowedRoleIds: snowflakeList,
+  guildId: unsetOr(snowflake),
+  bugChannelId: unsetOr(snowflake),
+  githubRepo: unsetOr(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be "owner/name"')),
+  linearTeamId: unsetOr(z.string().regex(/^\S+$/, 'must not contain spaces')),
+  posthogProjectId: unsetOr(z.string().regex(/^\d+$/, 'must be numeric')),
+  posthogHost: z
+    .string()
+    .default(DEFAULT_POSTHOG_HOST)
+    .pipe(z.url({ protocol: /^https$/, error: 'must be an https URL' }))
+    .transform((value) => value.replace(/\/+$/, '')),
+  allowlist,
+  alarmEmail: unsetOr(z.email({ error: 'must be an email address' })),
+});
+
+export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
+
+/**
+ * Reads and validates the settings from the CDK context, naming every problem at once (a
+ * ConfigError) so a deployment never goes out with a half-understood configuration.
+ */
+export function readDeploymentSettings(node: Node): DeploymentSettings {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of DEPLOYMENT_SETTING_KEYS) raw[key] = normalizeContextValue(node.tryGetContext(key));
+  return loadConfig(deploymentSettingsSchema, raw);
+}
+
+/** Names the settings still unset, so the app can say what a real deployment must provide. */
+export function listUnsetSettings(settings: DeploymentSettings): DeploymentSettingKey[] {
+  return DEPLOYMENT_SETTING_KEYS.filter((key) => {
+    const value = settings[key];
+    return Array.isArray(value) ? value.length === 0 : value === '';
+  });
+}
+
+/**
+ * `-c key=value` always gives strings; cdk.json may give numbers or arrays. Everything becomes
+ * the string form the schema parses (lists comma-joined).
+ */
+function normalizeContextValue(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) return value.map(String).join(',');
+  return String(value);
+}

@@ -1,0 +1,302 @@
+import { createPrivateKey, randomBytes, sign } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { LocalKeys } from './local-keys.js';
+import { SANDBOX_MAINTAINER_ROLE_ID } from './local-stack.js';
+
+/**
+ * `npm run discord -- <command>`: sends interactions to the local stack signed as Discord signs
+ * them (Ed25519 over timestamp + body, with the key pair the stack made in `.local/`), then
+ * waits for bugbot's answer in the sandbox Discord and prints it.
+ */
+
+const usage = `usage: npm run discord -- <command> [options]
+
+commands
+  contextualize [--issue ENG-1] [--repo URL]          /bugbot contextualize
+  fix [--issue ENG-1] [--repo URL] [--instructions T]  /bugbot fix
+  status [--issue ENG-1]                               /bugbot status
+  dashboard                                            /bugbot dashboard
+  contextualize-message "<text>" [--author NAME]       "Contextualize bug" on a message with that text
+  fix-message "<text>" [--author NAME]                 "Draft fix" on a message with that text
+  button <create_issue|draft_fix|dismiss|details> <bugId>   click a bug card button
+  dismiss <bugId> --reason "<why>"                     submit the dismiss modal
+
+options
+  --as maintainer|member   who clicks (maintainers may ask for fixes; default maintainer)
+  --thread                 run it inside the sandbox's existing thread
+  --url URL                the local stack (default http://127.0.0.1:$PORT or :3000)
+  --wait SECONDS           how long to wait for bugbot's answer (default 20; 0 = don't wait)`;
+
+interface Sandbox {
+  guildId: string;
+  channelId: string;
+  threadId?: string;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      issue: { type: 'string' },
+      repo: { type: 'string' },
+      instructions: { type: 'string' },
+      author: { type: 'string', default: 'devon' },
+      reason: { type: 'string' },
+      as: { type: 'string', default: 'maintainer' },
+      thread: { type: 'boolean', default: false },
+      url: { type: 'string', default: `http://127.0.0.1:${process.env.PORT ?? '3000'}` },
+      wait: { type: 'string', default: '20' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(usage);
+    return command || values.help ? 0 : 2;
+  }
+  const keysPath = join(process.cwd(), '.local', 'keys.json');
+  if (!existsSync(keysPath)) {
+    console.error('No local keys yet: start the local stack first with `npm start`.');
+    return 2;
+  }
+  const keys = JSON.parse(readFileSync(keysPath, 'utf8')) as LocalKeys;
+  const sandbox = await readSandbox(values.url, values.thread);
+  const member = {
+    user: {
+      id: '1300000000000000042',
+      username: values.as === 'member' ? 'sam' : 'maya',
+      discriminator: '0',
+      global_name: null,
+      avatar: null,
+    },
+    roles: values.as === 'member' ? [] : [SANDBOX_MAINTAINER_ROLE_ID],
+    joined_at: '2026-01-01T00:00:00.000Z',
+    deaf: false,
+    mute: false,
+    flags: 0,
+    permissions: '0',
+  };
+  const interaction = buildInteraction(command, rest, values, { keys, sandbox, member });
+  if (!interaction) {
+    console.error(`unknown or incomplete command: ${[command, ...rest].join(' ')}\n\n${usage}`);
+    return 2;
+  }
+
+  const body = JSON.stringify(interaction);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = sign(
+    null,
+    Buffer.from(timestamp + body),
+    createPrivateKey(keys.discordPrivateKeyPem),
+  ).toString('hex');
+  const response = await fetch(`${values.url}/discord/interactions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-signature-ed25519': signature,
+      'x-signature-timestamp': timestamp,
+    },
+    body,
+  });
+  const answer = await response.text();
+  console.log(`→ ${response.status} ${answer}`);
+  const type = (JSON.parse(answer || '{}') as { type?: number }).type;
+  if (response.status !== 200 || type !== 5 || Number(values.wait) <= 0)
+    return response.status === 200 ? 0 : 1;
+
+  const reply = await waitForReply(values.url, interaction.token, Number(values.wait) * 1000);
+  if (!reply) {
+    console.log(
+      `… no answer from bugbot within ${values.wait}s (see the local stack's logs and ${values.url}/_local/state)`,
+    );
+    return 1;
+  }
+  console.log(`bugbot: ${reply}`);
+  return 0;
+}
+
+function buildInteraction(
+  command: string,
+  rest: string[],
+  values: Record<string, string | boolean | undefined>,
+  context: { keys: LocalKeys; sandbox: Sandbox; member: Record<string, unknown> },
+) {
+  const { keys, sandbox, member } = context;
+  const channelId = sandbox.threadId ?? sandbox.channelId;
+  const base = {
+    id: snowflake(),
+    application_id: keys.discordApplicationId,
+    token: `local-${randomBytes(24).toString('hex')}`,
+    version: 1,
+    guild_id: sandbox.guildId,
+    channel_id: channelId,
+    channel: { id: channelId, type: sandbox.threadId ? 11 : 0 },
+    member,
+    locale: 'en-US',
+    guild_locale: 'en-US',
+    app_permissions: '0',
+    entitlements: [],
+    authorizing_integration_owners: { 0: sandbox.guildId },
+    context: 0,
+  };
+  const option = (name: string) =>
+    typeof values[name] === 'string' ? [{ type: 3, name, value: values[name] }] : [];
+  switch (command) {
+    case 'contextualize':
+    case 'fix':
+    case 'status':
+    case 'dashboard': {
+      const names = {
+        contextualize: ['issue', 'repo'],
+        fix: ['issue', 'repo', 'instructions'],
+        status: ['issue'],
+        dashboard: [],
+      }[command];
+      return {
+        ...base,
+        type: 2,
+        data: {
+          id: snowflake(),
+          name: 'bugbot',
+          type: 1,
+          options: [{ type: 1, name: command, options: names.flatMap(option) }],
+        },
+      };
+    }
+    case 'contextualize-message':
+    case 'fix-message': {
+      const text = rest.join(' ');
+      if (!text) return null;
+      const target = {
+        id: snowflake(),
+        channel_id: channelId,
+        author: {
+          id: '1300000000000000099',
+          username: String(values.author),
+          discriminator: '0',
+          global_name: null,
+          avatar: null,
+        },
+        content: text,
+        timestamp: new Date().toISOString(),
+        edited_timestamp: null,
+        tts: false,
+        mention_everyone: false,
+        mentions: [],
+        mention_roles: [],
+        attachments: [],
+        embeds: [],
+        pinned: false,
+        type: 0,
+      };
+      return {
+        ...base,
+        type: 2,
+        data: {
+          id: snowflake(),
+          name: command === 'fix-message' ? 'Draft fix' : 'Contextualize bug',
+          type: 3,
+          target_id: target.id,
+          resolved: { messages: { [target.id]: target } },
+        },
+      };
+    }
+    case 'button': {
+      const [action, bugId] = rest;
+      if (!action || !bugId) return null;
+      return {
+        ...base,
+        type: 3,
+        message: {
+          id: snowflake(),
+          channel_id: channelId,
+          content: '',
+          components: [],
+          embeds: [],
+          timestamp: new Date().toISOString(),
+        },
+        data: { custom_id: `bug:${action}:${bugId}`, component_type: 2 },
+      };
+    }
+    case 'dismiss': {
+      const [bugId] = rest;
+      if (!bugId || typeof values.reason !== 'string') return null;
+      return {
+        ...base,
+        type: 5,
+        data: {
+          custom_id: `bug:dismiss:${bugId}`,
+          components: [
+            { type: 18, id: 1, component: { type: 4, id: 2, custom_id: 'reason', value: values.reason } },
+          ],
+        },
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+async function readSandbox(url: string, inThread: boolean): Promise<Sandbox> {
+  const response = await fetch(`${url}/_local/state`).catch(() => null);
+  if (!response?.ok)
+    throw new Error(`the local stack is not answering at ${url}: start it with \`npm start\``);
+  const state = (await response.json()) as {
+    sandbox: {
+      discord?: {
+        channels: { id: string; guildId: string; name: string }[];
+        threads: { id: string; parentId: string }[];
+      };
+    };
+  };
+  const discord = state.sandbox.discord;
+  const channel =
+    discord?.channels.find((candidate) => candidate.name === 'bug-reports') ?? discord?.channels[0];
+  if (!channel) throw new Error('the sandbox Discord has no channels (is Discord real in this stack?)');
+  const thread = discord?.threads.find((candidate) => candidate.parentId === channel.id);
+  return { guildId: channel.guildId, channelId: channel.id, threadId: inThread ? thread?.id : undefined };
+}
+
+async function waitForReply(url: string, token: string, timeoutMs: number): Promise<string | null> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const state = (await (await fetch(`${url}/_local/state`)).json()) as {
+      sandbox: {
+        discord?: {
+          messages: {
+            interactionToken?: string;
+            content: string;
+            embeds: { title?: string; description?: string }[];
+          }[];
+        };
+      };
+    };
+    const replies =
+      state.sandbox.discord?.messages.filter((message) => message.interactionToken === token) ?? [];
+    const last = replies.at(-1);
+    if (last) {
+      const embeds = last.embeds
+        .map((embed) => [embed.title, embed.description].filter(Boolean).join('\n'))
+        .join('\n');
+      return [last.content, embeds].filter(Boolean).join('\n');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return null;
+}
+
+let counter = 0n;
+function snowflake(): string {
+  counter += 1n;
+  return String(((BigInt(Date.now()) - 1_420_070_400_000n) << 22n) + counter);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

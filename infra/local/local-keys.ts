@@ -1,0 +1,32 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * The local stack's own credentials: an Ed25519 key pair standing in for the Discord
+ * application's (the stack verifies with the public half, `npm run discord` signs with the
+ * private half), and a Standard Webhooks secret for reports. Made once and kept in `.local/`,
+ * so restarts and the CLI agree; never used outside the sandbox.
+ */
+export interface LocalKeys {
+  readonly discordPublicKeyHex: string;
+  /** PKCS#8 PEM, for signing like Discord does. */
+  readonly discordPrivateKeyPem: string;
+  readonly webhookSecret: string;
+  readonly discordApplicationId: string;
+}
+
+export function loadOrCreateLocalKeys(path: string): LocalKeys {
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as LocalKeys;
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const spki = publicKey.export({ format: 'der', type: 'spki' });
+  const keys: LocalKeys = {
+    discordPublicKeyHex: spki.subarray(spki.length - 32).toString('hex'),
+    discordPrivateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+    discordApplicationId: '1234567890123456789',
+  };
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+  return keys;
+}

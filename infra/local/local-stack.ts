@@ -1,0 +1,316 @@
+import { rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { buildApiGatewayEvent } from './api-gateway-event.js';
+import { ensureTable, startDynalite } from './dynamo/start-dynalite.js';
+import { type LocalKeys, loadOrCreateLocalKeys } from './local-keys.js';
+import { decideServiceModes, type ServiceMode, type ServiceName } from './service-modes.js';
+import { engineQueue, LambdaPoller } from './sqs/lambda-poller.js';
+import { LocalSqs } from './sqs/local-sqs.js';
+import { startSqsServer } from './sqs/sqs-server.js';
+import { createDiscordStandIn, type DiscordStandIn } from './stand-ins/discord-stand-in.js';
+import { createLinearStandIn, LINEAR_SANDBOX } from './stand-ins/linear-stand-in.js';
+import {
+  createPostHogStandIn,
+  POSTHOG_STAND_IN_API_KEY,
+  POSTHOG_STAND_IN_PROJECT_ID,
+} from './stand-ins/posthog-stand-in.js';
+import { readBody, type StandIn, sendJson } from './stand-ins/stand-in.js';
+
+/**
+ * bugbot on one machine: the same handlers behind one HTTP server with the API's routes,
+ * DynamoDB as dynalite, the jobs queue and its DLQ with SQS semantics, and sandbox stand-ins for
+ * every outside service whose credentials are not set.
+ */
+
+export const LOCAL_TABLE_NAME = 'bugbot-local';
+export const JOBS_QUEUE = 'bugbot-jobs';
+export const DEAD_LETTER_QUEUE = 'bugbot-jobs-dlq';
+/** The sandbox guild's "Maintainers" role: members with it may ask for fixes. */
+export const SANDBOX_MAINTAINER_ROLE_ID = '1200000000000000777';
+
+export interface LocalStackOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Where state is kept across restarts (git-ignored). */
+  readonly dataDir?: string;
+  /** Start empty: forget the table and queues (keys are kept so `npm run discord` still signs). */
+  readonly fresh?: boolean;
+  /** Keep everything in memory (tests). */
+  readonly inMemory?: boolean;
+  /** The environment deciding real vs sandboxed services; defaults to `process.env`. */
+  readonly env?: Record<string, string | undefined>;
+  /** Overrides for the handlers' environment (e.g. faster retries in tests). */
+  readonly handlerEnv?: Record<string, string>;
+  /** Jobs queue visibility timeout, seconds (SQS: six times the processor's timeout). */
+  readonly visibilityTimeoutSeconds?: number;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly port: number;
+  readonly keys: LocalKeys;
+  readonly modes: Record<ServiceName, ServiceMode>;
+  readonly sandbox: { readonly discord: DiscordStandIn; readonly standIns: readonly StandIn[] };
+  readonly engine: LocalSqs;
+  readonly sqsEndpoint: string;
+  readonly dynamoEndpoint: string;
+  state(): Promise<LocalState>;
+  close(): Promise<void>;
+}
+
+export interface LocalState {
+  readonly queues: { jobs: { visible: number; inFlight: number }; dlq: { visible: number } };
+  readonly bugs: readonly unknown[];
+  readonly sandbox: Record<string, unknown>;
+}
+
+type HttpHandler = (
+  event: APIGatewayProxyEventV2,
+) => Promise<{ statusCode: number; headers?: Record<string, string>; body?: string }>;
+
+const faultSchema = z.object({
+  service: z.enum(['discord', 'linear', 'posthog', 'anthropic', 'github']),
+  failRate: z.number().min(0).max(1).default(0),
+  status: z.number().int().min(100).max(599).default(500),
+  latencyMs: z.number().int().min(0).max(60_000).default(0),
+  failNext: z.number().int().min(0).optional(),
+  clear: z.boolean().optional(),
+});
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const env = options.env ?? process.env;
+  const dataDir = options.dataDir ?? join(process.cwd(), '.local');
+  if (options.fresh) {
+    rmSync(join(dataDir, 'dynamo'), { recursive: true, force: true });
+    rmSync(join(dataDir, 'queues.json'), { force: true });
+  }
+  const keys = loadOrCreateLocalKeys(join(dataDir, 'keys.json'));
+  const modes = decideServiceModes(env);
+
+  const dynamo = await startDynalite({ path: options.inMemory ? undefined : join(dataDir, 'dynamo') });
+  const dynamoClient = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await ensureTable(dynamoClient, LOCAL_TABLE_NAME);
+  dynamoClient.destroy();
+
+  const engine = new LocalSqs({ persistPath: options.inMemory ? undefined : join(dataDir, 'queues.json') });
+  if (!options.inMemory) await engine.restore();
+  if (!engine.hasQueue(DEAD_LETTER_QUEUE))
+    engine.createQueue(DEAD_LETTER_QUEUE, { MessageRetentionPeriod: String(14 * 86_400) });
+  if (!engine.hasQueue(JOBS_QUEUE)) {
+    engine.createQueue(JOBS_QUEUE, {
+      VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 60),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: engine.queueArn(DEAD_LETTER_QUEUE),
+        maxReceiveCount: 3,
+      }),
+    });
+  }
+  const sqsServer = await startSqsServer({ engine });
+
+  const discord = createDiscordStandIn({ applicationId: keys.discordApplicationId });
+  const standIns: StandIn[] = [
+    discord,
+    createLinearStandIn(),
+    createPostHogStandIn({ apiKey: POSTHOG_STAND_IN_API_KEY, projectId: POSTHOG_STAND_IN_PROJECT_ID }),
+  ];
+
+  let handlers: { discord: HttpHandler; webhook: HttpHandler } | undefined;
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      console.error('local stack: request failed', error);
+      if (!res.headersSent) sendJson(res, 500, { error: 'local stack error' });
+      else res.end();
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    const sandbox = url.match(/^\/_sandbox\/([a-z]+)(\/.*|\?.*)?$/);
+    if (sandbox) {
+      const standIn = standIns.find((candidate) => candidate.service === sandbox[1]);
+      if (!standIn) return sendJson(res, 404, { error: `no sandbox for ${sandbox[1]}` });
+      const below = sandbox[2] ?? '/';
+      return standIn.handle(req, res, below.startsWith('/') ? below : `/${below}`);
+    }
+    if (req.method === 'POST' && (path === '/discord/interactions' || path === '/webhooks/bug-report')) {
+      if (!handlers) return sendJson(res, 503, { error: 'starting' });
+      const body = await readBody(req);
+      const event = buildApiGatewayEvent(req, body, `POST ${path}`);
+      const result = await (path === '/discord/interactions' ? handlers.discord : handlers.webhook)(event);
+      res.writeHead(result.statusCode, result.headers ?? {});
+      res.end(result.body ?? '');
+      return;
+    }
+    if (req.method === 'GET' && path === '/_local/state') return sendJson(res, 200, await state());
+    if (req.method === 'POST' && path === '/_local/faults') {
+      let raw: unknown;
+      try {
+        raw = JSON.parse((await readBody(req)).toString('utf8'));
+      } catch {
+        return sendJson(res, 400, { error: 'body is not JSON' });
+      }
+      const parsed = faultSchema.safeParse(raw);
+      if (!parsed.success)
+        return sendJson(res, 400, {
+          error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        });
+      const standIn = standIns.find((candidate) => candidate.service === parsed.data.service);
+      if (!standIn)
+        return sendJson(res, 404, { error: `${parsed.data.service} is not sandboxed in this stack` });
+      const { service, clear, ...fault } = parsed.data;
+      standIn.setFault(clear ? null : fault);
+      return sendJson(res, 200, { service, fault: clear ? null : fault });
+    }
+    sendJson(res, 404, { error: 'not found' });
+  }
+
+  async function state(): Promise<LocalState> {
+    const jobs = engine.counts(JOBS_QUEUE);
+    const dlq = engine.counts(DEAD_LETTER_QUEUE);
+    const sandboxState: Record<string, unknown> = {};
+    for (const standIn of standIns) sandboxState[standIn.service] = standIn.snapshot();
+    return {
+      queues: {
+        jobs: { visible: jobs.visible + jobs.delayed, inFlight: jobs.inFlight },
+        dlq: { visible: dlq.visible + dlq.inFlight },
+      },
+      bugs: [],
+      sandbox: sandboxState,
+    };
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+
+  // The handlers read their configuration at import, as a Lambda does at cold start.
+  Object.assign(
+    process.env,
+    buildHandlerEnv({ env, modes, keys, url, sqsUrl: sqsServer.url, dynamoEndpoint: dynamo.endpoint }),
+    options.handlerEnv,
+  );
+  const [discordModule, webhookModule, processorModule] = await Promise.all([
+    import('../../lambdas/discord-interactions/handler.js'),
+    import('../../lambdas/bug-report-webhook/handler.js'),
+    import('../../lambdas/processor/handler.js'),
+  ]);
+  handlers = { discord: discordModule.handler as HttpHandler, webhook: webhookModule.handler as HttpHandler };
+
+  const processorHandler = processorModule.handler as (
+    event: SQSEvent,
+    context: Context,
+  ) => Promise<SQSBatchResponse>;
+  const poller = new LambdaPoller({
+    queue: engineQueue(engine, JOBS_QUEUE),
+    handler: (event, context) => processorHandler(event, context),
+    functionName: 'bugbot-processor',
+    batchSize: 5,
+    concurrency: 2,
+    waitTimeSeconds: 1,
+    functionTimeoutMs: 60_000,
+    onError: (error) => console.error('local stack: processor invocation failed', error),
+  });
+  poller.start();
+
+  const persist = options.inMemory
+    ? undefined
+    : setInterval(() => void engine.snapshot().catch(() => undefined), 2000);
+
+  return {
+    url,
+    port,
+    keys,
+    modes,
+    sandbox: { discord, standIns },
+    engine,
+    sqsEndpoint: sqsServer.url,
+    dynamoEndpoint: dynamo.endpoint,
+    state,
+    async close() {
+      if (persist) clearInterval(persist);
+      await poller.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await sqsServer.close();
+      if (!options.inMemory) await engine.snapshot();
+      engine.close();
+      await dynamo.close();
+    },
+  };
+}
+
+function buildHandlerEnv(input: {
+  env: Record<string, string | undefined>;
+  modes: Record<ServiceName, ServiceMode>;
+  keys: LocalKeys;
+  url: string;
+  sqsUrl: string;
+  dynamoEndpoint: string;
+}): Record<string, string> {
+  const { env, modes, keys, url, sqsUrl } = input;
+  const sandbox = (service: ServiceName) => `${url}/_sandbox/${service}`;
+  const handlerEnv: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_SQS: sqsUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: input.dynamoEndpoint,
+    TABLE_NAME: LOCAL_TABLE_NAME,
+    JOBS_QUEUE_URL: `${sqsUrl}/000000000000/${JOBS_QUEUE}`,
+    DEAD_LETTER_QUEUE_URL: `${sqsUrl}/000000000000/${DEAD_LETTER_QUEUE}`,
+    BUG_REPORT_WEBHOOK_SECRET: env.BUG_REPORT_WEBHOOK_SECRET ?? keys.webhookSecret,
+    FIX_ALLOWED_ROLE_IDS: env.FIX_ALLOWED_ROLE_IDS ?? SANDBOX_MAINTAINER_ROLE_ID,
+    POWERTOOLS_DEV: env.POWERTOOLS_DEV ?? 'false',
+  };
+  if (modes.discord.real) {
+    Object.assign(handlerEnv, {
+      DISCORD_PUBLIC_KEY: env.DISCORD_PUBLIC_KEY,
+      DISCORD_APPLICATION_ID: env.DISCORD_APPLICATION_ID,
+      DISCORD_BOT_TOKEN: env.DISCORD_BOT_TOKEN,
+    });
+  } else {
+    Object.assign(handlerEnv, {
+      DISCORD_PUBLIC_KEY: keys.discordPublicKeyHex,
+      DISCORD_APPLICATION_ID: keys.discordApplicationId,
+      DISCORD_BOT_TOKEN: 'sandbox-bot-token',
+      DISCORD_API_URL: `${sandbox('discord')}/api`,
+    });
+  }
+  if (modes.linear.real) {
+    Object.assign(handlerEnv, { LINEAR_API_KEY: env.LINEAR_API_KEY, LINEAR_TEAM_ID: env.LINEAR_TEAM_ID });
+  } else {
+    Object.assign(handlerEnv, {
+      LINEAR_API_KEY: 'lin_api_sandbox',
+      LINEAR_TEAM_ID: LINEAR_SANDBOX.teamId,
+      LINEAR_API_URL: `${sandbox('linear')}/graphql`,
+    });
+  }
+  if (modes.posthog.real) {
+    Object.assign(handlerEnv, {
+      POSTHOG_API_KEY: env.POSTHOG_API_KEY,
+      POSTHOG_PROJECT_ID: env.POSTHOG_PROJECT_ID,
+    });
+    if (env.POSTHOG_HOST) handlerEnv.POSTHOG_HOST = env.POSTHOG_HOST;
+  } else {
+    Object.assign(handlerEnv, {
+      POSTHOG_API_KEY: POSTHOG_STAND_IN_API_KEY,
+      POSTHOG_PROJECT_ID: POSTHOG_STAND_IN_PROJECT_ID,
+      POSTHOG_API_URL: sandbox('posthog'),
+      POSTHOG_HOST: 'https://us.posthog.com',
+    });
+  }
+  return handlerEnv;
+}

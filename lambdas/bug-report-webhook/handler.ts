@@ -1,0 +1,178 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsJobQueue } from '../../shared/adapters/aws-sqs/sqs-job-queue.js';
+import { loadWebhookIngressConfig } from '../../shared/config/webhook-ingress-config.js';
+import { ConfigError } from '../../shared/domain/errors.js';
+import {
+  errorResult,
+  type HttpEvent,
+  type HttpResult,
+  jsonResult,
+  readHeader,
+} from '../../shared/http/api-gateway.js';
+import { type BugReportJob, JOB_SCHEMA_VERSION } from '../../shared/jobs/job-schemas.js';
+import type { JobQueue } from '../../shared/ports/job-queue.js';
+import { authenticateWebhook } from '../../shared/webhooks/authenticate-webhook.js';
+import { identifyDelivery } from '../../shared/webhooks/identify-delivery.js';
+import { parseBugReport } from '../../shared/webhooks/parse-bug-report.js';
+import { readWebhookBody } from '../../shared/webhooks/read-webhook-body.js';
+import {
+  createWebhookCredentialsProvider,
+  type WebhookCredentialsProvider,
+} from '../../shared/webhooks/webhook-credentials.js';
+
+/** The subset of a structured logger the handler uses (Powertools' Logger fits). */
+export interface WebhookLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+export interface BugReportWebhookDeps {
+  jobQueue: JobQueue;
+  credentials: WebhookCredentialsProvider;
+  logger: WebhookLogger;
+  now?: () => Date;
+}
+
+export type BugReportWebhookHandler = (event: HttpEvent) => Promise<HttpResult>;
+
+/**
+ * `POST /webhooks/bug-report`: size → authenticate → parse → enqueue one `bug.report` job → 202.
+ * Refusals queue nothing. Cheap checks come first so a flood of junk costs no HMAC or queue call.
+ */
+export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugReportWebhookHandler {
+  const { jobQueue, credentials, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  return async (event) => {
+    const body = readWebhookBody(event);
+    if (!body.ok) {
+      logger.warn('bug report refused: body too large', { bytes: body.bytes });
+      return errorResult(413, 'payload too large', `the limit is ${body.limitBytes} bytes`);
+    }
+
+    let prepared: Awaited<ReturnType<WebhookCredentialsProvider>>;
+    try {
+      prepared = await credentials();
+    } catch (error) {
+      logger.error('bug report refused: webhook credentials unavailable', { error: describeFault(error) });
+      return unavailable();
+    }
+
+    const auth = authenticateWebhook(prepared, {
+      headers: {
+        webhookId: readHeader(event, 'webhook-id'),
+        webhookTimestamp: readHeader(event, 'webhook-timestamp'),
+        webhookSignature: readHeader(event, 'webhook-signature'),
+        authorization: readHeader(event, 'authorization'),
+      },
+      body: body.text,
+    });
+    if (!auth.ok) {
+      logger.warn('bug report refused: not authenticated', { reason: auth.reason });
+      return errorResult(401, 'invalid or missing webhook credentials');
+    }
+
+    const parsed = parseBugReport(body.text);
+    if (!parsed.ok) {
+      logger.warn('bug report refused: invalid body', {
+        reason: parsed.reason,
+        fields: parsed.reason === 'invalid-report' ? parsed.fields.map((field) => field.path) : undefined,
+      });
+      switch (parsed.reason) {
+        case 'malformed-json':
+          return errorResult(400, 'body is not valid JSON');
+        case 'not-an-object':
+          return errorResult(400, 'body must be a JSON object: a bug report or a database webhook envelope');
+        case 'invalid-report':
+          return jsonResult(422, { error: 'invalid bug report', fields: parsed.fields });
+      }
+    }
+
+    const { bugId, idempotencyKey } = identifyDelivery(auth.delivery, body.text);
+    const job: BugReportJob = {
+      v: JOB_SCHEMA_VERSION,
+      kind: 'bug.report',
+      idempotencyKey,
+      receivedAt: now().toISOString(),
+      bugId,
+      report: parsed.report,
+    };
+    try {
+      await jobQueue.send(job);
+    } catch (error) {
+      logger.error('bug report not queued', { bugId, error: describeFault(error) });
+      return unavailable();
+    }
+    logger.info('bug report queued', { bugId, mode: auth.delivery.mode, source: parsed.source.kind });
+    return jsonResult(202, { bugId });
+  };
+}
+
+function unavailable(): HttpResult {
+  return errorResult(503, 'temporarily unable to accept bug reports; retry later');
+}
+
+/** Names and messages of our own fault types carry no secrets; the cause chain stays in logs only by name. */
+function describeFault(error: unknown): Record<string, unknown> {
+  if (error instanceof ConfigError) return { name: error.name, problems: error.problems };
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? error.cause.name : undefined;
+    return { name: error.name, message: error.message, cause };
+  }
+  return { name: typeof error };
+}
+
+// ---- composition root -------------------------------------------------------------------------
+
+const logger = new Logger({ serviceName: 'bugbot-webhook-ingress' });
+let secretsManager: SecretsManagerClient | undefined;
+
+/**
+ * Loaded on demand so a deployment that passes the secret in the environment never evaluates the
+ * Secrets Manager SDK; `endpoint` is left alone so `AWS_ENDPOINT_URL_SECRETS_MANAGER` applies.
+ */
+async function readServiceSecret(secretId: string, signal: AbortSignal): Promise<string> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  secretsManager ??= new SecretsManagerClient({});
+  const output = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }), {
+    abortSignal: signal,
+  });
+  if (output.SecretString === undefined) throw new ConfigError(['service secret: has no SecretString']);
+  return output.SecretString;
+}
+
+type Composition = { ok: true; handle: BugReportWebhookHandler } | { ok: false; error: ConfigError };
+
+function composeFromEnvironment(env: Record<string, string | undefined>): Composition {
+  try {
+    const config = loadWebhookIngressConfig(env);
+    const { secretsArn } = config;
+    const credentials = createWebhookCredentialsProvider({
+      env: { webhookSecret: config.webhookSecret, bearerToken: config.bearerToken },
+      readServiceSecret: secretsArn ? (signal) => readServiceSecret(secretsArn, signal) : undefined,
+    });
+    // Start the secret read during init, which is not on the first delivery's one-second clock;
+    // a failure here is retried by the first delivery, so it is safe to ignore now.
+    credentials().catch(() => undefined);
+    const jobQueue = new SqsJobQueue(new SQSClient({}), config.jobsQueueUrl);
+    return { ok: true, handle: createBugReportWebhookHandler({ jobQueue, credentials, logger }) };
+  } catch (error) {
+    if (error instanceof ConfigError) return { ok: false, error };
+    throw error;
+  }
+}
+
+// A configuration problem is kept and reported per request rather than thrown at import, so the
+// module stays importable (tests, the local stack) and every refused delivery says why in the logs.
+const composition = composeFromEnvironment(process.env);
+
+export const handler: BugReportWebhookHandler = async (event) => {
+  if (!composition.ok) {
+    logger.error('webhook ingress is misconfigured', { problems: composition.error.problems });
+    return errorResult(500, 'the webhook ingress is not configured');
+  }
+  return composition.handle(event);
+};

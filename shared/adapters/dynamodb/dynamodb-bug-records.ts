@@ -1,0 +1,390 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type AuditEntry,
+  BUG_PATCH_FIELDS,
+  type Bug,
+  type BugPatch,
+  type BugQueue,
+  type BugStatus,
+  isBugStatus,
+  queueOfStatus,
+} from '../../domain/bug.js';
+import { BugbotError, ServiceError } from '../../domain/errors.js';
+import type {
+  BugRecords,
+  BugWriteResult,
+  FingerprintClaim,
+  PutNewBugResult,
+} from '../../ports/bug-records.js';
+import { BUGS_BY_STATE_INDEX } from '../../table/table-definition.js';
+import { isConditionalCheckFailed, toDynamoDbServiceError } from './dynamodb-errors.js';
+
+type Item = Record<string, unknown>;
+type Key = { pk: string; sk: string };
+
+const AUDIT_PREFIX = 'AUDIT#';
+/** Sorts after every real priority, so unprioritised bugs come last on the dashboard. */
+const NO_PRIORITY_SORT_KEY = '999';
+
+export function bugKey(bugId: string): Key {
+  return { pk: `BUG#${bugId}`, sk: 'BUG' };
+}
+
+export function fingerprintKey(fingerprint: string): Key {
+  return { pk: `FP#${fingerprint}`, sk: 'FP' };
+}
+
+export function bugQueuePartition(queue: BugQueue): string {
+  return `BUGS#${queue}`;
+}
+
+/** `<priority, 3 digits>#<createdAt>#<bugId>`: most urgent first, then oldest first. */
+export function bugQueueSortKey(priority: number | null, createdAt: string, bugId: string): string {
+  return `${formatPriority(priority)}#${createdAt}#${bugId}`;
+}
+
+function formatPriority(priority: number | null): string {
+  if (priority === null) return NO_PRIORITY_SORT_KEY;
+  if (!Number.isInteger(priority) || priority < 0 || priority > 998) {
+    throw new BugbotError(`bug priority must be an integer from 0 to 998 or null, got ${priority}`);
+  }
+  return String(priority).padStart(3, '0');
+}
+
+export class DynamoDbBugRecords implements BugRecords {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    /** Epoch milliseconds; stamps `updatedAt` and fingerprint claims. */
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async putNewBug(bug: Bug): Promise<PutNewBugResult> {
+    if (await this.putOnce(toBugItem(bug), 'create a bug')) return { created: true, bug };
+    return { created: false, existing: await this.requireBug(bug.bugId) };
+  }
+
+  async getBug(bugId: string): Promise<Bug | null> {
+    const item = await this.getItem(bugKey(bugId), 'read a bug');
+    return item ? toBug(item) : null;
+  }
+
+  async transitionBug(
+    bugId: string,
+    from: readonly BugStatus[],
+    to: BugStatus,
+    patch: BugPatch = {},
+  ): Promise<BugWriteResult> {
+    if (from.length === 0) return { ok: false, current: await this.getBug(bugId) };
+    const update = await this.buildUpdate(bugId, patch);
+    if (!update) return { ok: false, current: null };
+    update.set('status', to);
+    update.setRaw('gsi1pk', bugQueuePartition(queueOfStatus(to)));
+    const allowed = from.map((status, index) => update.value(`from${index}`, status));
+    return this.applyUpdate(bugId, update, `#status IN (${allowed.join(', ')})`, 'transition a bug');
+  }
+
+  async updateBug(bugId: string, patch: BugPatch, expectedVersion: number): Promise<BugWriteResult> {
+    const update = await this.buildUpdate(bugId, patch);
+    if (!update) return { ok: false, current: null };
+    const expected = update.value('expectedVersion', expectedVersion);
+    return this.applyUpdate(bugId, update, `#version = ${expected}`, 'update a bug');
+  }
+
+  async appendAudit(bugId: string, entry: AuditEntry): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: bugKey(bugId).pk,
+            // The random tail keeps two entries stamped in the same millisecond apart.
+            sk: `${AUDIT_PREFIX}${entry.at}#${randomUUID()}`,
+            entity: 'audit',
+            bugId,
+            actor: entry.actor,
+            action: entry.action,
+            detail: entry.detail,
+            at: entry.at,
+          },
+        }),
+      );
+    } catch (error) {
+      throw toDynamoDbServiceError(error, 'append an audit entry');
+    }
+  }
+
+  async listAudit(bugId: string, limit: number): Promise<AuditEntry[]> {
+    const items = await this.query(
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': bugKey(bugId).pk, ':prefix': AUDIT_PREFIX },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+      },
+      limit,
+      'list audit entries',
+    );
+    return items.reverse().map((item) => ({
+      actor: String(item.actor),
+      action: String(item.action),
+      detail: String(item.detail),
+      at: String(item.at),
+    }));
+  }
+
+  listOpenBugs(limit: number): Promise<Bug[]> {
+    return this.listQueue('open', limit);
+  }
+
+  listClosedBugs(limit: number): Promise<Bug[]> {
+    return this.listQueue('closed', limit);
+  }
+
+  async claimFingerprint(fingerprint: string, bugId: string): Promise<FingerprintClaim> {
+    const item = {
+      ...fingerprintKey(fingerprint),
+      entity: 'fingerprint',
+      fingerprint,
+      bugId,
+      createdAt: this.now(),
+    };
+    if (await this.putOnce(item, 'claim a fingerprint')) return { claimed: true, bugId };
+    const existing = await this.getItem(fingerprintKey(fingerprint), 'read a fingerprint');
+    // Fingerprints are never deleted, so a failed claim always has a winner to read.
+    if (!existing) throw new ServiceError('dynamodb', 'fingerprint claim lost to a vanished record');
+    const winner = String(existing.bugId);
+    // The same bug claiming again is a redelivered job finishing its own work.
+    return winner === bugId ? { claimed: true, bugId } : { claimed: false, bugId: winner };
+  }
+
+  async incrementDuplicate(bugId: string, reporterId?: string): Promise<Bug | null> {
+    const values: Item = { ':one': 1, ':now': this.now() };
+    let add = 'reportCount :one';
+    if (reporterId) {
+      values[':reporter'] = new Set([reporterId]);
+      add += ', distinctReporters :reporter';
+    }
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: bugKey(bugId),
+          UpdateExpression: `ADD ${add} SET updatedAt = :now`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? toBug(Attributes) : null;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return null;
+      throw toDynamoDbServiceError(error, 'count a duplicate report');
+    }
+  }
+
+  /** Null when the bug does not exist (only checked when the patch needs the stored bug). */
+  private async buildUpdate(bugId: string, patch: BugPatch): Promise<UpdateBuilder | null> {
+    const update = new UpdateBuilder();
+    // Only listed fields: a whole Bug passed as a patch must not overwrite status or version.
+    for (const field of BUG_PATCH_FIELDS) {
+      const value = patch[field];
+      if (value !== undefined) update.set(field, compact(value));
+    }
+    if (patch.priority !== undefined) {
+      // The queue sort key embeds createdAt, which only the stored bug knows; it never changes,
+      // so reading it first cannot race with another writer.
+      const stored = await this.getBug(bugId);
+      if (!stored) return null;
+      update.setRaw('gsi1sk', bugQueueSortKey(patch.priority, stored.createdAt, bugId));
+    }
+    update.set('updatedAt', this.now());
+    update.increment('version');
+    return update;
+  }
+
+  private async applyUpdate(
+    bugId: string,
+    update: UpdateBuilder,
+    condition: string,
+    action: string,
+  ): Promise<BugWriteResult> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: bugKey(bugId),
+          UpdateExpression: update.expression(),
+          ConditionExpression: `attribute_exists(pk) AND ${condition}`,
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (!Attributes) throw new ServiceError('dynamodb', `${action} returned no item`, { retryable: false });
+      return { ok: true, bug: toBug(Attributes) };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) {
+        if (error instanceof ServiceError) throw error;
+        throw toDynamoDbServiceError(error, action);
+      }
+    }
+    return { ok: false, current: await this.getBug(bugId) };
+  }
+
+  private async listQueue(queue: BugQueue, limit: number): Promise<Bug[]> {
+    const items = await this.query(
+      {
+        TableName: this.tableName,
+        IndexName: BUGS_BY_STATE_INDEX,
+        KeyConditionExpression: 'gsi1pk = :queue',
+        ExpressionAttributeValues: { ':queue': bugQueuePartition(queue) },
+        ScanIndexForward: true,
+      },
+      limit,
+      `list ${queue} bugs`,
+    );
+    return items.map(toBug);
+  }
+
+  /** Follows pages until `limit` items or the end; DynamoDB stops a page at 1 MB. */
+  private async query(input: QueryCommandInput, limit: number, action: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    while (items.length < limit) {
+      try {
+        const page = await this.doc.send(
+          new QueryCommand({ ...input, Limit: limit - items.length, ExclusiveStartKey: startKey }),
+        );
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } catch (error) {
+        throw toDynamoDbServiceError(error, action);
+      }
+      if (!startKey) break;
+    }
+    return items;
+  }
+
+  private async requireBug(bugId: string): Promise<Bug> {
+    const bug = await this.getBug(bugId);
+    // Bugs are never deleted, so a failed create always has an existing bug to read.
+    if (!bug) throw new ServiceError('dynamodb', 'bug create lost to a vanished record');
+    return bug;
+  }
+
+  private async putOnce(item: Item, action: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw toDynamoDbServiceError(error, action);
+    }
+  }
+
+  private async getItem(key: Key, action: string): Promise<Item | null> {
+    try {
+      const { Item } = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      return Item ?? null;
+    } catch (error) {
+      throw toDynamoDbServiceError(error, action);
+    }
+  }
+
+  private now(): string {
+    return new Date(this.clock()).toISOString();
+  }
+}
+
+/** Collects SET clauses with placeholder names, so no attribute can hit a reserved word. */
+class UpdateBuilder {
+  readonly names: Record<string, string> = {};
+  readonly values: Item = {};
+  private readonly clauses: string[] = [];
+
+  set(field: string, value: unknown): void {
+    this.names[`#${field}`] = field;
+    this.clauses.push(`#${field} = ${this.value(field, value)}`);
+  }
+
+  /** For the index attributes, whose names are fixed and not reserved. */
+  setRaw(field: string, value: unknown): void {
+    this.clauses.push(`${field} = ${this.value(field, value)}`);
+  }
+
+  increment(field: string): void {
+    this.names[`#${field}`] = field;
+    this.clauses.push(`#${field} = #${field} + ${this.value(`${field}Step`, 1)}`);
+  }
+
+  value(name: string, value: unknown): string {
+    const placeholder = `:${name}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  expression(): string {
+    return `SET ${this.clauses.join(', ')}`;
+  }
+}
+
+function toBugItem(bug: Bug): Item {
+  const { distinctReporters, ...fields } = bug;
+  return {
+    ...bugKey(bug.bugId),
+    entity: 'bug',
+    gsi1pk: bugQueuePartition(queueOfStatus(bug.status)),
+    gsi1sk: bugQueueSortKey(bug.priority, bug.createdAt, bug.bugId),
+    ...(compact(fields) as Item),
+    // DynamoDB has no empty sets: no reporter ids means no attribute.
+    ...(distinctReporters.length > 0 ? { distinctReporters: new Set(distinctReporters) } : {}),
+  };
+}
+
+function toBug(item: Item): Bug {
+  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...fields } = item;
+  if (!isBugStatus(fields.status)) {
+    throw new ServiceError('dynamodb', `stored bug ${String(fields.bugId)} has an unknown status`, {
+      retryable: false,
+    });
+  }
+  const reporters = fields.distinctReporters;
+  return {
+    ...(fields as unknown as Bug),
+    priority: typeof fields.priority === 'number' ? fields.priority : null,
+    reporter: (fields.reporter ?? {}) as Bug['reporter'],
+    reportCount: typeof fields.reportCount === 'number' ? fields.reportCount : 1,
+    distinctReporters: reporters instanceof Set ? [...(reporters as Set<string>)].sort() : [],
+  };
+}
+
+/** Drops undefined members of plain objects, however deep, so any document client can marshal them. */
+function compact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((entry) => entry !== undefined).map(compact);
+  if (value === null || typeof value !== 'object') return value;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, entry]) => entry !== undefined)
+      .map(([key, entry]) => [key, compact(entry)]),
+  );
+}

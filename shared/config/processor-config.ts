@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { loadConfig } from './load-config.js';
+
+const snowflake = z.string().regex(/^\d{15,22}$/, 'must be a Discord snowflake');
+const url = z.url();
+
+/**
+ * The processor's environment. Service endpoints default to the real services; the local stack
+ * points them at its sandbox stand-ins. Tokens may come from the environment (local stack,
+ * tests) or, when unset, from the Secrets Manager secret `SECRETS_ARN`.
+ */
+export const processorConfigSchema = z
+  .object({
+    TABLE_NAME: z.string().min(3),
+    JOBS_QUEUE_URL: url,
+    DEAD_LETTER_QUEUE_URL: url,
+    MAX_RECEIVES: z.coerce.number().int().min(1).max(1000).default(3),
+    /** First retry delay; each later one is three times longer (capped at 5 minutes). */
+    RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+    SECRETS_ARN: z.string().min(1).optional(),
+    DISCORD_APPLICATION_ID: snowflake,
+    DISCORD_API_URL: url.default('https://discord.com/api'),
+    DISCORD_BOT_TOKEN: z.string().min(1).optional(),
+    LINEAR_API_URL: url.default('https://api.linear.app/graphql'),
+    LINEAR_API_KEY: z.string().min(1).optional(),
+    LINEAR_TEAM_ID: z.string().min(1, 'is required: the Linear team (UUID) new issues go to'),
+    POSTHOG_HOST: url.default('https://us.posthog.com'),
+    /** Where the API is, when it differs from the app host that replay links point to. */
+    POSTHOG_API_URL: url.optional(),
+    POSTHOG_PROJECT_ID: z.string().regex(/^\d+$/, 'must be the numeric PostHog project id'),
+    POSTHOG_API_KEY: z.string().min(1).optional(),
+    HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
+  })
+  .superRefine((env, context) => {
+    const tokens = [env.DISCORD_BOT_TOKEN, env.LINEAR_API_KEY, env.POSTHOG_API_KEY];
+    if (!env.SECRETS_ARN && tokens.some((token) => token === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['SECRETS_ARN'],
+        message: 'is required unless DISCORD_BOT_TOKEN, LINEAR_API_KEY and POSTHOG_API_KEY are all set',
+      });
+    }
+  });
+
+export type ProcessorConfig = z.infer<typeof processorConfigSchema>;
+
+export function loadProcessorConfig(env: Record<string, string | undefined>): ProcessorConfig {
+  return loadConfig(processorConfigSchema, env);
+}

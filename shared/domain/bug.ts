@@ -1,0 +1,137 @@
+/**
+ * A bug report as bugbot keeps it. Pure data: the state machine that decides which transitions
+ * are allowed lives on top of this; storage only enforces "the status was still X when I wrote".
+ */
+
+export const BUG_STATUSES = [
+  'new',
+  'analyzing',
+  'triaged',
+  'issue_created',
+  'fix_requested',
+  'fix_drafted',
+  'resolved',
+  'dismissed',
+  'duplicate',
+] as const;
+
+export type BugStatus = (typeof BUG_STATUSES)[number];
+
+/** Statuses that take a bug off the open queue (the dashboard and `listOpenBugs`). */
+export const CLOSED_BUG_STATUSES: readonly BugStatus[] = ['resolved', 'dismissed', 'duplicate'];
+
+export type BugQueue = 'open' | 'closed';
+
+export function queueOfStatus(status: BugStatus): BugQueue {
+  return CLOSED_BUG_STATUSES.includes(status) ? 'closed' : 'open';
+}
+
+export function isBugStatus(value: unknown): value is BugStatus {
+  return typeof value === 'string' && (BUG_STATUSES as readonly string[]).includes(value);
+}
+
+export type BugSeverity = 'critical' | 'high' | 'medium' | 'low';
+
+export interface BugReporter {
+  readonly id?: string;
+  readonly email?: string;
+}
+
+export interface BugIssueLink {
+  readonly tracker: 'linear' | 'github';
+  readonly id: string;
+  /** What people type: `ENG-123` on Linear, `#45` on GitHub. */
+  readonly identifier: string;
+  readonly url: string;
+}
+
+/** The bug card bugbot posted in Discord, so later flows can edit it and reply in its thread. */
+export interface BugCard {
+  readonly channelId: string;
+  readonly messageId: string;
+  readonly threadId?: string;
+}
+
+/** Claude's triage output; its shape belongs to the analysis flow, storage keeps it as a map. */
+export type BugAnalysis = Readonly<Record<string, unknown>>;
+
+export interface Bug {
+  readonly bugId: string;
+  readonly status: BugStatus;
+  /**
+   * 1 is the most urgent (the seed's 1–5 scale; Linear's 1–4 fits). null = not prioritised yet,
+   * which sorts after every number. Must be an integer from 0 to 998.
+   */
+  readonly priority: number | null;
+  readonly severity?: BugSeverity;
+  readonly title: string;
+  readonly description: string;
+  readonly reporter: BugReporter;
+  readonly fingerprint?: string;
+  /** Set when status is `duplicate`: the bug this one was folded into. */
+  readonly duplicateOf?: string;
+  /** How many reports this bug stands for, itself included. */
+  readonly reportCount: number;
+  /** Reporter ids seen across those reports (order not meaningful). */
+  readonly distinctReporters: readonly string[];
+  readonly analysis?: BugAnalysis;
+  readonly issue?: BugIssueLink;
+  readonly card?: BugCard;
+  /** ISO-8601 UTC. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Bumped by every write except the duplicate counters; the optimistic-lock token. */
+  readonly version: number;
+}
+
+/** The fields a flow may change on an existing bug (status goes through a transition). */
+export const BUG_PATCH_FIELDS = [
+  'priority',
+  'severity',
+  'title',
+  'description',
+  'reporter',
+  'fingerprint',
+  'duplicateOf',
+  'analysis',
+  'issue',
+  'card',
+] as const satisfies readonly (keyof Bug)[];
+
+export type BugPatch = Partial<Pick<Bug, (typeof BUG_PATCH_FIELDS)[number]>>;
+
+export interface NewBugInput {
+  readonly bugId: string;
+  readonly title: string;
+  readonly description: string;
+  readonly reporter: BugReporter;
+  readonly priority?: number | null;
+  readonly severity?: BugSeverity;
+  readonly fingerprint?: string;
+  readonly analysis?: BugAnalysis;
+  readonly card?: BugCard;
+}
+
+/** A freshly reported bug: status `new`, version 1, one report from its reporter. */
+export function createNewBug(input: NewBugInput, now: string): Bug {
+  return {
+    ...input,
+    status: 'new',
+    priority: input.priority ?? null,
+    reportCount: 1,
+    distinctReporters: input.reporter.id ? [input.reporter.id] : [],
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+}
+
+export interface AuditEntry {
+  /** Who did it: a Discord user id, `system`, `webhook`... */
+  readonly actor: string;
+  /** What happened, e.g. `transition`, `transition_refused`, `issue_created`. */
+  readonly action: string;
+  readonly detail: string;
+  /** ISO-8601 UTC; entries list in this order. */
+  readonly at: string;
+}

@@ -1,0 +1,46 @@
+import type { DiscordCommandJob } from '../../jobs/job-schemas.js';
+import type { ChatPlatform, OutgoingMessage } from '../../ports/chat-platform.js';
+import type { ContextualizeOutcome } from '../../use-cases/contextualize.js';
+import type { JobFlow } from '../job-runner.js';
+
+export interface DiscordCommandFlowDeps {
+  readonly chat: ChatPlatform;
+  readonly contextualize: (job: DiscordCommandJob) => Promise<ContextualizeOutcome>;
+}
+
+/**
+ * `/bugbot …` and the message commands. The ingress deferred the interaction; every outcome,
+ * failures included, ends as an edit of that deferred response.
+ */
+export function createDiscordCommandFlow(deps: DiscordCommandFlowDeps): JobFlow<DiscordCommandJob> {
+  const reply = (job: DiscordCommandJob, message: OutgoingMessage) =>
+    deps.chat.editInteractionResponse(
+      { applicationId: job.interaction.applicationId, token: job.interaction.token },
+      message,
+    );
+
+  return {
+    async run(job) {
+      switch (job.command.name) {
+        case 'contextualize': {
+          const outcome = await deps.contextualize(job);
+          await reply(job, outcome.reply);
+          return;
+        }
+        case 'fix':
+          // The fix pipeline is its own capability; until it is deployed, say so plainly.
+          await reply(job, { content: 'Fixes are not set up on this bugbot yet, so nothing was started.' });
+          return;
+        case 'status':
+        case 'dashboard':
+          await reply(job, {
+            content: `\`/bugbot ${job.command.name}\` is not available on this bugbot yet.`,
+          });
+          return;
+      }
+    },
+    async tellFailure(job, description) {
+      await reply(job, { content: `⚠️ I couldn't finish \`${job.command.name}\`: ${description}.` });
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import { describeFailure } from '../domain/describe-failure.js';
+import { PermanentJobError, ServiceError } from '../domain/errors.js';
+import { type Job, type JobKind, parseJob } from '../jobs/job-schemas.js';
+import type { JobRetryControl } from '../ports/job-queue.js';
+
+/** One received queue message, as much of it as the runner needs. */
+export interface JobRecord {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  /** 1 on the first receive. */
+  readonly receiveCount: number;
+}
+
+export interface JobFlow<J extends Job> {
+  run(job: J): Promise<void>;
+  /** Tells the person waiting that the job has failed for good; best effort. */
+  tellFailure?(job: J, description: string): Promise<void>;
+}
+
+export type JobFlows = { readonly [K in JobKind]: JobFlow<Extract<Job, { kind: K }>> };
+
+export interface RunnerLog {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface JobRunnerDeps {
+  readonly flows: JobFlows;
+  readonly retryControl: JobRetryControl;
+  readonly log: RunnerLog;
+  /** The queue's maxReceiveCount: on this receive a retryable failure is the last one. */
+  readonly maxReceives: number;
+  /** Seconds before the next attempt after `receiveCount` failed receives. */
+  readonly backoffSeconds?: (receiveCount: number) => number;
+  /** Called once per job with its correlation ids, before anything is logged about it. */
+  readonly onJob?: (ids: JobCorrelation) => void;
+}
+
+export interface JobCorrelation {
+  readonly jobKind: string;
+  readonly idempotencyKey: string;
+  readonly interactionId?: string;
+  readonly bugId?: string;
+  readonly jobId?: string;
+}
+
+export type RunResult = 'done' | 'dead-lettered';
+
+/** Thrown to make the batch report this record as failed, so SQS delivers it again. */
+export class RetryLaterError extends Error {
+  constructor(message: string, options: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RetryLaterError';
+  }
+}
+
+const defaultBackoff = (receiveCount: number) => Math.min(300, 10 * 3 ** (receiveCount - 1));
+
+/**
+ * Runs one job and decides what its failure means:
+ * - a message that is not a job, a permanent failure or a service's 4xx goes to the DLQ at once
+ *   (repeating it cannot help) and the person waiting is told;
+ * - 429, 5xx, timeouts and unknown faults are retried, spaced by `retry-after` or backoff; on the
+ *   last receive the person is told, and SQS moves the message to the DLQ.
+ * Nothing is dropped: every message ends done, refused with a visible message, or in the DLQ.
+ */
+export async function runJob(record: JobRecord, deps: JobRunnerDeps): Promise<RunResult> {
+  const parsed = parseJob(record.body);
+  if (!parsed.ok) {
+    deps.log.error('job rejected: not a valid job; dead-lettered', {
+      messageId: record.messageId,
+      reason: parsed.reason,
+    });
+    await deps.retryControl.deadLetter(record.body, `malformed job: ${parsed.reason}`);
+    return 'dead-lettered';
+  }
+  const { job } = parsed;
+  deps.onJob?.(correlationOf(job));
+  const flow = deps.flows[job.kind] as JobFlow<Job>;
+  try {
+    await flow.run(job);
+    deps.log.info('job done', { receiveCount: record.receiveCount });
+    return 'done';
+  } catch (error) {
+    if (isPermanent(error)) {
+      deps.log.error('job failed permanently; dead-lettered', { error, receiveCount: record.receiveCount });
+      await tellFailure(flow, job, describeJobFailure(error, false), deps);
+      await deps.retryControl.deadLetter(record.body, failureReason(error));
+      return 'dead-lettered';
+    }
+    if (record.receiveCount >= deps.maxReceives) {
+      deps.log.error('job failed on its last attempt; SQS moves it to the DLQ', {
+        error,
+        receiveCount: record.receiveCount,
+      });
+      await tellFailure(flow, job, describeJobFailure(error, true), deps);
+    } else {
+      const retryAfter = error instanceof ServiceError ? error.retryAfterMs : undefined;
+      const delay =
+        retryAfter !== undefined
+          ? Math.ceil(retryAfter / 1000)
+          : (deps.backoffSeconds ?? defaultBackoff)(record.receiveCount);
+      deps.log.warn('job failed; will retry', {
+        error,
+        receiveCount: record.receiveCount,
+        retryInSeconds: delay,
+      });
+      await deps.retryControl.delayNextAttempt(record.receiptHandle, delay).catch((delayError: unknown) => {
+        deps.log.warn('could not space out the retry', { error: delayError });
+      });
+    }
+    throw new RetryLaterError(`job ${job.idempotencyKey} failed`, { cause: error });
+  }
+}
+
+function isPermanent(error: unknown): boolean {
+  return error instanceof PermanentJobError || (error instanceof ServiceError && !error.retryable);
+}
+
+function failureReason(error: unknown): string {
+  if (error instanceof ServiceError) return `${error.service} ${error.status ?? 'no answer'}`;
+  if (error instanceof PermanentJobError) return error.message;
+  return 'unexpected error';
+}
+
+function describeJobFailure(error: unknown, afterRetries: boolean): string {
+  const what =
+    error instanceof ServiceError
+      ? describeFailure(serviceName(error.service), error)
+      : error instanceof PermanentJobError
+        ? error.message
+        : 'something unexpected went wrong on our side';
+  return afterRetries ? `${what}; I tried several times and gave up` : what;
+}
+
+function serviceName(service: string): string {
+  const names: Record<string, string> = {
+    linear: 'Linear',
+    discord: 'Discord',
+    posthog: 'PostHog',
+    github: 'GitHub',
+    anthropic: 'Claude',
+    dynamodb: 'our database',
+    sqs: 'our queue',
+    ecs: 'the fix runner',
+  };
+  return names[service] ?? service;
+}
+
+async function tellFailure(
+  flow: JobFlow<Job>,
+  job: Job,
+  description: string,
+  deps: JobRunnerDeps,
+): Promise<void> {
+  if (!flow.tellFailure) return;
+  try {
+    await flow.tellFailure(job, description);
+  } catch (error) {
+    deps.log.warn('could not tell the user about the failure', { error });
+  }
+}
+
+export function correlationOf(job: Job): JobCorrelation {
+  const base = { jobKind: job.kind, idempotencyKey: job.idempotencyKey };
+  switch (job.kind) {
+    case 'discord.command':
+      return { ...base, interactionId: job.interaction.id };
+    case 'discord.component':
+      return { ...base, interactionId: job.interaction.id, bugId: job.bugId };
+    case 'bug.report':
+      return { ...base, bugId: job.bugId };
+    case 'fix.result':
+      return { ...base, jobId: job.result.jobId };
+    case 'fix.task-stopped':
+      return { ...base, jobId: job.jobId };
+  }
+}

@@ -1,0 +1,389 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, CfnElement, Stack, Stage } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BugbotStack } from '../../infra/bugbot-stack.js';
+import { REPOSITORY_ROOT } from '../../infra/constructs/bugbot-function.js';
+import { readDeploymentSettings } from '../../infra/deployment-settings.js';
+import { buildCreateTableInput, tableDefinition } from '../../shared/table/table-definition.js';
+
+type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+const cdkJson = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+/** Real-looking settings, so the test can tell a wired value from a default. */
+const SETTINGS_CONTEXT = {
+  discordApplicationId: '112233445566778899',
+  discordPublicKey: 'ab'.repeat(32),
+  fixAllowedRoleIds: '223344556677889900,334455667788990011',
+  guildId: '445566778899001122',
+  bugChannelId: '556677889900112233',
+  githubRepo: 'acme/app',
+  linearTeamId: 'team-42',
+  posthogProjectId: '4242',
+  posthogHost: 'https://eu.posthog.com',
+  allowlist: 'src/,web/',
+  alarmEmail: 'ops@example.com',
+};
+
+let outdir: string;
+let stack: BugbotStack;
+let template: Template;
+let resources: Record<string, Resource>;
+
+// Synthesizing bundles the three Lambdas with esbuild: do it once for the whole file.
+beforeAll(() => {
+  outdir = mkdtempSync(path.join(tmpdir(), 'bugbot-stack-'));
+  const app = new App({ outdir, context: { ...cdkJson.context, ...SETTINGS_CONTEXT } });
+  stack = new BugbotStack(app, 'Bugbot', { settings: readDeploymentSettings(app.node) });
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Record<string, Resource>;
+});
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+function logicalId(construct: IConstruct): string {
+  const cfn = CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild;
+  if (!cfn || !CfnElement.isCfnElement(cfn))
+    throw new Error(`${construct.node.path} has no CloudFormation element`);
+  return Stack.of(cfn).getLogicalId(cfn);
+}
+
+function ofType(type: string): [string, Resource][] {
+  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
+}
+
+function resource(id: string): Resource {
+  const found = resources[id];
+  if (!found) throw new Error(`no resource ${id}`);
+  return found;
+}
+
+/** Every permission of a role, one line per action: "Allow sqs:SendMessage <resource json>". */
+function permissionsOf(roleId: string): string[] {
+  const role = resource(roleId);
+  expect(role.Properties.ManagedPolicyArns, `${roleId} has managed policies`).toBeUndefined();
+  expect(role.Properties.Policies, `${roleId} has inline policies`).toBeUndefined();
+  const statements = ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(JSON.stringify({ Ref: roleId })))
+    .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return statements
+    .flatMap((statement) =>
+      [statement.Action]
+        .flat()
+        .map((action) => `${statement.Effect} ${action} ${JSON.stringify(statement.Resource)}`),
+    )
+    .sort();
+}
+
+function roleOf(functionId: string): string {
+  const role = resource(functionId).Properties.Role as { 'Fn::GetAtt': [string, string] };
+  return role['Fn::GetAtt'][0];
+}
+
+describe('HTTP ingress', () => {
+  it('has exactly the two POST routes, each on its own handler through a payload 2.0 Lambda integration', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route');
+    expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual([
+      'POST /discord/interactions',
+      'POST /webhooks/bug-report',
+    ]);
+
+    const expected = {
+      'POST /discord/interactions': stack.httpIngress.discordInteractions,
+      'POST /webhooks/bug-report': stack.httpIngress.bugReportWebhook,
+    };
+    for (const [routeKey, fn] of Object.entries(expected)) {
+      const [, route] = routes.find(([, r]) => r.Properties.RouteKey === routeKey)!;
+      const target = route.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+      const integration = resource(target['Fn::Join'][1][1].Ref);
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [logicalId(fn.function), 'Arn'] },
+      });
+      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    }
+    expect(stack.httpIngress.discordInteractions.entry).toBe('lambdas/discord-interactions/handler.ts');
+    expect(stack.httpIngress.bugReportWebhook.entry).toBe('lambdas/bug-report-webhook/handler.ts');
+    expect(stack.processor.handler.entry).toBe('lambdas/processor/handler.ts');
+  });
+
+  it('bundles every function as ESM exporting `handler`', () => {
+    const assemblyDir = Stage.of(stack)?.outdir ?? outdir;
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.Handler, id).toBe('index.handler');
+      const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+      const bundle = readFileSync(
+        path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs'),
+        'utf8',
+      );
+      expect(bundle, id).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}|export\s*\{[^}]*\bhandler\b[^}]*\}/);
+    }
+  });
+
+  it('serves a $default stage that auto-deploys, throttles and writes JSON access logs to a retained-for-a-while group', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    const stages = ofType('AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const [, stage] = stages[0]!;
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: expect.any(Number),
+        ThrottlingBurstLimit: expect.any(Number),
+      },
+    });
+    const settings = stage.Properties.AccessLogSettings as {
+      DestinationArn: { 'Fn::GetAtt': [string] };
+      Format: string;
+    };
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format.requestId).toBe('$context.requestId');
+    expect(Object.values(format).join(' ')).not.toMatch(/\$input|\$context\.requestOverride|header/i);
+    const logGroup = resource(settings.DestinationArn['Fn::GetAtt'][0]);
+    expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+    expect(logGroup.Properties.RetentionInDays).toEqual(expect.any(Number));
+  });
+});
+
+describe('jobs queue', () => {
+  function queues() {
+    const all = ofType('AWS::SQS::Queue');
+    const main = all.filter(([, q]) => q.Properties.RedrivePolicy !== undefined);
+    const dlq = all.filter(([, q]) => q.Properties.RedrivePolicy === undefined);
+    expect(main).toHaveLength(1);
+    expect(dlq).toHaveLength(1);
+    return { main: main[0]!, dlq: dlq[0]! };
+  }
+
+  it('moves a job to the DLQ after three receives, and the DLQ keeps it at least 7 days', () => {
+    const { main, dlq } = queues();
+    expect(main[0]).toBe(logicalId(stack.jobsQueue.queue));
+    expect(main[1].Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlq[0], 'Arn'] },
+      maxReceiveCount: 3,
+    });
+    expect(dlq[1].Properties.MessageRetentionPeriod).toBeGreaterThanOrEqual(7 * 24 * 3600);
+    expect(dlq[1].Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('encrypts both queues with SQS-managed keys and refuses requests without TLS', () => {
+    for (const [id, queue] of ofType('AWS::SQS::Queue')) {
+      expect(queue.Properties.SqsManagedSseEnabled, id).toBe(true);
+      expect(queue.Properties.KmsMasterKeyId, id).toBeUndefined();
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Resource: { 'Fn::GetAtt': [id, 'Arn'] },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('hides a received job for at least six times the processor timeout', () => {
+    const { main } = queues();
+    const processor = resource(logicalId(stack.processor.handler.function));
+    const timeout = processor.Properties.Timeout as number;
+    expect(timeout).toBeGreaterThan(0);
+    expect(main[1].Properties.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('feeds the processor in small batches that report item failures', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    const [, mapping] = mappings[0]!;
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.jobsQueue.queue), 'Arn'] },
+      FunctionName: { Ref: logicalId(stack.processor.handler.function) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(mapping.Properties.BatchSize).toBeGreaterThanOrEqual(2);
+    expect(mapping.Properties.BatchSize).toBeLessThanOrEqual(10);
+    expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('bug table', () => {
+  it('has the keys, index and TTL of tableDefinition, on-demand, with PITR, retained', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    const [, table] = tables[0]!;
+    const local = buildCreateTableInput('unused');
+
+    expect(table.Properties.KeySchema).toEqual(local.KeySchema);
+    expect(table.Properties.KeySchema).toEqual([
+      { AttributeName: tableDefinition.partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: tableDefinition.sortKey.name, KeyType: 'RANGE' },
+    ]);
+    const byName = (a: { AttributeName: string }, b: { AttributeName: string }) =>
+      a.AttributeName.localeCompare(b.AttributeName);
+    expect([...(table.Properties.AttributeDefinitions as { AttributeName: string }[])].sort(byName)).toEqual(
+      [...local.AttributeDefinitions].sort(byName),
+    );
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
+    expect(tableDefinition.globalIndexes.length).toBeGreaterThan(0);
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: tableDefinition.timeToLiveAttribute, Enabled: true },
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+});
+
+describe('service secret', () => {
+  it('is seeded with every service token field, all empty', () => {
+    const secrets = ofType('AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    const value = JSON.parse(secrets[0]![1].Properties.SecretString as string);
+    expect(value).toEqual({
+      discordBotToken: '',
+      linearApiKey: '',
+      githubToken: '',
+      posthogApiKey: '',
+      anthropicApiKey: '',
+      bugReportWebhookSecret: '',
+      bugReportBearerToken: '',
+    });
+  });
+});
+
+describe('functions', () => {
+  it('run every function on Node 22+ arm64 with explicit memory and timeout, active tracing and a log group with retention', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual(
+      [stack.httpIngress.discordInteractions, stack.httpIngress.bugReportWebhook, stack.processor.handler]
+        .map((fn) => logicalId(fn.function))
+        .sort(),
+    );
+    for (const [id, fn] of functions) {
+      const runtime = /^nodejs(\d+)\.x$/.exec(fn.Properties.Runtime as string);
+      expect(runtime, `${id} runtime`).not.toBeNull();
+      expect(Number(runtime![1]), `${id} runtime`).toBeGreaterThanOrEqual(22);
+      expect(fn.Properties.Architectures, id).toEqual(['arm64']);
+      expect(fn.Properties.MemorySize, id).toEqual(expect.any(Number));
+      expect(fn.Properties.Timeout, id).toEqual(expect.any(Number));
+      expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
+      const logGroupRef = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(resource(logGroupRef).Properties.RetentionInDays, id).toEqual(expect.any(Number));
+    }
+  });
+
+  it('gives each function the environment of DESIGN.md "Configuration", from the deployment settings', () => {
+    const queueUrl = { Ref: logicalId(stack.jobsQueue.queue) };
+    const secretArn = { Ref: logicalId(stack.serviceSecrets.secret) };
+    const env = (fn: { function: IConstruct }) =>
+      (resource(logicalId(fn.function)).Properties.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+
+    expect(env(stack.httpIngress.discordInteractions)).toEqual({
+      DISCORD_PUBLIC_KEY: SETTINGS_CONTEXT.discordPublicKey,
+      DISCORD_APPLICATION_ID: SETTINGS_CONTEXT.discordApplicationId,
+      FIX_ALLOWED_ROLE_IDS: SETTINGS_CONTEXT.fixAllowedRoleIds,
+      JOBS_QUEUE_URL: queueUrl,
+    });
+    expect(env(stack.httpIngress.bugReportWebhook)).toEqual({
+      JOBS_QUEUE_URL: queueUrl,
+      SECRETS_ARN: secretArn,
+    });
+    expect(env(stack.processor.handler)).toEqual({
+      JOBS_QUEUE_URL: queueUrl,
+      SECRETS_ARN: secretArn,
+      TABLE_NAME: { Ref: logicalId(stack.bugTable.table) },
+      DISCORD_APPLICATION_ID: SETTINGS_CONTEXT.discordApplicationId,
+      BUG_CHANNEL_ID: SETTINGS_CONTEXT.bugChannelId,
+      GITHUB_REPO: SETTINGS_CONTEXT.githubRepo,
+      LINEAR_TEAM_ID: SETTINGS_CONTEXT.linearTeamId,
+      POSTHOG_PROJECT_ID: SETTINGS_CONTEXT.posthogProjectId,
+      POSTHOG_HOST: SETTINGS_CONTEXT.posthogHost,
+    });
+  });
+});
+
+describe('least privilege', () => {
+  const own = (fn: { logGroup: IConstruct }) => [
+    `Allow logs:CreateLogStream ${JSON.stringify({ 'Fn::GetAtt': [logicalId(fn.logGroup), 'Arn'] })}`,
+    `Allow logs:PutLogEvents ${JSON.stringify({ 'Fn::GetAtt': [logicalId(fn.logGroup), 'Arn'] })}`,
+    // X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
+    'Allow xray:PutTelemetryRecords "*"',
+    'Allow xray:PutTraceSegments "*"',
+  ];
+  const queueArn = () => JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.jobsQueue.queue), 'Arn'] });
+  const secretArn = () => JSON.stringify({ Ref: logicalId(stack.serviceSecrets.secret) });
+
+  it('lets the Discord ingress only send to the jobs queue (besides its own logs and traces)', () => {
+    const fn = stack.httpIngress.discordInteractions;
+    expect(permissionsOf(roleOf(logicalId(fn.function)))).toEqual(
+      [...own(fn), `Allow sqs:SendMessage ${queueArn()}`].sort(),
+    );
+  });
+
+  it('lets the webhook ingress only send to the jobs queue and read the service secret', () => {
+    const fn = stack.httpIngress.bugReportWebhook;
+    expect(permissionsOf(roleOf(logicalId(fn.function)))).toEqual(
+      [
+        ...own(fn),
+        `Allow sqs:SendMessage ${queueArn()}`,
+        `Allow secretsmanager:GetSecretValue ${secretArn()}`,
+      ].sort(),
+    );
+  });
+
+  it('lets the processor consume and send jobs, use the table items and index, and read the secret', () => {
+    const fn = stack.processor.handler;
+    const permissions = permissionsOf(roleOf(logicalId(fn.function)));
+    const table = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.bugTable.table), 'Arn'] });
+    const indexes = tableDefinition.globalIndexes.map((index) =>
+      JSON.stringify({
+        'Fn::Join': [
+          '',
+          [{ 'Fn::GetAtt': [logicalId(stack.bugTable.table), 'Arn'] }, `/index/${index.indexName}`],
+        ],
+      }),
+    );
+    expect(permissions).toEqual(
+      expect.arrayContaining([
+        ...own(fn),
+        ...['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'SendMessage'].map(
+          (action) => `Allow sqs:${action} ${queueArn()}`,
+        ),
+        ...['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map(
+          (action) => `Allow dynamodb:${action} ${table}`,
+        ),
+        ...indexes.map((index) => `Allow dynamodb:Query ${index}`),
+        `Allow secretsmanager:GetSecretValue ${secretArn()}`,
+      ]),
+    );
+    // Nothing beyond the queue, the table and its indexes, the secret, its logs and X-Ray.
+    const allowedResources = new Set([queueArn(), table, ...indexes, secretArn(), '"*"']);
+    for (const permission of permissions) {
+      const [, action, resourceJson] = /^Allow (\S+) (.*)$/.exec(permission)!;
+      if (action!.startsWith('logs:')) continue;
+      expect(allowedResources.has(resourceJson!), permission).toBe(true);
+      if (resourceJson === '"*"') expect(action, permission).toMatch(/^xray:/);
+      expect(action, permission).not.toMatch(/\*|dynamodb:(Scan|DeleteTable|UpdateTable)|sqs:PurgeQueue/);
+    }
+  });
+});
