@@ -1,7 +1,12 @@
-import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  buildInteraction,
+  buildMember,
+  type Sandbox,
+  signInteraction,
+} from './discord-interaction-builder.js';
 import type { LocalKeys } from './local-keys.js';
 import { SANDBOX_MAINTAINER_ROLE_ID } from './local-stack.js';
 
@@ -28,12 +33,6 @@ options
   --thread                 run it inside the sandbox's existing thread
   --url URL                the local stack (default http://127.0.0.1:$PORT or :3000)
   --wait SECONDS           how long to wait for bugbot's answer (default 20; 0 = don't wait)`;
-
-interface Sandbox {
-  guildId: string;
-  channelId: string;
-  threadId?: string;
-}
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -85,19 +84,9 @@ async function main(): Promise<number> {
   }
 
   const body = JSON.stringify(interaction);
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = sign(
-    null,
-    Buffer.from(timestamp + body),
-    createPrivateKey(keys.discordPrivateKeyPem),
-  ).toString('hex');
   const response = await fetch(`${values.url}/discord/interactions`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-signature-ed25519': signature,
-      'x-signature-timestamp': timestamp,
-    },
+    headers: signInteraction(keys, body),
     body,
   });
   const answer = await response.text();
@@ -115,128 +104,6 @@ async function main(): Promise<number> {
   }
   console.log(`bugbot: ${reply}`);
   return 0;
-}
-
-function buildInteraction(
-  command: string,
-  rest: string[],
-  values: Record<string, string | boolean | undefined>,
-  context: { keys: LocalKeys; sandbox: Sandbox; member: Record<string, unknown> },
-) {
-  const { keys, sandbox, member } = context;
-  const channelId = sandbox.threadId ?? sandbox.channelId;
-  const base = {
-    id: snowflake(),
-    application_id: keys.discordApplicationId,
-    token: `local-${randomBytes(24).toString('hex')}`,
-    version: 1,
-    guild_id: sandbox.guildId,
-    channel_id: channelId,
-    channel: { id: channelId, type: sandbox.threadId ? 11 : 0 },
-    member,
-    locale: 'en-US',
-    guild_locale: 'en-US',
-    app_permissions: '0',
-    entitlements: [],
-    authorizing_integration_owners: { 0: sandbox.guildId },
-    context: 0,
-  };
-  const option = (name: string) =>
-    typeof values[name] === 'string' ? [{ type: 3, name, value: values[name] }] : [];
-  switch (command) {
-    case 'contextualize':
-    case 'fix':
-    case 'status':
-    case 'dashboard': {
-      const names = {
-        contextualize: ['issue', 'repo'],
-        fix: ['issue', 'repo', 'instructions'],
-        status: ['issue'],
-        dashboard: [],
-      }[command];
-      return {
-        ...base,
-        type: 2,
-        data: {
-          id: snowflake(),
-          name: 'bugbot',
-          type: 1,
-          options: [{ type: 1, name: command, options: names.flatMap(option) }],
-        },
-      };
-    }
-    case 'contextualize-message':
-    case 'fix-message': {
-      const text = rest.join(' ');
-      if (!text) return null;
-      const target = {
-        id: snowflake(),
-        channel_id: channelId,
-        author: {
-          id: '1300000000000000099',
-          username: String(values.author),
-          discriminator: '0',
-          global_name: null,
-          avatar: null,
-        },
-        content: text,
-        timestamp: new Date().toISOString(),
-        edited_timestamp: null,
-        tts: false,
-        mention_everyone: false,
-        mentions: [],
-        mention_roles: [],
-        attachments: [],
-        embeds: [],
-        pinned: false,
-        type: 0,
-      };
-      return {
-        ...base,
-        type: 2,
-        data: {
-          id: snowflake(),
-          name: command === 'fix-message' ? 'Draft fix' : 'Contextualize bug',
-          type: 3,
-          target_id: target.id,
-          resolved: { messages: { [target.id]: target } },
-        },
-      };
-    }
-    case 'button': {
-      const [action, bugId] = rest;
-      if (!action || !bugId) return null;
-      return {
-        ...base,
-        type: 3,
-        message: {
-          id: snowflake(),
-          channel_id: channelId,
-          content: '',
-          components: [],
-          embeds: [],
-          timestamp: new Date().toISOString(),
-        },
-        data: { custom_id: `bug:${action}:${bugId}`, component_type: 2 },
-      };
-    }
-    case 'dismiss': {
-      const [bugId] = rest;
-      if (!bugId || typeof values.reason !== 'string') return null;
-      return {
-        ...base,
-        type: 5,
-        data: {
-          custom_id: `bug:dismiss:${bugId}`,
-          components: [
-            { type: 18, id: 1, component: { type: 4, id: 2, custom_id: 'reason', value: values.reason } },
-          ],
-        },
-      };
-    }
-    default:
-      return null;
-  }
 }
 
 async function readSandbox(url: string, inThread: boolean): Promise<Sandbox> {
@@ -285,12 +152,6 @@ async function waitForReply(url: string, token: string, timeoutMs: number): Prom
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return null;
-}
-
-let counter = 0n;
-function snowflake(): string {
-  counter += 1n;
-  return String(((BigInt(Date.now()) - 1_420_070_400_000n) << 22n) + counter);
 }
 
 main().then(

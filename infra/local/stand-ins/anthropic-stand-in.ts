@@ -12,7 +12,12 @@ import {
   type StopReason,
 } from './anthropic/messages-wire.js';
 import { type AssistantTurn, matchesScript, type Responder, type Script } from './anthropic/scripts.js';
-import { createTriageAnalysis, type TriageResponder } from './anthropic/triage-analysis.js';
+import {
+  createStructuredOutput,
+  createTriageAnalysis,
+  readOutputSchema,
+  type TriageResponder,
+} from './anthropic/triage-analysis.js';
 import {
   type Fault,
   FaultInjector,
@@ -53,16 +58,19 @@ export { createTriageAnalysis, type TriageResponder } from './anthropic/triage-a
  * 2. otherwise a forced tool call (`tool_choice` `tool`, or `any`) gets a `tool_use` for that tool
  *    with `triageResponder`'s input (default: a deterministic analysis of the report that fits the
  *    tool's `input_schema`);
- * 3. otherwise `defaultResponder` (default: a short text reply quoting the last user message).
+ * 3. otherwise a structured-output request (`output_config.format` JSON schema) gets JSON text
+ *    fitting that schema;
+ * 4. otherwise `defaultResponder` (default: a short text reply quoting the last user message).
  *
  * Responders see the whole request, so a multi-turn agent (see `scriptedAgent`) advances by the
  * assistant turns already in `messages` and can read the `tool_result`s it got back.
  */
 
+/** What `GET /v1/models` lists; `created_at` values are placeholders. */
 export const ANTHROPIC_STAND_IN_MODELS = [
-  { id: 'claude-sonnet-4-5', display_name: 'Claude Sonnet 4.5', created_at: '2025-09-29T00:00:00Z' },
-  { id: 'claude-haiku-4-5', display_name: 'Claude Haiku 4.5', created_at: '2025-10-15T00:00:00Z' },
-  { id: 'claude-opus-4-1', display_name: 'Claude Opus 4.1', created_at: '2025-08-05T00:00:00Z' },
+  { id: 'claude-opus-4-8', display_name: 'Claude Opus 4.8', created_at: '2026-01-01T00:00:00Z' },
+  { id: 'claude-sonnet-4-6', display_name: 'Claude Sonnet 4.6', created_at: '2026-01-01T00:00:00Z' },
+  { id: 'claude-haiku-4-5', display_name: 'Claude Haiku 4.5', created_at: '2025-10-01T00:00:00Z' },
 ] as const;
 
 export interface AnthropicStandInOptions {
@@ -177,6 +185,10 @@ export function createAnthropicStandIn(options: AnthropicStandInOptions = {}): A
     if (forced) {
       const input = await triageResponder(request, forced);
       return { turn: { content: [{ type: 'tool_use', name: forced.name, input }] } };
+    }
+    const outputSchema = readOutputSchema(request);
+    if (outputSchema) {
+      return { turn: { content: [{ type: 'text', text: createStructuredOutput(request, outputSchema) }] } };
     }
     return { turn: await defaultResponder(request) };
   }

@@ -47,11 +47,7 @@ function generate(rawSchema: JsonSchema, context: Context, path: readonly string
       return generateObject(schema, context, path, depth, undefined);
     case 'array': {
       if (depth >= MAX_DEPTH) return [];
-      const count = itemCount(schema, 1);
-      const items = asSchema(schema.items);
-      return Array.from({ length: count }, (_, index) =>
-        generate(items, context, [...path, String(index)], depth + 1),
-      );
+      return fillItems([], asSchema(schema.items), itemCount(schema, 1), context, path, depth);
     }
     case 'string':
       return generateString(schema, path);
@@ -96,11 +92,7 @@ function coerce(
       const fitted: unknown[] = list
         .map((item, index) => coerce(item, items, context, [...path, String(index)], depth + 1))
         .filter((item) => item !== undefined);
-      const count = itemCount(schema, fitted.length);
-      while (fitted.length < count) {
-        fitted.push(generate(items, context, [...path, String(fitted.length)], depth + 1));
-      }
-      return fitted.slice(0, count);
+      return fillItems(fitted, items, itemCount(schema, fitted.length), context, path, depth);
     }
     case 'string': {
       const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
@@ -120,6 +112,27 @@ function coerce(
     default:
       return value;
   }
+}
+
+/** Tops `given` up to `count` items; enum items take distinct members first (`uniqueItems`). */
+function fillItems(
+  given: readonly unknown[],
+  items: JsonSchema,
+  count: number,
+  context: Context,
+  path: readonly string[],
+  depth: number,
+): unknown[] {
+  const filled = given.slice(0, count);
+  const choices = resolve(items, context.root).enum;
+  const unused = Array.isArray(choices) ? choices.filter((choice) => !filled.includes(choice)) : [];
+  while (filled.length < count) {
+    const index = filled.length;
+    if (Array.isArray(choices) && choices.length > 0)
+      filled.push(unused.shift() ?? choices[index % choices.length]);
+    else filled.push(generate(items, context, [...path, String(index)], depth + 1));
+  }
+  return filled;
 }
 
 function generateObject(
@@ -222,7 +235,9 @@ function clampNumber(value: number, schema: JsonSchema, integer: boolean): numbe
     high = schema.exclusiveMaximum;
     highExclusive = true;
   }
+  const step = typeof schema.multipleOf === 'number' && schema.multipleOf > 0 ? schema.multipleOf : undefined;
   let number = integer ? Math.round(value) : value;
+  if (step !== undefined) number = Math.round(number / step) * step;
   const tooLow = number < low || (lowExclusive && number <= low);
   const tooHigh = number > high || (highExclusive && number >= high);
   if (tooLow) {
@@ -231,6 +246,11 @@ function clampNumber(value: number, schema: JsonSchema, integer: boolean): numbe
   } else if (tooHigh) {
     if (integer) number = highExclusive ? Math.ceil(high) - 1 : Math.floor(high);
     else number = highExclusive ? (Number.isFinite(low) ? (low + high) / 2 : high - 1) : high;
+  }
+  if (step !== undefined && Math.abs(number / step - Math.round(number / step)) > 1e-9) {
+    // Clamping broke the step: take the nearest multiple inside the bounds.
+    const up = Math.ceil(number / step) * step;
+    number = up <= high && !(highExclusive && up >= high) ? up : Math.floor(number / step) * step;
   }
   return number;
 }

@@ -25,6 +25,8 @@ interface ReportFacts {
   readonly fix: string;
   readonly confidence: number;
   readonly steps: readonly string[];
+  /** Source files named in the report (stack traces), else a guess from the area. */
+  readonly files: readonly string[];
 }
 
 export function createTriageAnalysis(
@@ -37,6 +39,26 @@ export function createTriageAnalysis(
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : { analysis: value };
+}
+
+/**
+ * The JSON text a structured-output request (`output_config.format` or the older `output_format`,
+ * `type: 'json_schema'`) gets back, built the same way from the conversation. The Claude Code CLI
+ * uses this for its session-title side request.
+ */
+export function createStructuredOutput(request: MessagesRequest, schema: JsonSchema): string {
+  const facts = readReportFacts(readAllUserText(request));
+  return JSON.stringify(generateFromSchema(schema, hintFrom(facts)));
+}
+
+/** The schema of a structured-output request, if it is one. */
+export function readOutputSchema(request: MessagesRequest): JsonSchema | undefined {
+  const config = request.output_config as { format?: unknown } | undefined;
+  for (const format of [config?.format, request.output_format]) {
+    const { type, schema } = (format ?? {}) as { type?: unknown; schema?: unknown };
+    if (type === 'json_schema' && typeof schema === 'object' && schema !== null) return schema as JsonSchema;
+  }
+  return undefined;
 }
 
 export function readReportFacts(report: string): ReportFacts {
@@ -58,19 +80,21 @@ export function readReportFacts(report: string): ReportFacts {
     fix:
       `Guard the ${area} code path that produces ${symptom} against missing data, show a ` +
       'recoverable error state instead, and add a regression test that replays the report.',
-    confidence: Math.min(
-      0.85,
-      0.35 + (error ? 0.25 : 0) + (area !== 'user interface' ? 0.1 : 0) + (steps.length > 0 ? 0.1 : 0),
-    ),
+    // Counted in tenths so the value prints cleanly (0.8, not 0.7999999999999999).
+    confidence:
+      Math.min(
+        8.5,
+        3.5 + (error ? 2.5 : 0) + (area !== 'user interface' ? 1 : 0) + (steps.length > 0 ? 1 : 0),
+      ) / 10,
     steps,
+    files: findFiles(report, area),
   };
 }
 
 function hintFrom(facts: ReportFacts): ValueHint {
   return (path, schema) => {
-    const key = [...path].reverse().find((segment) => !/^\d+$/.test(segment));
-    if (key === undefined) return undefined;
-    const name = key.toLowerCase().replace(/[^a-z]/g, '');
+    const name = meaningfulKey(path);
+    if (name === undefined) return undefined;
     const wantsList = schema.type === 'array';
     if (/rootcause|hypothes|^cause/.test(name)) return facts.rootCause;
     if (/fix|suggest|remediat|recommend|solution/.test(name)) return facts.fix;
@@ -81,11 +105,27 @@ function hintFrom(facts: ReportFacts): ValueHint {
       return wantsList ? [facts.area] : facts.area;
     if (/title|summary|headline/.test(name)) return facts.title;
     if (/step|reproduc/.test(name)) return wantsList ? facts.steps : facts.steps.join('\n');
+    if (/file|path/.test(name)) return wantsList ? facts.files : facts.files[0];
     if (/label|tag|categor/.test(name)) return wantsList ? ['bug', facts.area] : 'bug';
     if (/error|exception|symptom/.test(name)) return facts.error ?? facts.title;
     if (/duplicate/.test(name)) return schema.type === 'boolean' ? false : null;
     return undefined;
   };
+}
+
+/**
+ * The property name that says what a value is: the last key, or its parent's when the last key is
+ * generic (`affectedArea.name` is an area). Lower-case letters only.
+ */
+function meaningfulKey(path: readonly string[]): string | undefined {
+  const keys = path
+    .filter((segment) => !/^\d+$/.test(segment))
+    .map((key) => key.toLowerCase().replace(/[^a-z]/g, ''));
+  const last = keys.at(-1);
+  if (last !== undefined && /^(name|value|text|description|label|id)$/.test(last) && keys.length > 1) {
+    return keys.at(-2);
+  }
+  return last;
 }
 
 /** Numbers follow the schema's direction; words follow the usual critical…low vocabulary. */
@@ -103,7 +143,8 @@ function severityFor(severity: number, schema: JsonSchema): unknown {
 }
 
 function findError(report: string): string | undefined {
-  const named = /\b([A-Z][A-Za-z]*(?:Error|Exception))\b(?::[ \t]*([^\n]{0,160}))?/.exec(report);
+  // The message stops at a line end, a quote or a backslash: reports often arrive JSON-encoded.
+  const named = /\b([A-Z][A-Za-z]*(?:Error|Exception))\b(?::[ \t]*([^\n"\\]{0,160}))?/.exec(report);
   if (named) return (named[2] ? `${named[1]}: ${named[2].trim()}` : named[1])!.replace(/["`]+$/, '');
   const line = report
     .split('\n')
@@ -171,6 +212,12 @@ function findSteps(report: string): string[] {
     .map((line) => /^\s*(?:\d+[.)]|[-*])\s+(.{3,})$/.exec(line)?.[1]?.trim())
     .filter((step): step is string => step !== undefined)
     .slice(0, 8);
+}
+
+function findFiles(report: string, area: string): string[] {
+  const named = report.match(/[\w@./-]*[\w-]+\.(?:tsx?|jsx?|mjs|vue|svelte|css|scss|html|py|go|rs)\b/g) ?? [];
+  const files = [...new Set(named.filter((file) => !/^https?:/.test(file)))].slice(0, 5);
+  return files.length > 0 ? files : [`src/${area.replace(/\s+/g, '-')}`];
 }
 
 function truncate(text: string, max: number): string {

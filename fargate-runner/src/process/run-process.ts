@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * Runs a program with an argument array (never a shell string), in its own process group, with a
+ * wall-clock limit that kills the whole group: whatever the program started dies with it.
+ */
+
+export interface RunProcessOptions {
+  readonly cwd?: string;
+  /** The complete environment: nothing is inherited from the runner. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  /** Written to stdin, which is then closed. Without it stdin is /dev/null. */
+  readonly input?: string | Buffer;
+  /** Keep at most this many bytes of stdout (the head is kept; excess is counted). Default 64 MiB. */
+  readonly maxStdoutBytes?: number;
+  /** Keep the last this many bytes of stderr. Default 64 KiB. */
+  readonly stderrTailBytes?: number;
+}
+
+export interface ProcessOutcome {
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  readonly stdout: Buffer;
+  readonly stdoutTruncated: boolean;
+  /** The tail of stderr. */
+  readonly stderr: string;
+  readonly durationMs: number;
+}
+
+export class ProcessStartError extends Error {
+  constructor(command: string, options: { cause: unknown }) {
+    super(`could not start ${command}`, options);
+    this.name = 'ProcessStartError';
+  }
+}
+
+export function runProcess(command: string, args: readonly string[], options: RunProcessOptions): Promise<ProcessOutcome> {
+  const started = Date.now();
+  const maxStdout = options.maxStdoutBytes ?? 64 * 1024 * 1024;
+  const stderrTail = options.stderrTailBytes ?? 64 * 1024;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      // Its own process group, so a timeout can kill the program and everything it spawned.
+      detached: true,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stdoutTruncated = false;
+    let stderr = Buffer.alloc(0);
+    let timedOut = false;
+    let settled = false;
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (stdoutBytes >= maxStdout) {
+        stdoutTruncated = true;
+        return;
+      }
+      const room = maxStdout - stdoutBytes;
+      stdout.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      stdoutBytes += Math.min(chunk.length, room);
+      if (chunk.length > room) stdoutTruncated = true;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = Buffer.concat([stderr, chunk]);
+      if (stderr.length > stderrTail * 2) stderr = stderr.subarray(stderr.length - stderrTail);
+    });
+    if (options.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => {
+        // The program may exit without reading its input; that is its answer, not our fault.
+      });
+      child.stdin.end(options.input);
+    }
+
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, options.timeoutMs);
+
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      reject(new ProcessStartError(command, { cause: error }));
+    });
+    child.once('close', (exitCode, signal) => {
+      clearTimeout(timer);
+      // Anything the program left running in its group goes too.
+      killGroup(child.pid);
+      if (settled) return;
+      settled = true;
+      resolve({
+        exitCode,
+        signal,
+        timedOut,
+        stdout: Buffer.concat(stdout),
+        stdoutTruncated,
+        stderr: stderr.subarray(Math.max(0, stderr.length - stderrTail)).toString('utf8'),
+        durationMs: Date.now() - started,
+      });
+    });
+  });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** The last `maxBytes` bytes of `text` (on a character boundary), for output tails. */
+export function tailText(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  // Drop a partial character at the cut.
+  return bytes
+    .subarray(bytes.length - maxBytes)
+    .toString('utf8')
+    .replace(/^\uFFFD+/, '');
+}

@@ -1,0 +1,187 @@
+import { createPrivateKey, randomBytes, sign } from 'node:crypto';
+import type { LocalKeys } from './local-keys.js';
+
+/**
+ * Interactions shaped and signed as Discord sends them, for the local stack: used by
+ * `npm run discord` and by the integration tests that drive the stack.
+ */
+
+export interface Sandbox {
+  readonly guildId: string;
+  readonly channelId: string;
+  readonly threadId?: string;
+}
+
+export interface InteractionOptions {
+  readonly issue?: string;
+  readonly repo?: string;
+  readonly instructions?: string;
+  readonly author?: string;
+  readonly reason?: string;
+}
+
+export interface BuiltInteraction {
+  readonly id: string;
+  readonly token: string;
+  readonly [key: string]: unknown;
+}
+
+export function buildMember(userId: string, username: string, roles: readonly string[]) {
+  return {
+    user: { id: userId, username, discriminator: '0', global_name: null, avatar: null },
+    roles: [...roles],
+    joined_at: '2026-01-01T00:00:00.000Z',
+    deaf: false,
+    mute: false,
+    flags: 0,
+    permissions: '0',
+  };
+}
+
+/** Signs like Discord: Ed25519 over timestamp + body, hex. */
+export function signInteraction(
+  keys: LocalKeys,
+  body: string,
+  timestamp = String(Math.floor(Date.now() / 1000)),
+) {
+  const signature = sign(
+    null,
+    Buffer.from(timestamp + body),
+    createPrivateKey(keys.discordPrivateKeyPem),
+  ).toString('hex');
+  return {
+    'content-type': 'application/json',
+    'x-signature-ed25519': signature,
+    'x-signature-timestamp': timestamp,
+  };
+}
+
+export function buildInteraction(
+  command: string,
+  rest: string[],
+  values: InteractionOptions,
+  context: { keys: LocalKeys; sandbox: Sandbox; member: Record<string, unknown> },
+): BuiltInteraction | null {
+  const { keys, sandbox, member } = context;
+  const channelId = sandbox.threadId ?? sandbox.channelId;
+  const base = {
+    id: snowflake(),
+    application_id: keys.discordApplicationId,
+    token: `local-${randomBytes(24).toString('hex')}`,
+    version: 1,
+    guild_id: sandbox.guildId,
+    channel_id: channelId,
+    channel: { id: channelId, type: sandbox.threadId ? 11 : 0 },
+    member,
+    locale: 'en-US',
+    guild_locale: 'en-US',
+    app_permissions: '0',
+    entitlements: [],
+    authorizing_integration_owners: { 0: sandbox.guildId },
+    context: 0,
+  };
+  const option = (name: 'issue' | 'repo' | 'instructions') =>
+    typeof values[name] === 'string' ? [{ type: 3, name, value: values[name] }] : [];
+  switch (command) {
+    case 'contextualize':
+    case 'fix':
+    case 'status':
+    case 'dashboard': {
+      const names = (
+        {
+          contextualize: ['issue', 'repo'],
+          fix: ['issue', 'repo', 'instructions'],
+          status: ['issue'],
+          dashboard: [],
+        } satisfies Record<string, ('issue' | 'repo' | 'instructions')[]>
+      )[command];
+      return {
+        ...base,
+        type: 2,
+        data: {
+          id: snowflake(),
+          name: 'bugbot',
+          type: 1,
+          options: [{ type: 1, name: command, options: names.flatMap(option) }],
+        },
+      };
+    }
+    case 'contextualize-message':
+    case 'fix-message': {
+      const text = rest.join(' ');
+      if (!text) return null;
+      const target = {
+        id: snowflake(),
+        channel_id: channelId,
+        author: {
+          id: '1300000000000000099',
+          username: values.author ?? 'devon',
+          discriminator: '0',
+          global_name: null,
+          avatar: null,
+        },
+        content: text,
+        timestamp: new Date().toISOString(),
+        edited_timestamp: null,
+        tts: false,
+        mention_everyone: false,
+        mentions: [],
+        mention_roles: [],
+        attachments: [],
+        embeds: [],
+        pinned: false,
+        type: 0,
+      };
+      return {
+        ...base,
+        type: 2,
+        data: {
+          id: snowflake(),
+          name: command === 'fix-message' ? 'Draft fix' : 'Contextualize bug',
+          type: 3,
+          target_id: target.id,
+          resolved: { messages: { [target.id]: target } },
+        },
+      };
+    }
+    case 'button': {
+      const [action, bugId] = rest;
+      if (!action || !bugId) return null;
+      return {
+        ...base,
+        type: 3,
+        message: {
+          id: snowflake(),
+          channel_id: channelId,
+          content: '',
+          components: [],
+          embeds: [],
+          timestamp: new Date().toISOString(),
+        },
+        data: { custom_id: `bug:${action}:${bugId}`, component_type: 2 },
+      };
+    }
+    case 'dismiss': {
+      const [bugId] = rest;
+      if (!bugId || typeof values.reason !== 'string') return null;
+      return {
+        ...base,
+        type: 5,
+        data: {
+          custom_id: `bug:dismiss:${bugId}`,
+          components: [
+            { type: 18, id: 1, component: { type: 4, id: 2, custom_id: 'reason', value: values.reason } },
+          ],
+        },
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+let counter = 0n;
+export function snowflake(): string {
+  counter += 1n;
+  return String(((BigInt(Date.now()) - 1_420_070_400_000n) << 22n) + counter);
+}

@@ -1,0 +1,111 @@
+import { type BugStatus, queueOfStatus } from './bug.js';
+import { type ErrorSignature, extractReportSignature, type ReportErrorText } from './fingerprint.js';
+import { DUPLICATE_SIMILARITY_THRESHOLD, type SimilarityIndex } from './similarity.js';
+
+/**
+ * Is a new report a duplicate of an open bug? Two signals, strongest first:
+ *  1. the crash fingerprint (fingerprint.ts) equals an open bug's: the same error at the same
+ *     in-app code — a duplicate however differently it is described (other language, a vague
+ *     "it broke");
+ *  2. otherwise the most similar recent open bug by text (similarity.ts), if it scores at least
+ *     the threshold — unless both reports carry a fingerprint and they differ: two crashes at
+ *     different code are different bugs even when described alike ("Pay crashes the checkout"
+ *     from a TypeError in the summary vs a RangeError in card validation).
+ */
+
+export interface DuplicateReport extends ReportErrorText {
+  readonly description: string;
+}
+
+/** What the detector needs to know of a stored bug. */
+export interface DuplicateCandidate {
+  readonly bugId: string;
+  readonly status: BugStatus;
+  readonly fingerprint?: string | null;
+  /** ISO-8601; the later of this and `updatedAt` decides whether the bug is recent. */
+  readonly createdAt: string;
+  readonly updatedAt?: string;
+}
+
+export type DuplicateMatch =
+  | { readonly kind: 'fingerprint'; readonly bugId: string }
+  | { readonly kind: 'similar'; readonly bugId: string; readonly score: number }
+  | { readonly kind: 'none' };
+
+export interface FindDuplicateOptions {
+  /** Default DUPLICATE_SIMILARITY_THRESHOLD. */
+  readonly threshold?: number;
+  /** "Now" for the recency window, ISO-8601 or epoch ms. Without it every open bug is recent. */
+  readonly now?: string | number;
+  /** Text matches only against bugs active within this many days. Default 30. */
+  readonly recentDays?: number;
+  /** The report's signature when the caller already computed it. */
+  readonly signature?: ErrorSignature | null;
+}
+
+export const DEFAULT_RECENT_DAYS = 30;
+
+/**
+ * The text a report (or a stored bug) contributes to the similarity index: its description and
+ * its error's type and normalized message — not the raw console logs, whose stack frames, URLs
+ * and ids would make every trace look alike.
+ */
+export function buildDuplicateText(report: DuplicateReport, signature?: ErrorSignature | null): string {
+  const error = signature === undefined ? extractReportSignature(report) : signature;
+  return error ? `${report.description}\n${error.errorType}: ${error.normalizedMessage}` : report.description;
+}
+
+/**
+ * `index` holds the candidates' texts (buildDuplicateText) under their bug ids; `candidates` says
+ * which of them are open and recent. An exact fingerprint match wins (the earliest such bug, the
+ * original); else the best text match at or above the threshold among recent open bugs.
+ */
+export function findDuplicate<M>(
+  report: DuplicateReport,
+  index: SimilarityIndex<M>,
+  candidates: Iterable<DuplicateCandidate>,
+  options: FindDuplicateOptions = {},
+): DuplicateMatch {
+  const signature = options.signature === undefined ? extractReportSignature(report) : options.signature;
+  const fingerprint = signature?.fingerprint ?? null;
+  const open = new Map<string, DuplicateCandidate>();
+  for (const candidate of candidates) {
+    if (queueOfStatus(candidate.status) === 'open') open.set(candidate.bugId, candidate);
+  }
+
+  if (fingerprint) {
+    const sameCrash = [...open.values()]
+      .filter((candidate) => candidate.fingerprint === fingerprint)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.bugId.localeCompare(b.bugId));
+    const original = sameCrash[0];
+    if (original) return { kind: 'fingerprint', bugId: original.bugId };
+  }
+
+  const threshold = options.threshold ?? DUPLICATE_SIMILARITY_THRESHOLD;
+  const recentSince = recentCutoff(options);
+  const eligible = (id: string): boolean => {
+    const candidate = open.get(id);
+    if (!candidate) return false;
+    if (recentSince !== null && lastActivity(candidate) < recentSince) return false;
+    return !(fingerprint && candidate.fingerprint && candidate.fingerprint !== fingerprint);
+  };
+  const [best] = index.query(buildDuplicateText(report, signature), {
+    limit: 1,
+    threshold,
+    filter: eligible,
+  });
+  return best ? { kind: 'similar', bugId: best.id, score: best.score } : { kind: 'none' };
+}
+
+function recentCutoff(options: FindDuplicateOptions): number | null {
+  if (options.now === undefined) return null;
+  const now = typeof options.now === 'number' ? options.now : Date.parse(options.now);
+  if (Number.isNaN(now)) return null;
+  return now - (options.recentDays ?? DEFAULT_RECENT_DAYS) * 24 * 60 * 60 * 1000;
+}
+
+function lastActivity(candidate: DuplicateCandidate): number {
+  const created = Date.parse(candidate.createdAt);
+  const updated = candidate.updatedAt ? Date.parse(candidate.updatedAt) : Number.NaN;
+  return Math.max(Number.isNaN(created) ? 0 : created, Number.isNaN(updated) ? 0 : updated);
+}

@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type BuiltInteraction,
+  buildInteraction,
+  buildMember,
+  type InteractionOptions,
+  type Sandbox,
+  signInteraction,
+} from '../../infra/local/discord-interaction-builder.js';
+import {
+  type LocalStack,
+  SANDBOX_MAINTAINER_ROLE_ID,
+  startLocalStack,
+} from '../../infra/local/local-stack.js';
+import type { Fault } from '../../infra/local/stand-ins/stand-in.js';
+
+/**
+ * Drives a whole local stack (same handlers, dynalite, local SQS, stand-ins) the way a person
+ * would: signed interactions in, `/_local/state` out. One stack per test file: the handlers
+ * read their environment at import, as Lambdas do at cold start.
+ */
+export interface StackDriver {
+  readonly stack: LocalStack;
+  readonly sandbox: Sandbox;
+  sendCommand(
+    command: string,
+    args?: string[],
+    options?: InteractionOptions & { thread?: boolean; as?: 'maintainer' | 'member' },
+  ): Promise<{ status: number; body: string; interaction: BuiltInteraction }>;
+  setFault(service: Fault & { service: string }): Promise<void>;
+  clearFaults(): Promise<void>;
+  state(): Promise<StackState>;
+  waitFor<T>(
+    what: string,
+    probe: (state: StackState) => T | undefined | null | false,
+    timeoutMs?: number,
+  ): Promise<T>;
+  waitForIdle(timeoutMs?: number): Promise<StackState>;
+  close(): Promise<void>;
+}
+
+export interface StackState {
+  queues: { jobs: { visible: number; inFlight: number }; dlq: { visible: number } };
+  bugs: Record<string, unknown>[];
+  sandbox: {
+    discord: {
+      messages: SentMessage[];
+      channels: { id: string; guildId: string; name: string }[];
+      threads: { id: string; parentId: string }[];
+    };
+    linear: {
+      issues: { id: string; identifier: string; title: string }[];
+      comments: { id: string; issueId: string; body: string }[];
+      attachments: unknown[];
+    };
+    [service: string]: unknown;
+  };
+}
+
+export interface SentMessage {
+  id: string;
+  kind: string;
+  channelId?: string;
+  threadId?: string;
+  interactionToken?: string;
+  content: string;
+  embeds: { title?: string; description?: string; fields?: { name: string; value: string }[] }[];
+  components: { components: { custom_id?: string; label?: string; disabled?: boolean }[] }[];
+  allowedMentions: { parse?: string[] } | null;
+  flags: number;
+  editCount: number;
+}
+
+export async function startStackDriver(handlerEnv: Record<string, string> = {}): Promise<StackDriver> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bugbot-stack-'));
+  const stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    inMemory: true,
+    env: {},
+    visibilityTimeoutSeconds: 2,
+    handlerEnv: { RETRY_BASE_DELAY_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'ERROR', ...handlerEnv },
+  });
+  const state = async () => (await (await fetch(`${stack.url}/_local/state`)).json()) as StackState;
+  const initial = await state();
+  const channel = initial.sandbox.discord.channels.find((candidate) => candidate.name === 'bug-reports');
+  if (!channel) throw new Error('sandbox has no #bug-reports');
+  const sandbox: Sandbox = { guildId: channel.guildId, channelId: channel.id };
+  const thread = initial.sandbox.discord.threads.find((candidate) => candidate.parentId === channel.id);
+
+  const driver: StackDriver = {
+    stack,
+    sandbox,
+    async sendCommand(command, args = [], options = {}) {
+      const member =
+        options.as === 'member'
+          ? buildMember('1300000000000000043', 'sam', [])
+          : buildMember('1300000000000000042', 'maya', [SANDBOX_MAINTAINER_ROLE_ID]);
+      const placement = options.thread ? { ...sandbox, threadId: thread?.id } : sandbox;
+      const interaction = buildInteraction(command, args, options, {
+        keys: stack.keys,
+        sandbox: placement,
+        member,
+      });
+      if (!interaction) throw new Error(`cannot build ${command}`);
+      const body = JSON.stringify(interaction);
+      const response = await fetch(`${stack.url}/discord/interactions`, {
+        method: 'POST',
+        headers: signInteraction(stack.keys, body),
+        body,
+      });
+      return { status: response.status, body: await response.text(), interaction };
+    },
+    async setFault(fault) {
+      const response = await fetch(`${stack.url}/_local/faults`, {
+        method: 'POST',
+        body: JSON.stringify(fault),
+      });
+      if (!response.ok) throw new Error(`fault refused: ${await response.text()}`);
+    },
+    async clearFaults() {
+      for (const service of ['discord', 'linear', 'posthog']) {
+        await fetch(`${stack.url}/_local/faults`, {
+          method: 'POST',
+          body: JSON.stringify({ service, clear: true }),
+        });
+      }
+    },
+    state,
+    async waitFor(what, probe, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: StackState | undefined;
+      while (Date.now() < deadline) {
+        last = await state();
+        const result = probe(last);
+        if (result !== undefined && result !== null && result !== false) return result as never;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`timed out waiting for ${what}; last queues: ${JSON.stringify(last?.queues)}`);
+    },
+    async waitForIdle(timeoutMs = 30_000) {
+      return driver.waitFor(
+        'the jobs queue to drain',
+        (current) =>
+          current.queues.jobs.visible === 0 && current.queues.jobs.inFlight === 0 ? current : undefined,
+        timeoutMs,
+      );
+    },
+    async close() {
+      await stack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return driver;
+}
+
+/** What bugbot answered to one interaction (its deferred response, edited), if anything yet. */
+export function replyTo(state: StackState, interaction: BuiltInteraction): SentMessage | undefined {
+  return state.sandbox.discord.messages
+    .filter((message) => message.interactionToken === interaction.token)
+    .at(-1);
+}
