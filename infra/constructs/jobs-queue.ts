@@ -60,4 +60,9 @@ export class JobsQueue extends Construct {
   grantSendJobs(grantee: iam.IGrantable): iam.Grant {
     return this.queue.grant(grantee, 'sqs:SendMessage');
   }
+
+  /** Only the processor: it dead-letters permanently failed jobs itself. */
+  grantDeadLetter(grantee: iam.IGrantable): iam.Grant {
+    return this.deadLetterQueue.grant(grantee, 'sqs:SendMessage');
+  }
 }

@@ -47,6 +47,7 @@ export class Processor extends Construct {
       timeout: PROCESSOR_TIMEOUT,
       environment: {
         JOBS_QUEUE_URL: jobsQueue.queue.queueUrl,
+        DEAD_LETTER_QUEUE_URL: jobsQueue.deadLetterQueue.queueUrl,
         TABLE_NAME: bugTable.table.tableName,
         SECRETS_ARN: serviceSecrets.secret.secretArn,
         DISCORD_APPLICATION_ID: settings.discordApplicationId,
@@ -72,6 +73,9 @@ export class Processor extends Construct {
       }),
     );
     jobsQueue.grantSendJobs(fn);
+    // A job that can never succeed (a 4xx, a malformed body) goes to the DLQ at once instead of
+    // being received twice more for nothing.
+    jobsQueue.grantDeadLetter(fn);
     bugTable.grantReadWriteItems(fn);
     serviceSecrets.grantReadValue(fn);
 

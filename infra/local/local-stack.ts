@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
+import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-records.js';
 import { buildApiGatewayEvent } from './api-gateway-event.js';
 import { ensureTable, startDynalite } from './dynamo/start-dynalite.js';
 import { type LocalKeys, loadOrCreateLocalKeys } from './local-keys.js';
@@ -99,7 +101,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   await ensureTable(dynamoClient, LOCAL_TABLE_NAME);
-  dynamoClient.destroy();
+  const bugRecords = new DynamoDbBugRecords(createDocumentClient(dynamoClient), LOCAL_TABLE_NAME);
 
   const engine = new LocalSqs({ persistPath: options.inMemory ? undefined : join(dataDir, 'queues.json') });
   if (!options.inMemory) await engine.restore();
@@ -184,7 +186,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         jobs: { visible: jobs.visible + jobs.delayed, inFlight: jobs.inFlight },
         dlq: { visible: dlq.visible + dlq.inFlight },
       },
-      bugs: [],
+      bugs: [...(await bugRecords.listOpenBugs(200)), ...(await bugRecords.listClosedBugs(200))],
       sandbox: sandboxState,
     };
   }
@@ -247,6 +249,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await sqsServer.close();
       if (!options.inMemory) await engine.snapshot();
       engine.close();
+      dynamoClient.destroy();
       await dynamo.close();
     },
   };

@@ -49,7 +49,11 @@ export async function composeProcessorFlows(config: ProcessorConfig): Promise<Jo
     }),
     { projectId: config.POSTHOG_PROJECT_ID, appHost: config.POSTHOG_HOST },
   );
-  const store = new DynamoDbBugStore(createDocumentClient(new DynamoDBClient({})), config.TABLE_NAME);
+  // Every outside call has a deadline, AWS's included.
+  const dynamo = createDocumentClient(
+    new DynamoDBClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } }),
+  );
+  const store = new DynamoDbBugStore(dynamo, config.TABLE_NAME);
   const now = () => new Date();
 
   return {

@@ -310,6 +310,7 @@ describe('functions', () => {
     });
     expect(env(stack.processor.handler)).toEqual({
       JOBS_QUEUE_URL: queueUrl,
+      DEAD_LETTER_QUEUE_URL: { Ref: logicalId(stack.jobsQueue.deadLetterQueue) },
       SECRETS_ARN: secretArn,
       TABLE_NAME: { Ref: logicalId(stack.bugTable.table) },
       DISCORD_APPLICATION_ID: SETTINGS_CONTEXT.discordApplicationId,
@@ -331,6 +332,8 @@ describe('least privilege', () => {
     'Allow xray:PutTraceSegments "*"',
   ];
   const queueArn = () => JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.jobsQueue.queue), 'Arn'] });
+  const deadLetterArn = () =>
+    JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.jobsQueue.deadLetterQueue), 'Arn'] });
   const secretArn = () => JSON.stringify({ Ref: logicalId(stack.serviceSecrets.secret) });
 
   it('lets the Discord ingress only send to the jobs queue (besides its own logs and traces)', () => {
@@ -372,12 +375,17 @@ describe('least privilege', () => {
         ...['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map(
           (action) => `Allow dynamodb:${action} ${table}`,
         ),
+        `Allow sqs:SendMessage ${deadLetterArn()}`,
         ...indexes.map((index) => `Allow dynamodb:Query ${index}`),
         `Allow secretsmanager:GetSecretValue ${secretArn()}`,
       ]),
     );
+    // The DLQ only takes jobs from the processor: it never reads, deletes or purges it.
+    expect(permissions.filter((permission) => permission.endsWith(deadLetterArn()))).toEqual([
+      `Allow sqs:SendMessage ${deadLetterArn()}`,
+    ]);
     // Nothing beyond the queue, the table and its indexes, the secret, its logs and X-Ray.
-    const allowedResources = new Set([queueArn(), table, ...indexes, secretArn(), '"*"']);
+    const allowedResources = new Set([queueArn(), deadLetterArn(), table, ...indexes, secretArn(), '"*"']);
     for (const permission of permissions) {
       const [, action, resourceJson] = /^Allow (\S+) (.*)$/.exec(permission)!;
       if (action!.startsWith('logs:')) continue;

@@ -87,10 +87,11 @@ export function runProcess(command: string, args: readonly string[], options: Ru
       settled = true;
       reject(new ProcessStartError(command, { cause: error }));
     });
+    // Anything the program left running in its group goes when it exits; otherwise a leftover
+    // holding stdout open would keep 'close' from ever coming.
+    child.once('exit', () => killGroup(child.pid));
     child.once('close', (exitCode, signal) => {
       clearTimeout(timer);
-      // Anything the program left running in its group goes too.
-      killGroup(child.pid);
       if (settled) return;
       settled = true;
       resolve({
