@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { findAllowlistEntryProblem } from '../../shared/domain/allowlist-gate.js';
+import { describeZodIssues } from '../../shared/jobs/job-schemas.js';
 
 /**
  * `job.json`, as in DESIGN.md "Fix runner", plus two optional additions:
@@ -97,3 +98,15 @@ export const fixJobSpecSchema = z
 export type FixJobSpec = z.infer<typeof fixJobSpecSchema>;
 
 export const DEFAULT_VERIFY_TIMEOUT_SECONDS = 600;
+
+/** Validates a job spec; on failure keeps what it can (job id, branch) for the failed result. */
+export type ParsedSpec = { ok: true; spec: FixJobSpec } | { ok: false; jobId: string; branch: string; error: string };
+
+export function parseFixJobSpec(raw: unknown, fallbackJobId: string): ParsedSpec {
+  const parsed = fixJobSpecSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, spec: parsed.data };
+  const loose = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const jobId = typeof loose.jobId === 'string' && loose.jobId.length > 0 ? loose.jobId.slice(0, 128) : fallbackJobId;
+  const branch = typeof loose.branch === 'string' ? loose.branch.slice(0, 200) : '';
+  return { ok: false, jobId, branch, error: `invalid job: ${describeZodIssues(parsed.error.issues)}` };
+}

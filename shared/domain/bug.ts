@@ -37,6 +37,17 @@ export interface BugReporter {
   readonly email?: string;
 }
 
+export interface BugReportDetails {
+  readonly appVersion?: string;
+  readonly deviceInfo?: Readonly<Record<string, unknown>>;
+  /** The tail of the console logs, bounded. */
+  readonly consoleLogs?: string;
+  readonly url?: string;
+  readonly posthogSessionId?: string;
+  readonly screenshotUrl?: string;
+  readonly reportedAt?: string;
+}
+
 export interface BugIssueLink {
   readonly tracker: 'linear' | 'github';
   readonly id: string;
@@ -74,6 +85,10 @@ export interface Bug {
   readonly reportCount: number;
   /** Reporter ids seen across those reports (order not meaningful). */
   readonly distinctReporters: readonly string[];
+  /** The bugs folded into this one as duplicates; counting is keyed on them, so it happens once. */
+  readonly duplicateBugIds?: readonly string[];
+  /** What the report said beyond its description (device, logs, links); untrusted data. */
+  readonly report?: BugReportDetails;
   readonly analysis?: BugAnalysis;
   readonly issue?: BugIssueLink;
   readonly card?: BugCard;
@@ -96,6 +111,7 @@ export const BUG_PATCH_FIELDS = [
   'analysis',
   'issue',
   'card',
+  'report',
 ] as const satisfies readonly (keyof Bug)[];
 
 export type BugPatch = Partial<Pick<Bug, (typeof BUG_PATCH_FIELDS)[number]>>;
@@ -110,6 +126,7 @@ export interface NewBugInput {
   readonly fingerprint?: string;
   readonly analysis?: BugAnalysis;
   readonly card?: BugCard;
+  readonly report?: BugReportDetails;
 }
 
 /** A freshly reported bug: status `new`, version 1, one report from its reporter. */

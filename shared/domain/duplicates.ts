@@ -8,9 +8,10 @@ import { DUPLICATE_SIMILARITY_THRESHOLD, type SimilarityIndex } from './similari
  *     in-app code — a duplicate however differently it is described (other language, a vague
  *     "it broke");
  *  2. otherwise the most similar recent open bug by text (similarity.ts), if it scores at least
- *     the threshold — unless both reports carry a fingerprint and they differ: two crashes at
- *     different code are different bugs even when described alike ("Pay crashes the checkout"
- *     from a TypeError in the summary vs a RangeError in card validation).
+ *     the threshold — unless both reports carry crash evidence that disagrees (other fingerprint
+ *     or other error type): two crashes at different code are different bugs even when described
+ *     alike ("Pay crashes the checkout" from a TypeError in the order summary vs a RangeError in
+ *     card validation).
  */
 
 export interface DuplicateReport extends ReportErrorText {
@@ -22,6 +23,8 @@ export interface DuplicateCandidate {
   readonly bugId: string;
   readonly status: BugStatus;
   readonly fingerprint?: string | null;
+  /** The error type of the bug's report (`TypeError`, `HTTP 500`), when it had one. */
+  readonly errorType?: string | null;
   /** ISO-8601; the later of this and `updatedAt` decides whether the bug is recent. */
   readonly createdAt: string;
   readonly updatedAt?: string;
@@ -87,7 +90,7 @@ export function findDuplicate<M>(
     const candidate = open.get(id);
     if (!candidate) return false;
     if (recentSince !== null && lastActivity(candidate) < recentSince) return false;
-    return !(fingerprint && candidate.fingerprint && candidate.fingerprint !== fingerprint);
+    return !hasConflictingCrash(signature, candidate);
   };
   const [best] = index.query(buildDuplicateText(report, signature), {
     limit: 1,
@@ -95,6 +98,20 @@ export function findDuplicate<M>(
     filter: eligible,
   });
   return best ? { kind: 'similar', bugId: best.id, score: best.score } : { kind: 'none' };
+}
+
+/**
+ * Both reports carry crash evidence and it disagrees: another fingerprint (the same error at
+ * other code) or another error type (a ChunkLoadError and a TypeError behind the same white
+ * screen). Text similarity must not merge them.
+ */
+export function hasConflictingCrash(
+  signature: ErrorSignature | null,
+  candidate: Pick<DuplicateCandidate, 'fingerprint' | 'errorType'>,
+): boolean {
+  if (!signature) return false;
+  if (signature.fingerprint && candidate.fingerprint && signature.fingerprint !== candidate.fingerprint) return true;
+  return Boolean(candidate.errorType && signature.errorType !== candidate.errorType);
 }
 
 function recentCutoff(options: FindDuplicateOptions): number | null {

@@ -49,5 +49,13 @@ export interface BugRecords {
    * Counts one more report of the bug (and its reporter, if known). Returns the updated bug, or
    * null if it does not exist. Does not bump `version`: counters commute with other writes.
    */
-  incrementDuplicate(bugId: string, reporterId?: string): Promise<Bug | null>;
+  incrementDuplicate(bugId: string, duplicateBugId: string, reporterId?: string): Promise<Bug | null>;
+  /**
+   * Remembers which bug a tracker issue (`ENG-12`, `#45`) or a Discord thread belongs to, so
+   * `/bugbot status ENG-12` and commands inside a bug's thread find it.
+   */
+  linkReference(kind: BugReferenceKind, value: string, bugId: string): Promise<void>;
+  findBugIdByReference(kind: BugReferenceKind, value: string): Promise<string | null>;
 }
+
+export type BugReferenceKind = 'issue' | 'thread';

@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { BugStatus } from '../../shared/domain/bug.js';
-import { buildDuplicateText, type DuplicateReport, findDuplicate } from '../../shared/domain/duplicates.js';
+import {
+  buildDuplicateText,
+  type DuplicateReport,
+  findDuplicate,
+  hasConflictingCrash,
+} from '../../shared/domain/duplicates.js';
 import { extractReportSignature } from '../../shared/domain/fingerprint.js';
-import { createSimilarityIndex, DUPLICATE_SIMILARITY_THRESHOLD } from '../../shared/domain/similarity.js';
+import {
+  createSimilarityIndex,
+  DUPLICATE_SIMILARITY_THRESHOLD,
+  type SimilarityIndexOptions,
+} from '../../shared/domain/similarity.js';
 
 /**
  * Scores the duplicate detector on the labeled pairs in duplicate-pairs.json. Shared by the unit
@@ -59,6 +68,8 @@ export interface EvaluationOptions {
   readonly threshold?: number;
   /** Extra stored bugs (texts) added to the index, e.g. 10,000 synthetic ones, to shift the IDF. */
   readonly background?: readonly string[];
+  /** Index settings other than the defaults, for sweeps. */
+  readonly index?: SimilarityIndexOptions;
 }
 
 const STATUS: BugStatus = 'triaged';
@@ -66,7 +77,7 @@ const CREATED_AT = '2025-05-01T00:00:00.000Z';
 
 export function evaluatePairs(pairs: readonly LabeledPair[], options: EvaluationOptions = {}): PairOutcome[] {
   const threshold = options.threshold ?? DUPLICATE_SIMILARITY_THRESHOLD;
-  const index = createSimilarityIndex<undefined>();
+  const index = createSimilarityIndex<undefined>(options.index);
   options.background?.forEach((text, i) => {
     index.add(`bg:${i}`, text, undefined);
   });
@@ -77,6 +88,7 @@ export function evaluatePairs(pairs: readonly LabeledPair[], options: Evaluation
       bugId: pair.id,
       status: STATUS,
       fingerprint: signature?.fingerprint ?? null,
+      errorType: signature?.errorType ?? null,
       createdAt: CREATED_AT,
     };
   });
@@ -85,14 +97,13 @@ export function evaluatePairs(pairs: readonly LabeledPair[], options: Evaluation
     const candidate = stored[i]!;
     const signature = extractReportSignature(pair.b);
     const match = findDuplicate(pair.b, index, [candidate], { threshold, signature });
-    const fingerprint = signature?.fingerprint ?? null;
     return {
       id: pair.id,
       duplicate: pair.duplicate,
       predicted: match.kind !== 'none',
       kind: match.kind,
       score: index.score(buildDuplicateText(pair.b, signature), pair.id),
-      conflicting: Boolean(fingerprint && candidate.fingerprint && fingerprint !== candidate.fingerprint),
+      conflicting: hasConflictingCrash(signature, candidate),
     };
   });
 }

@@ -43,6 +43,7 @@ interface CliResult {
   readonly type: string;
   readonly subtype: string;
   readonly is_error: boolean;
+  readonly api_error_status?: number | null;
   readonly result?: string;
   readonly num_turns: number;
   readonly total_cost_usd: number;
@@ -208,6 +209,27 @@ describe('Anthropic stand-in with the real Claude Code CLI', () => {
     },
     CLI_TIMEOUT_MS,
   );
+
+  it(
+    'reports an overloaded API as is_error with api_error_status, though subtype says success',
+    async () => {
+      const cwd = await makeDir('overloaded');
+      standIn.setFault({ failRate: 1, status: 529, latencyMs: 0 });
+      try {
+        // Without a retry cap the CLI backs off for minutes (a wrong key too: 401 is retried).
+        const run = await runClaude(['-p', 'hello', '--max-turns', '2', ...LOCKED_DOWN_FLAGS], cwd, {
+          CLAUDE_CODE_MAX_RETRIES: '1',
+        });
+
+        expect(run.code).toBe(1);
+        expect(run.result).toMatchObject({ subtype: 'success', is_error: true, api_error_status: 529 });
+        expect(run.result.result).toContain('529');
+      } finally {
+        standIn.setFault(null);
+      }
+    },
+    CLI_TIMEOUT_MS,
+  );
 });
 
 async function makeDir(name: string): Promise<string> {
@@ -232,7 +254,11 @@ async function plantRepositoryConfig(cwd: string, marker: string): Promise<void>
 }
 
 /** Spawned, not exec'd synchronously: the stand-in answers from this same process. */
-async function runClaude(args: readonly string[], cwd: string): Promise<CliRun> {
+async function runClaude(
+  args: readonly string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+): Promise<CliRun> {
   const home = await mkdtemp(join(scratch, 'home-'));
   await mkdir(join(home, '.claude'));
   const child = spawn(CLAUDE_BIN, args, {
@@ -249,6 +275,7 @@ async function runClaude(args: readonly string[], cwd: string): Promise<CliRun> 
       DISABLE_TELEMETRY: '1',
       DISABLE_ERROR_REPORTING: '1',
       DISABLE_AUTOUPDATER: '1',
+      ...extraEnv,
     },
   });
   let stdout = '';

@@ -259,6 +259,30 @@ describe('Anthropic stand-in with @anthropic-ai/sdk', () => {
     expect(long.input_tokens).toBeGreaterThan(short.input_tokens);
   });
 
+  it('answers a structured-output request with JSON text fitting its schema', async () => {
+    const Title = z.object({ title: z.string().max(60), words: z.int().min(3).max(7) });
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 128,
+      output_config: {
+        format: { type: 'json_schema', schema: z.toJSONSchema(Title) as Record<string, unknown> },
+      },
+      messages: [{ role: 'user', content: 'Checkout crashes on Pay' }],
+    });
+    const block = message.content[0];
+    if (block?.type !== 'text') throw new Error('expected a text block');
+    const answer = Title.parse(JSON.parse(block.text));
+    expect(answer.title).toContain('Checkout crashes on Pay');
+    expect(answer.words).toBe(3);
+  });
+
+  it('lists models', async () => {
+    const ids: string[] = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    expect(ids).toContain('claude-opus-4-8');
+    expect((await client.models.retrieve(MODEL)).id).toBe(MODEL);
+  });
+
   it('rejects a wrong key, and a missing one, with the authentication_error shape', async () => {
     const wrong = new Anthropic({ apiKey: 'sk-ant-wrong', baseURL: served.baseUrl, maxRetries: 0 });
     const error = await wrong.messages

@@ -270,27 +270,40 @@ describe('incrementDuplicate', () => {
     await records.putNewBug(bug);
 
     await Promise.all([
-      records.incrementDuplicate(bug.bugId, 'bob'),
-      records.incrementDuplicate(bug.bugId, 'alice'),
-      records.incrementDuplicate(bug.bugId, 'bob'),
-      records.incrementDuplicate(bug.bugId),
+      records.incrementDuplicate(bug.bugId, 'dup-1', 'bob'),
+      records.incrementDuplicate(bug.bugId, 'dup-2', 'alice'),
+      records.incrementDuplicate(bug.bugId, 'dup-3', 'bob'),
+      records.incrementDuplicate(bug.bugId, 'dup-4'),
     ]);
 
     const stored = await records.getBug(bug.bugId);
     expect(stored).toMatchObject({ reportCount: 5, distinctReporters: ['alice', 'bob'], version: 1 });
+    expect(stored?.duplicateBugIds).toEqual(['dup-1', 'dup-2', 'dup-3', 'dup-4']);
+  });
+
+  it('counts a redelivered duplicate once', async () => {
+    const bug = newBug({ reporter: { id: 'alice' } });
+    await records.putNewBug(bug);
+
+    await Promise.all([1, 2, 3].map(() => records.incrementDuplicate(bug.bugId, 'dup-same', 'bob')));
+
+    expect(await records.getBug(bug.bugId)).toMatchObject({
+      reportCount: 2,
+      distinctReporters: ['alice', 'bob'],
+    });
   });
 
   it('starts the reporter set on a bug that had none', async () => {
     const bug = newBug({ reporter: {} });
     await records.putNewBug(bug);
 
-    const updated = await records.incrementDuplicate(bug.bugId, 'carol');
+    const updated = await records.incrementDuplicate(bug.bugId, 'dup-c', 'carol');
 
     expect(updated).toMatchObject({ reportCount: 2, distinctReporters: ['carol'] });
   });
 
   it('answers null for an unknown bug and creates nothing', async () => {
-    expect(await records.incrementDuplicate('bug-nobody', 'dave')).toBeNull();
+    expect(await records.incrementDuplicate('bug-nobody', 'dup-d', 'dave')).toBeNull();
     expect(await rawBugItem('bug-nobody')).toBeUndefined();
   });
 });
@@ -402,5 +415,18 @@ describe('item layout', () => {
 
     expect(Items?.map((item) => String(item.sk).split('#')[0]).sort()).toEqual(['AUDIT', 'BUG']);
     expect(await records.getBug(bug.bugId)).toEqual(bug);
+  });
+});
+
+describe('references', () => {
+  it('finds a bug by its issue identifier (any case) or its thread, and nothing for unknown ones', async () => {
+    const bug = newBug({});
+    await records.putNewBug(bug);
+    await records.linkReference('issue', 'ENG-12', bug.bugId);
+    await records.linkReference('thread', '1300000000000000001', bug.bugId);
+    expect(await records.findBugIdByReference('issue', 'eng-12')).toBe(bug.bugId);
+    expect(await records.findBugIdByReference('thread', '1300000000000000001')).toBe(bug.bugId);
+    expect(await records.findBugIdByReference('issue', 'ENG-13')).toBeNull();
+    expect(await records.findBugIdByReference('thread', 'ENG-12')).toBeNull();
   });
 });

@@ -27,6 +27,7 @@ import { type RunLayout, runnerGitOptions } from '../git/workspace.js';
 export const MAX_REVIEWED_FILE_BYTES = 1024 * 1024;
 
 const ZERO_OID = /^0+$/;
+const REGULAR_MODES = new Set(['100644', '100755']);
 
 export interface FinalTreeInspection {
   readonly finalTree: string;
@@ -63,16 +64,20 @@ export async function inspectFinalTree(layout: RunLayout, baseTree: string): Pro
 }
 
 async function readNewContents(layout: RunLayout, entries: readonly RawDiffEntry[]): Promise<NewContent[]> {
-  const reviewed = entries.filter((entry) => entry.newPath !== null && !ZERO_OID.test(entry.newBlob));
+  // Regular files only: symlinks and gitlinks are rejected by mode, and a gitlink names a commit
+  // that is not even in this repository.
+  const reviewed = entries.filter(
+    (entry) => entry.newPath !== null && REGULAR_MODES.has(entry.newMode) && !ZERO_OID.test(entry.newBlob),
+  );
   const blobIds = new Set<string>();
   for (const entry of reviewed) {
     blobIds.add(entry.newBlob);
-    if (entry.oldPath !== null && !ZERO_OID.test(entry.oldBlob)) blobIds.add(entry.oldBlob);
+    if (entry.oldPath !== null && REGULAR_MODES.has(entry.oldMode)) blobIds.add(entry.oldBlob);
   }
   const blobs = await readBlobs(layout, [...blobIds]);
   return reviewed.map((entry) => {
     const after = blobs.get(entry.newBlob);
-    const before = entry.oldPath !== null ? blobs.get(entry.oldBlob) : undefined;
+    const before = entry.oldPath !== null && REGULAR_MODES.has(entry.oldMode) ? blobs.get(entry.oldBlob) : undefined;
     const path = entry.newPath as string;
     if (!after || after === 'too-large') {
       return { path, binary: false, tooLarge: true, addedLines: [] };

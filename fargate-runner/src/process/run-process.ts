@@ -16,6 +16,8 @@ export interface RunProcessOptions {
   readonly maxStdoutBytes?: number;
   /** Keep the last this many bytes of stderr. Default 64 KiB. */
   readonly stderrTailBytes?: number;
+  /** Send stdout and stderr, interleaved, to this open file instead of capturing them. */
+  readonly outputFd?: number;
 }
 
 export interface ProcessOutcome {
@@ -46,7 +48,11 @@ export function runProcess(command: string, args: readonly string[], options: Ru
       env: options.env,
       // Its own process group, so a timeout can kill the program and everything it spawned.
       detached: true,
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [
+        options.input === undefined ? 'ignore' : 'pipe',
+        options.outputFd ?? 'pipe',
+        options.outputFd ?? 'pipe',
+      ],
     });
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
@@ -55,7 +61,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     let timedOut = false;
     let settled = false;
 
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       if (stdoutBytes >= maxStdout) {
         stdoutTruncated = true;
         return;
@@ -65,7 +71,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
       stdoutBytes += Math.min(chunk.length, room);
       if (chunk.length > room) stdoutTruncated = true;
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr = Buffer.concat([stderr, chunk]);
       if (stderr.length > stderrTail * 2) stderr = stderr.subarray(stderr.length - stderrTail);
     });

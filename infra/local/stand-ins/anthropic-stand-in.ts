@@ -37,6 +37,7 @@ export {
   type ToolResult,
 } from './anthropic/conversation.js';
 export type { AssistantMessage, MessagesRequest, ToolDefinition } from './anthropic/messages-wire.js';
+export { generateFromSchema, type ValueHint } from './anthropic/schema-values.js';
 export {
   type AssistantTurn,
   type Responder,
@@ -48,7 +49,11 @@ export {
   textTurn,
   toolUseTurn,
 } from './anthropic/scripts.js';
-export { createTriageAnalysis, type TriageResponder } from './anthropic/triage-analysis.js';
+export {
+  createStructuredOutput,
+  createTriageAnalysis,
+  type TriageResponder,
+} from './anthropic/triage-analysis.js';
 
 /**
  * A sandbox Anthropic Messages API that both `@anthropic-ai/sdk` and the Claude Code CLI talk to
@@ -64,6 +69,12 @@ export { createTriageAnalysis, type TriageResponder } from './anthropic/triage-a
  *
  * Responders see the whole request, so a multi-turn agent (see `scriptedAgent`) advances by the
  * assistant turns already in `messages` and can read the `tool_result`s it got back.
+ *
+ * What the Claude Code CLI (2.1.x, `-p`) sends here: `HEAD /` without a key (a reachability probe,
+ * answered 200 and never faulted), then streaming `POST /v1/messages?beta=true` — the agent loop,
+ * plus a session-title side request with no tools and an `output_config.format` JSON schema that
+ * repeats the prompt inside `<session>` tags. Match CLI agent scripts with `tool` (e.g. `'Write'`)
+ * as well as `prompt`, so the side request does not get the agent's turn.
  */
 
 /** What `GET /v1/models` lists; `created_at` values are placeholders. */

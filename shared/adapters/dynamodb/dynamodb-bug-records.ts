@@ -20,6 +20,7 @@ import {
 import { BugbotError, ServiceError } from '../../domain/errors.js';
 import type {
   BugRecords,
+  BugReferenceKind,
   BugWriteResult,
   FingerprintClaim,
   PutNewBugResult,
@@ -36,6 +37,10 @@ const NO_PRIORITY_SORT_KEY = '999';
 
 export function bugKey(bugId: string): Key {
   return { pk: `BUG#${bugId}`, sk: 'BUG' };
+}
+
+export function referenceKey(kind: BugReferenceKind, value: string): Key {
+  return { pk: `REF#${kind}#${value.toUpperCase()}`, sk: 'REF' };
 }
 
 export function fingerprintKey(fingerprint: string): Key {
@@ -167,9 +172,14 @@ export class DynamoDbBugRecords implements BugRecords {
     return winner === bugId ? { claimed: true, bugId } : { claimed: false, bugId: winner };
   }
 
-  async incrementDuplicate(bugId: string, reporterId?: string): Promise<Bug | null> {
-    const values: Item = { ':one': 1, ':now': this.now() };
-    let add = 'reportCount :one';
+  async incrementDuplicate(bugId: string, duplicateBugId: string, reporterId?: string): Promise<Bug | null> {
+    const values: Item = {
+      ':one': 1,
+      ':now': this.now(),
+      ':duplicate': new Set([duplicateBugId]),
+      ':duplicateId': duplicateBugId,
+    };
+    let add = 'reportCount :one, duplicateBugIds :duplicate';
     if (reporterId) {
       values[':reporter'] = new Set([reporterId]);
       add += ', distinctReporters :reporter';
@@ -180,16 +190,35 @@ export class DynamoDbBugRecords implements BugRecords {
           TableName: this.tableName,
           Key: bugKey(bugId),
           UpdateExpression: `ADD ${add} SET updatedAt = :now`,
-          ConditionExpression: 'attribute_exists(pk)',
+          // Counting is keyed on the duplicate's id, so a redelivered report is not counted twice.
+          ConditionExpression: 'attribute_exists(pk) AND NOT contains(duplicateBugIds, :duplicateId)',
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       );
       return Attributes ? toBug(Attributes) : null;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return null;
+      if (isConditionalCheckFailed(error)) return this.getBug(bugId);
       throw toDynamoDbServiceError(error, 'count a duplicate report');
     }
+  }
+
+  async linkReference(kind: BugReferenceKind, value: string, bugId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...referenceKey(kind, value), entity: 'bug-reference', bugId, createdAt: this.now() },
+        }),
+      );
+    } catch (error) {
+      throw toDynamoDbServiceError(error, 'link a reference to a bug');
+    }
+  }
+
+  async findBugIdByReference(kind: BugReferenceKind, value: string): Promise<string | null> {
+    const item = await this.getItem(referenceKey(kind, value), 'find a bug by reference');
+    return typeof item?.bugId === 'string' ? item.bugId : null;
   }
 
   /** Null when the bug does not exist (only checked when the patch needs the stored bug). */
@@ -347,7 +376,7 @@ class UpdateBuilder {
 }
 
 function toBugItem(bug: Bug): Item {
-  const { distinctReporters, ...fields } = bug;
+  const { distinctReporters, duplicateBugIds, ...fields } = bug;
   return {
     ...bugKey(bug.bugId),
     entity: 'bug',
@@ -356,6 +385,7 @@ function toBugItem(bug: Bug): Item {
     ...(compact(fields) as Item),
     // DynamoDB has no empty sets: no reporter ids means no attribute.
     ...(distinctReporters.length > 0 ? { distinctReporters: new Set(distinctReporters) } : {}),
+    ...(duplicateBugIds && duplicateBugIds.length > 0 ? { duplicateBugIds: new Set(duplicateBugIds) } : {}),
   };
 }
 
@@ -367,12 +397,14 @@ function toBug(item: Item): Bug {
     });
   }
   const reporters = fields.distinctReporters;
+  const duplicates = fields.duplicateBugIds;
   return {
     ...(fields as unknown as Bug),
     priority: typeof fields.priority === 'number' ? fields.priority : null,
     reporter: (fields.reporter ?? {}) as Bug['reporter'],
     reportCount: typeof fields.reportCount === 'number' ? fields.reportCount : 1,
     distinctReporters: reporters instanceof Set ? [...(reporters as Set<string>)].sort() : [],
+    ...(duplicates instanceof Set ? { duplicateBugIds: [...(duplicates as Set<string>)].sort() } : {}),
   };
 }
 

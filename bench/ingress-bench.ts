@@ -1,0 +1,303 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOrCreateLocalKeys } from '../infra/local/local-keys.js';
+import {
+  bundleLikeLambda,
+  type Contributor,
+  contributorsByPackage,
+  importersOf,
+  type LambdaBundle,
+  zodBreakdown,
+  zodNamespaceImportPlugin,
+} from './support/bundle.js';
+import { firstMessage, forkTypeScript, stopChild } from './support/child-process.js';
+import { type ColdStartSample, measureColdStarts } from './support/cold-start.js';
+import { buildIngressRequests } from './support/ingress-requests.js';
+import type { IngressWorkerRequest, IngressWorkerResult } from './support/ingress-worker.js';
+import { formatBytes, formatMs, formatRatio, type LatencySummary, median } from './support/stats.js';
+import type { BenchRow } from './support/table.js';
+
+/**
+ * Ingress budgets: bundle size, cold import, warm handler time against the floor (signature check
+ * plus one SendMessage). Three processes: this one bundles and reports; the local SQS server runs
+ * in a child; the handlers run in another child (the bundles as deployed, imported after their
+ * environment is set), so neither the server nor this process shares the timed event loop.
+ */
+
+const COLD_SAMPLES = 10;
+const ALONE_COLD_SAMPLES = 5;
+const WARM = { rounds: 10, ioIterations: 2000, cpuIterations: 5000 };
+
+/**
+ * Small modules bundled alone, to price each heavy contributor of the webhook bundle in cold-import
+ * milliseconds (bytes alone do not say how much is evaluated at import).
+ */
+const ALONE = [
+  {
+    name: "zod, `import { z } from 'zod'`",
+    contents: "import { z } from 'zod';\nexport const schema = z.object({ id: z.string(), email: z.email().optional() }).loose();",
+  },
+  {
+    name: "zod, `import * as z from 'zod'`",
+    contents:
+      "import * as z from 'zod';\nexport const schema = z.object({ id: z.string(), email: z.email().optional() }).loose();",
+  },
+  {
+    name: "zod, `import * as z from 'zod/mini'`",
+    contents:
+      "import * as z from 'zod/mini';\nexport const schema = z.looseObject({ id: z.string(), email: z.optional(z.email()) });",
+  },
+  {
+    name: 'Powertools Logger (constructed)',
+    contents:
+      "import { Logger } from '@aws-lambda-powertools/logger';\nexport const logger = new Logger({ serviceName: 'bench' });",
+  },
+  {
+    name: 'standardwebhooks',
+    contents: "import { Webhook } from 'standardwebhooks';\nexport const webhook = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');",
+  },
+  {
+    name: 'SQS client (constructed)',
+    contents: "import { SQSClient } from '@aws-sdk/client-sqs';\nexport const client = new SQSClient({});",
+  },
+  {
+    name: 'SQS client + lazy Secrets Manager import()',
+    contents:
+      "import { SQSClient } from '@aws-sdk/client-sqs';\nexport const client = new SQSClient({});\nexport const load = () => import('@aws-sdk/client-secrets-manager');",
+  },
+];
+
+export async function runIngressBench(): Promise<BenchRow[]> {
+  const work = mkdtempSync(join(tmpdir(), 'bugbot-bench-ingress-'));
+  const sqs = forkTypeScript(new URL('./support/sqs-server-process.ts', import.meta.url), {});
+  try {
+    const rows: BenchRow[] = [];
+    const keys = loadOrCreateLocalKeys(join(work, 'keys.json'));
+    const outDir = join(work, 'bundles');
+    const rewritten = new Set<string>();
+    const discord = await bundleLikeLambda({
+      name: 'discord-interactions',
+      entry: 'lambdas/discord-interactions/handler.ts',
+      outDir,
+    });
+    const webhook = await bundleLikeLambda({
+      name: 'bug-report-webhook',
+      entry: 'lambdas/bug-report-webhook/handler.ts',
+      outDir,
+    });
+    const floor = await bundleLikeLambda({ name: 'floor', entry: 'bench/support/floor-handler.ts', outDir });
+    const webhookWhatIf = await bundleLikeLambda({
+      name: 'bug-report-webhook-zod-namespace',
+      entry: 'lambdas/bug-report-webhook/handler.ts',
+      outDir,
+      plugins: [zodNamespaceImportPlugin(rewritten)],
+    });
+    const alone: LambdaBundle[] = [];
+    for (const [index, module] of ALONE.entries()) {
+      alone.push(await bundleLikeLambda({ name: `alone-${index}`, entry: '<stdin>', contents: module.contents, outDir }));
+    }
+
+    const { url, queueUrl } = await firstMessage<{ url: string; queueUrl: string }>(sqs, 30_000);
+    const lambdaEnv: Record<string, string> = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_ENDPOINT_URL_SQS: url,
+      JOBS_QUEUE_URL: queueUrl,
+      DISCORD_PUBLIC_KEY: keys.discordPublicKeyHex,
+      DISCORD_APPLICATION_ID: keys.discordApplicationId,
+      FIX_ALLOWED_ROLE_IDS: '',
+      BUG_REPORT_WEBHOOK_SECRET: keys.webhookSecret,
+    };
+
+    const requests = buildIngressRequests(keys, 64);
+    const requestsFile = join(work, 'requests.json');
+    writeFileSync(requestsFile, JSON.stringify(requests));
+    const commandEvent = join(work, 'command-event.json');
+    const reportEvent = join(work, 'report-event.json');
+    writeFileSync(commandEvent, JSON.stringify(requests.command[0]));
+    writeFileSync(reportEvent, JSON.stringify(requests.report[0]));
+
+    // Interleaved, so load from the rest of the machine spreads over every bundle alike.
+    const coldTargets = [
+      { bundle: discord, eventFile: commandEvent },
+      { bundle: webhook, eventFile: reportEvent },
+      { bundle: floor, eventFile: commandEvent },
+      { bundle: webhookWhatIf, eventFile: reportEvent },
+    ];
+    const cold = new Map<LambdaBundle, ColdStartSample[]>(coldTargets.map(({ bundle }) => [bundle, []]));
+    for (let sample = 0; sample < COLD_SAMPLES; sample += 1) {
+      for (const { bundle, eventFile } of coldTargets) {
+        const [result] = await measureColdStarts({ file: bundle.file, env: lambdaEnv, eventFile, samples: 1 });
+        if (result) cold.get(bundle)?.push(result);
+      }
+    }
+    const aloneCold = new Map<LambdaBundle, ColdStartSample[]>(alone.map((bundle) => [bundle, []]));
+    for (let sample = 0; sample < ALONE_COLD_SAMPLES; sample += 1) {
+      for (const bundle of alone) {
+        aloneCold.get(bundle)?.push(...(await measureColdStarts({ file: bundle.file, env: lambdaEnv, samples: 1 })));
+      }
+    }
+
+    const worker = forkTypeScript(new URL('./support/ingress-worker.ts', import.meta.url), lambdaEnv);
+    let warm: IngressWorkerResult;
+    try {
+      const request: IngressWorkerRequest = {
+        bundles: { discord: discord.file, webhook: webhook.file, floor: floor.file },
+        requestsFile,
+        ...WARM,
+      };
+      const answer = firstMessage<IngressWorkerResult>(worker, 300_000);
+      worker.send(request);
+      warm = await answer;
+    } finally {
+      await stopChild(worker);
+    }
+    const scenario = (name: string): LatencySummary => {
+      const summary = warm.scenarios[name];
+      if (!summary) throw new Error(`the worker measured no "${name}"`);
+      return summary;
+    };
+
+    rows.push({
+      name: 'setup',
+      value: 'see note',
+      note: 'SQS server: separate child process; handlers: bundles imported in a separate worker process',
+    });
+
+    // ---- per handler ---------------------------------------------------------------------------
+    const coldRows = (label: string, bundle: LambdaBundle, firstWhat: string) => {
+      const samples = cold.get(bundle) ?? [];
+      const imports = samples.map((sample) => sample.importMs);
+      const firsts = samples.flatMap((sample) => (sample.firstInvokeMs === null ? [] : [sample.firstInvokeMs]));
+      const statuses = [...new Set(samples.map((sample) => sample.status))].join(',');
+      rows.push(
+        { name: `${label}: bundle size`, value: formatBytes(bundle.bytes), note: topNote(contributorsByPackage(bundle), 5) },
+        {
+          name: `${label}: cold import (median of ${imports.length})`,
+          value: formatMs(median(imports)),
+          note: `min ${formatMs(Math.min(...imports))}, max ${formatMs(Math.max(...imports))}; aim < 100 ms`,
+        },
+        {
+          name: `${label}: first invocation after cold import (median)`,
+          value: formatMs(median(firsts)),
+          note: `${firstWhat}; status ${statuses}`,
+        },
+      );
+    };
+    const warmRow = (name: string, summary: LatencySummary, aim?: string): BenchRow => ({
+      name,
+      value: `p50 ${formatMs(summary.p50)} · p99 ${formatMs(summary.p99)}`,
+      note: `n=${summary.count}, mean ${formatMs(summary.mean)}, max ${formatMs(summary.max)}${aim ? `; ${aim}` : ''}`,
+    });
+
+    coldRows('discord-interactions', discord, 'a deferred command: lazy SDK setup + first SQS connection');
+    const ping = scenario('discord PING');
+    const command = scenario('discord deferred command');
+    const report = scenario('webhook accepted report');
+    const verifyOnly = scenario('floor: Ed25519 verify only');
+    const ed25519Floor = scenario('floor: Ed25519 + SendMessage');
+    const hmacFloor = scenario('floor: HMAC + SendMessage');
+    const bareSend = scenario('floor: bare SendMessage');
+    rows.push(
+      warmRow('discord-interactions: warm PING', ping, 'aim p99 ~1 ms'),
+      warmRow('discord-interactions: warm deferred command (1 SendMessage)', command, 'aim: a few ms over one SendMessage'),
+    );
+    coldRows('bug-report-webhook', webhook, 'an accepted report: lazy SDK setup + first SQS connection');
+    rows.push(warmRow('bug-report-webhook: warm accepted report (1 SendMessage)', report));
+
+    // ---- floors and ratios -------------------------------------------------------------------------
+    coldRows('floor (Ed25519 + SQS client only)', floor, 'Ed25519 + one SendMessage');
+    rows.push(
+      warmRow('floor: Ed25519 verify only (node crypto)', verifyOnly),
+      warmRow('floor: Ed25519 + SendMessage', ed25519Floor),
+      warmRow('floor: HMAC + SendMessage', hmacFloor),
+      warmRow('floor: bare SendMessage round trip', bareSend),
+      {
+        name: 'ratio: PING / Ed25519 verify',
+        value: formatRatio(ping.p50 / verifyOnly.p50),
+        note: `p99 ${formatRatio(ping.p99 / verifyOnly.p99)}`,
+      },
+      {
+        name: 'ratio: deferred command / floor (Ed25519 + send)',
+        value: formatRatio(command.p50 / ed25519Floor.p50),
+        note: `p99 ${formatRatio(command.p99 / ed25519Floor.p99)}`,
+      },
+      {
+        name: 'deferred command − bare SendMessage',
+        value: formatMs(command.p50 - bareSend.p50),
+        note: `p50 difference; p99 difference ${formatMs(command.p99 - bareSend.p99)}`,
+      },
+      {
+        name: 'ratio: accepted report / floor (HMAC + send)',
+        value: formatRatio(report.p50 / hmacFloor.p50),
+        note: `p99 ${formatRatio(report.p99 / hmacFloor.p99)}`,
+      },
+      {
+        name: 'ratio: webhook / discord cold import',
+        value: formatRatio(median(importsOf(cold, webhook)) / median(importsOf(cold, discord))),
+        note: `floor (SDK alone) ${formatMs(median(importsOf(cold, floor)))}`,
+      },
+    );
+
+    // ---- why the webhook bundle is heavier -------------------------------------------------------
+    const discordPackages = new Map(contributorsByPackage(discord).map((entry) => [entry.name, entry.bytes]));
+    const extra = contributorsByPackage(webhook)
+      .map((entry) => ({ name: entry.name, bytes: entry.bytes - (discordPackages.get(entry.name) ?? 0) }))
+      .filter((entry) => entry.bytes > 2048)
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, 6);
+    rows.push({
+      name: 'webhook − discord bundle, by package',
+      value: formatBytes(webhook.bytes - discord.bytes),
+      note: topNote(extra, 6),
+    });
+    for (const part of zodBreakdown(webhook)) {
+      rows.push({ name: `  webhook: ${part.name}`, value: formatBytes(part.bytes) });
+    }
+    for (const { file, chain } of importersOf(webhook, 'zod')) {
+      rows.push({ name: `  imports 'zod': ${file}`, value: '', note: `via ${chain.join(' → ')}` });
+    }
+    const whatIfImports = importsOf(cold, webhookWhatIf);
+    const whatIfStatuses = [...new Set((cold.get(webhookWhatIf) ?? []).map((sample) => sample.status))];
+    rows.push(
+      {
+        name: "what-if: webhook with `import * as z from 'zod'`",
+        value: formatBytes(webhookWhatIf.bytes),
+        note: `rewrote ${[...rewritten].sort().join(', ')}; zod ${formatBytes(sumOf(zodBreakdown(webhookWhatIf)))}`,
+      },
+      {
+        name: 'what-if: its cold import (median)',
+        value: formatMs(median(whatIfImports)),
+        note: `vs ${formatMs(median(importsOf(cold, webhook)))} as built today; first invocation answered ${whatIfStatuses.join(',')}`,
+      },
+    );
+    for (const [index, bundle] of alone.entries()) {
+      rows.push({
+        name: `alone: ${ALONE[index]?.name}`,
+        value: formatBytes(bundle.bytes),
+        note: `cold import ${formatMs(median(importsOf(aloneCold, bundle)))} (median of ${ALONE_COLD_SAMPLES})`,
+      });
+    }
+    return rows;
+  } finally {
+    await stopChild(sqs);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function importsOf(cold: Map<LambdaBundle, ColdStartSample[]>, bundle: LambdaBundle): number[] {
+  return (cold.get(bundle) ?? []).map((sample) => sample.importMs);
+}
+
+function sumOf(contributors: readonly Contributor[]): number {
+  return contributors.reduce((total, entry) => total + entry.bytes, 0);
+}
+
+function topNote(contributors: readonly Contributor[], count: number): string {
+  return contributors
+    .slice(0, count)
+    .map((entry) => `${entry.name} ${(entry.bytes / 1024).toFixed(0)} KB`)
+    .join(', ');
+}

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { IngressRequests } from './ingress-requests.js';
+import { type LatencySummary, summarize } from './stats.js';
+
+/**
+ * Warm timings, in a process of its own: imports the deployed bundles (their environment was set
+ * at fork, as Lambda sets it before init), warms up, then times thousands of invocations. The
+ * scenarios are interleaved in rounds so a burst of load on the shared machine lands on all of
+ * them rather than on one. stdout (the handlers' logs) goes to /dev/null.
+ */
+
+export interface IngressWorkerRequest {
+  readonly bundles: { discord: string; webhook: string; floor: string };
+  readonly requestsFile: string;
+  readonly rounds: number;
+  /** Timed iterations for scenarios with an SQS round trip, and for in-memory ones. */
+  readonly ioIterations: number;
+  readonly cpuIterations: number;
+}
+
+export interface IngressWorkerResult {
+  readonly scenarios: Record<string, LatencySummary>;
+}
+
+type HandlerResult = { statusCode: number; body?: string };
+type Handler = (event: APIGatewayProxyEventV2) => Promise<HandlerResult>;
+
+interface Scenario {
+  readonly name: string;
+  readonly io: boolean;
+  run(index: number): Promise<unknown>;
+  check(result: unknown): boolean;
+}
+
+async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResult> {
+  const requests = JSON.parse(readFileSync(request.requestsFile, 'utf8')) as IngressRequests;
+  const load = (file: string) => import(pathToFileURL(file).href);
+  const discord = (await load(request.bundles.discord)) as { handler: Handler };
+  const webhook = (await load(request.bundles.webhook)) as { handler: Handler };
+  const floor = (await load(request.bundles.floor)) as {
+    verifyDiscordSignature(event: APIGatewayProxyEventV2): boolean;
+    discordFloor: Handler;
+    webhookFloor: Handler;
+    sendOnly(body: string): Promise<void>;
+  };
+  const pick = (events: APIGatewayProxyEventV2[], index: number) =>
+    events[index % events.length] as APIGatewayProxyEventV2;
+  const answered = (status: number, body?: string) => (result: unknown) =>
+    (result as HandlerResult).statusCode === status &&
+    (body === undefined || (result as HandlerResult).body === body);
+
+  const scenarios: Scenario[] = [
+    {
+      name: 'discord PING',
+      io: false,
+      run: (index) => discord.handler(pick(requests.ping, index)),
+      check: answered(200, '{"type":1}'),
+    },
+    {
+      name: 'discord deferred command',
+      io: true,
+      run: (index) => discord.handler(pick(requests.command, index)),
+      check: answered(200, '{"type":5}'),
+    },
+    {
+      name: 'webhook accepted report',
+      io: true,
+      run: (index) => webhook.handler(pick(requests.report, index)),
+      check: answered(202),
+    },
+    {
+      name: 'floor: Ed25519 verify only',
+      io: false,
+      run: async (index) => floor.verifyDiscordSignature(pick(requests.command, index)),
+      check: (result) => result === true,
+    },
+    {
+      name: 'floor: Ed25519 + SendMessage',
+      io: true,
+      run: (index) => floor.discordFloor(pick(requests.command, index)),
+      check: answered(200),
+    },
+    {
+      name: 'floor: HMAC + SendMessage',
+      io: true,
+      run: (index) => floor.webhookFloor(pick(requests.report, index)),
+      check: answered(202),
+    },
+    {
+      name: 'floor: bare SendMessage',
+      io: true,
+      run: (index) => floor.sendOnly(pick(requests.command, index).body ?? '{}'),
+      check: () => true,
+    },
+  ];
+
+  const timed = async (scenario: Scenario, index: number): Promise<number> => {
+    const started = performance.now();
+    const result = await scenario.run(index);
+    const elapsed = performance.now() - started;
+    if (!scenario.check(result)) {
+      throw new Error(`${scenario.name}: unexpected answer ${JSON.stringify(result).slice(0, 300)}`);
+    }
+    return elapsed;
+  };
+
+  for (const scenario of scenarios) {
+    const warmUp = scenario.io ? 300 : 1000;
+    for (let index = 0; index < warmUp; index += 1) await timed(scenario, index);
+  }
+  const samples = new Map(
+    scenarios.map((scenario) => [
+      scenario,
+      new Float64Array(scenario.io ? request.ioIterations : request.cpuIterations),
+    ]),
+  );
+  for (let round = 0; round < request.rounds; round += 1) {
+    for (const scenario of scenarios) {
+      const into = samples.get(scenario) as Float64Array;
+      const perRound = Math.ceil(into.length / request.rounds);
+      const end = Math.min(into.length, (round + 1) * perRound);
+      for (let index = round * perRound; index < end; index += 1) into[index] = await timed(scenario, index);
+    }
+  }
+  return {
+    scenarios: Object.fromEntries(scenarios.map((scenario) => [scenario.name, summarize(samples.get(scenario) ?? [])])),
+  };
+}
+
+process.once('message', (request: IngressWorkerRequest) => {
+  measure(request).then(
+    (result) => process.send?.(result, () => process.exit(0)),
+    (error: unknown) =>
+      process.send?.({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }, () =>
+        process.exit(1),
+      ),
+  );
+});

@@ -1,0 +1,205 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decideGate, redactSecrets } from '../../shared/domain/allowlist-gate.js';
+import { toPlainLine, truncate } from '../../shared/domain/untrusted-text.js';
+import type { FixResult } from '../../shared/jobs/job-schemas.js';
+import { buildFixPrompt } from './agent/build-prompt.js';
+import { runAgent } from './agent/run-claude.js';
+import { DEFAULT_VERIFY_TIMEOUT_SECONDS, type FixJobSpec } from './fix-job-spec.js';
+import { inspectFinalTree } from './gate/inspect-final-tree.js';
+import { GitError, type GitAuth } from './git/git-command.js';
+import { BranchExistsError, createFixCommit, pushFixBranch } from './git/publish.js';
+import { describeLayout, prepareWorkspace, type RunLayout } from './git/workspace.js';
+import { runVerify } from './verify/run-verify.js';
+
+/**
+ * One fix run: clone → agent → gate → verify → one fresh commit → push. The runner, not the
+ * agent, decides what leaves: nothing is pushed unless the gate accepts the final tree.
+ */
+
+export interface RunFixOptions {
+  readonly claudeBin: string;
+  readonly anthropicApiKey: string;
+  readonly anthropicBaseUrl?: string;
+  readonly model?: string;
+  readonly githubToken?: string;
+  /** Values that must never appear in what the run publishes (see `collectSecretValues`). */
+  readonly secretValues: readonly string[];
+  readonly path: string;
+  /** Use (and keep) this directory instead of a fresh temporary one. */
+  readonly workDir?: string;
+  /** Default true; the benchmark compares a full clone. */
+  readonly partialClone?: boolean;
+  readonly now?: () => Date;
+  readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface RunFixReport {
+  readonly result: FixResult;
+  /** Milliseconds per phase, for logs and the benchmark. */
+  readonly timings: Readonly<Record<string, number>>;
+  readonly workDir: string;
+}
+
+const MAX_SUMMARY_CHARS = 4000;
+
+export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<RunFixReport> {
+  const log = options.log ?? (() => {});
+  const now = options.now ?? (() => new Date());
+  const timings: Record<string, number> = {};
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[phase] = Math.round(performance.now() - started);
+      log(`phase ${phase} done`, { phase, ms: timings[phase] });
+    }
+  };
+  const root = options.workDir ?? (await mkdtemp(join(tmpdir(), 'bugbot-fix-')));
+  await mkdir(root, { recursive: true });
+  const layout = describeLayout(root);
+  const redact = (text: string) => redactSecrets(text, options.secretValues);
+
+  let result: FixResult = {
+    jobId: spec.jobId,
+    status: 'failed',
+    branch: spec.branch,
+    changedFiles: [],
+    rejected: [],
+    summary: '',
+    costUsd: 0,
+  };
+  try {
+    const auth = buildAuth(spec.repo.cloneUrl, options.githubToken);
+    const prepared = await timed('clone', () =>
+      prepareWorkspace({
+        layout,
+        cloneUrl: spec.repo.cloneUrl,
+        baseBranch: spec.repo.baseBranch,
+        branch: spec.branch,
+        auth,
+        partial: options.partialClone,
+      }),
+    );
+    result = { ...result, baseCommit: prepared.baseCommit };
+
+    const agent = await timed('agent', () =>
+      runAgent({
+        claudeBin: options.claudeBin,
+        workspace: layout.workspace,
+        agentHome: layout.agentHome,
+        prompt: buildFixPrompt(spec),
+        allowlist: spec.allowlist,
+        limits: spec.limits,
+        anthropicApiKey: options.anthropicApiKey,
+        anthropicBaseUrl: options.anthropicBaseUrl,
+        model: options.model,
+        path: options.path,
+      }),
+    );
+    result = { ...result, costUsd: agent.costUsd, summary: redact(truncate(agent.summary.trim(), MAX_SUMMARY_CHARS)) };
+    if (agent.status === 'failed') {
+      log('agent failed', { reason: agent.reason });
+      return finish({ ...result, status: 'failed', error: redact(agent.reason) });
+    }
+
+    const inspection = await timed('gate', () => inspectFinalTree(layout, prepared.baseTree));
+    const decision = decideGate({
+      allowlist: spec.allowlist,
+      limits: spec.limits,
+      entries: inspection.entries,
+      numstat: inspection.numstat,
+      contents: inspection.contents,
+      secretValues: options.secretValues,
+    });
+    if (decision.verdict === 'no_changes') return finish({ ...result, status: 'no_changes' });
+    if (decision.verdict === 'rejected') {
+      log('gate rejected the change', { rejected: decision.rejected.length });
+      return finish({
+        ...result,
+        status: 'rejected',
+        changedFiles: [...decision.changedFiles],
+        rejected: decision.rejected.map((rejection) => ({ path: redact(rejection.path), reason: rejection.reason })),
+      });
+    }
+    result = { ...result, changedFiles: [...decision.changedFiles] };
+
+    if (spec.verify) {
+      const verify = spec.verify;
+      const outcome = await timed('verify', () =>
+        runVerify({
+          command: verify.command,
+          timeoutSeconds: verify.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT_SECONDS,
+          workspace: layout.workspace,
+          scratch: join(root, 'verify'),
+          path: options.path,
+        }),
+      );
+      result = {
+        ...result,
+        verify: { command: verify.command, exitCode: outcome.exitCode, outputTail: redact(outcome.outputTail) },
+      };
+    }
+
+    const headCommit = await timed('commit', () =>
+      createFixCommit(layout, {
+        tree: inspection.finalTree,
+        baseCommit: prepared.baseCommit,
+        message: buildCommitMessage(spec),
+        now: now(),
+      }),
+    );
+    await timed('push', () =>
+      pushFixBranch(layout, { url: spec.repo.cloneUrl, branch: spec.branch, commit: headCommit, auth }),
+    );
+    return finish({ ...result, status: 'pushed', headCommit });
+  } catch (error) {
+    log('run failed', { error: describeError(error) });
+    return finish({ ...result, status: 'failed', error: redact(describeError(error)) });
+  }
+
+  async function finish(final: FixResult): Promise<RunFixReport> {
+    if (!options.workDir) await removeWorkDir(layout);
+    return { result: final, timings, workDir: root };
+  }
+}
+
+/** result.json's status as the process exit code: 0 pushed or no_changes, 2 rejected, 1 failed. */
+export function exitCodeFor(status: FixResult['status']): number {
+  if (status === 'pushed' || status === 'no_changes') return 0;
+  if (status === 'rejected') return 2;
+  return 1;
+}
+
+/** The GitHub token travels only as a header scoped to the remote's origin, never in a URL or file. */
+export function buildAuth(cloneUrl: string, githubToken: string | undefined): GitAuth | undefined {
+  const url = new URL(cloneUrl);
+  if (url.protocol !== 'https:') return undefined;
+  if (!githubToken) throw new MissingTokenError('GITHUB_TOKEN is required for an https:// repository');
+  const basic = Buffer.from(`x-access-token:${githubToken}`).toString('base64');
+  return { origin: `${url.protocol}//${url.host}/`, header: `Authorization: Basic ${basic}` };
+}
+
+export class MissingTokenError extends Error {
+  override name = 'MissingTokenError';
+}
+
+export function buildCommitMessage(spec: FixJobSpec): string {
+  const subject = truncate(`fix: ${toPlainLine(spec.task.title, 200)}`, 72);
+  const lines = [subject, '', `Drafted by bugbot for fix job ${spec.jobId}.`];
+  if (spec.task.url) lines.push(`Issue: ${spec.task.url}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof BranchExistsError || error instanceof MissingTokenError) return error.message;
+  if (error instanceof GitError) return error.message;
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 1000);
+  return 'unexpected failure';
+}
+
+async function removeWorkDir(layout: RunLayout): Promise<void> {
+  await rm(layout.root, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+}

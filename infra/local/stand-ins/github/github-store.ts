@@ -1,0 +1,138 @@
+/**
+ * What the GitHub stand-in holds: served repositories and, per repository, labels, issues and pull
+ * requests sharing one number sequence (as on GitHub, PR #3 and issue #3 cannot both exist).
+ * Branches are not held here: they live in the bare repository, read through git on demand.
+ */
+
+export interface RepositoryRegistration {
+  readonly owner: string;
+  readonly repo: string;
+  /**
+   * The bare repository served over smart HTTP, searched by code search and consulted for
+   * branches. Without it the repository has no branches: pull requests are refused (head invalid)
+   * and code search finds nothing in it.
+   */
+  readonly bareDir?: string;
+  /** Default `main`. */
+  readonly defaultBranch?: string;
+}
+
+export interface LabelRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly color: string;
+}
+
+export interface IssueRecord {
+  readonly id: number;
+  readonly number: number;
+  readonly title: string;
+  readonly body: string | null;
+  readonly labels: readonly LabelRecord[];
+  readonly state: 'open' | 'closed';
+  readonly createdAt: string;
+}
+
+export interface PullRecord {
+  readonly id: number;
+  readonly number: number;
+  readonly title: string;
+  readonly body: string | null;
+  readonly head: string;
+  readonly headSha: string;
+  readonly base: string;
+  readonly baseSha: string;
+  readonly draft: boolean;
+  readonly state: 'open' | 'closed';
+  readonly createdAt: string;
+}
+
+export class ServedRepository {
+  readonly owner: string;
+  readonly repo: string;
+  readonly fullName: string;
+  readonly bareDir: string | undefined;
+  readonly defaultBranch: string;
+  readonly labels = new Map<string, LabelRecord>();
+  readonly issues: IssueRecord[] = [];
+  readonly pulls: PullRecord[] = [];
+  private lastNumber = 0;
+
+  constructor(
+    readonly id: number,
+    registration: RepositoryRegistration,
+    private readonly nextId: () => number,
+  ) {
+    this.owner = registration.owner;
+    this.repo = registration.repo;
+    this.fullName = `${registration.owner}/${registration.repo}`;
+    this.bareDir = registration.bareDir;
+    this.defaultBranch = registration.defaultBranch ?? 'main';
+  }
+
+  /** Finds a label by name (case-insensitive, as GitHub compares them), creating it when new. */
+  ensureLabel(name: string): LabelRecord {
+    const key = name.toLowerCase();
+    const existing = this.labels.get(key);
+    if (existing) return existing;
+    const label = { id: this.nextId(), name, color: labelColor(name) };
+    this.labels.set(key, label);
+    return label;
+  }
+
+  addIssue(input: Omit<IssueRecord, 'id' | 'number'>): IssueRecord {
+    const issue = { ...input, id: this.nextId(), number: this.takeNumber() };
+    this.issues.push(issue);
+    return issue;
+  }
+
+  addPull(input: Omit<PullRecord, 'id' | 'number'>): PullRecord {
+    const pull = { ...input, id: this.nextId(), number: this.takeNumber() };
+    this.pulls.push(pull);
+    return pull;
+  }
+
+  private takeNumber(): number {
+    this.lastNumber += 1;
+    return this.lastNumber;
+  }
+}
+
+export class GitHubStore {
+  private readonly repositories = new Map<string, ServedRepository>();
+  private lastId = 1000;
+
+  addRepository(registration: RepositoryRegistration): ServedRepository {
+    const key = keyOf(registration.owner, registration.repo);
+    const existing = this.repositories.get(key);
+    const repository = new ServedRepository(existing?.id ?? this.nextId(), registration, () =>
+      this.nextId(),
+    );
+    this.repositories.set(key, repository);
+    return repository;
+  }
+
+  find(owner: string, repo: string): ServedRepository | undefined {
+    return this.repositories.get(keyOf(owner, repo.replace(/\.git$/, '')));
+  }
+
+  all(): ServedRepository[] {
+    return [...this.repositories.values()];
+  }
+
+  private nextId(): number {
+    this.lastId += 1;
+    return this.lastId;
+  }
+}
+
+function keyOf(owner: string, repo: string): string {
+  return `${owner}/${repo}`.toLowerCase();
+}
+
+/** A stable colour per label name, like the ones GitHub picks for auto-created labels. */
+function labelColor(name: string): string {
+  let hash = 0;
+  for (const char of name) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
+  return (hash & 0xffffff).toString(16).padStart(6, '0');
+}

@@ -1,0 +1,430 @@
+import type { OutgoingMessage } from '../ports/chat-platform.js';
+import { type AuditEntry, BUG_STATUSES, type Bug, type BugStatus } from './bug.js';
+import {
+  type BugAnalysisView,
+  type BugIssueRef,
+  type BugLinks,
+  blockPart,
+  bugStatusLabel,
+  cardColor,
+  clipText,
+  composeEmbed,
+  confidenceText,
+  EMBED_LIMITS,
+  type FieldPart,
+  field,
+  fixedPart,
+  formatUtc,
+  joinLastLinesWithin,
+  joinLinesWithin,
+  linePart,
+  linesPart,
+  linkField,
+  NEUTRAL_COLOR,
+  pullRequestLabel,
+  reportExcerptPart,
+  reportsText,
+  resolveAnalysis,
+  resolveIssue,
+  sectionPart,
+  type TextPart,
+  toCodeSpan,
+  toSafeLine,
+  toSafeTitle,
+  toSafeUrl,
+} from './bug-card.js';
+import { type PriorityResult, priorityLabel } from './priority.js';
+
+/**
+ * Everything else bugbot shows about bugs: the View Details answer, `/bugbot status`,
+ * `/bugbot dashboard` and the short notes in a card's thread. Pure and bounded like the card
+ * (see bug-card.ts for how text is made safe and fitted).
+ */
+
+// ---------------------------------------------------------------------------------------------
+// View Details
+
+export interface LinkedDuplicate {
+  readonly bugId: string;
+  /** A display name (never an e-mail address: the answer is shown in Discord). */
+  readonly reporter?: string;
+  /** ISO-8601 */
+  readonly at: string;
+}
+
+export interface BugDetailsView {
+  readonly analysis?: BugAnalysisView;
+  readonly priority?: PriorityResult;
+  readonly duplicates?: readonly LinkedDuplicate[];
+  readonly audit?: readonly AuditEntry[];
+  /** From the report; untrusted, so keys and values are shown as plain text. */
+  readonly deviceInfo?: Readonly<Record<string, unknown>>;
+  /** Defaults to `bug.issue`. */
+  readonly issue?: BugIssueRef;
+  readonly links?: BugLinks;
+}
+
+const DETAILS_EXCERPT_CAP = 1200;
+const DETAILS_EXCERPT_LINES = 20;
+const DETAILS_RECENT_AUDIT = 5;
+const DEVICE_KEY_CAP = 40;
+const DEVICE_VALUE_CAP = 120;
+const LINE_CAP = 200;
+
+export function renderBugDetails(bug: Bug, view: BugDetailsView = {}): OutgoingMessage {
+  const analysis = resolveAnalysis(bug, view.analysis);
+  const result = typeof analysis === 'object' ? analysis : undefined;
+  const issue = resolveIssue(bug, view.issue);
+
+  const description: TextPart[] = [];
+  if (analysis === 'pending')
+    description.push(fixedPart('**Analysis pending.** The details fill in once it is done.'));
+  if (analysis === 'failed')
+    description.push(fixedPart('**Analysis failed.** The model could not analyse this report.'));
+  description.push(reportExcerptPart(bug.description, DETAILS_EXCERPT_CAP, DETAILS_EXCERPT_LINES));
+
+  const fields: FieldPart[] = [];
+  if (result) {
+    fields.push(
+      { name: 'Root cause hypothesis', inline: false, ...blockPart(result.rootCauseHypothesis, 1024) },
+      { name: 'Suggested fix', inline: false, ...blockPart(result.suggestedFix, 1024) },
+      {
+        name: 'Severity',
+        inline: false,
+        ...linePart(`**${result.severity}/5** · `, result.severityReason, 500),
+      },
+      field('Affected area', toSafeLine(result.affectedArea, 200), true),
+      field('Confidence', confidenceText(result.confidence), true),
+      field('Model', toSafeLine(result.model, 100), true),
+    );
+  }
+  fields.push({ name: 'Priority', inline: false, ...priorityPart(view.priority, bug.priority) });
+  fields.push({
+    name: `Duplicates (${view.duplicates?.length ?? 0})`,
+    inline: false,
+    ...duplicatesPart(view.duplicates ?? [], bug),
+  });
+  fields.push({ name: 'Device info', inline: false, ...deviceInfoPart(view.deviceInfo) });
+  if (view.audit && view.audit.length > 0) {
+    fields.push({
+      name: 'Recent activity',
+      inline: false,
+      ...fixedPart(
+        joinLastLinesWithin(view.audit.slice(-DETAILS_RECENT_AUDIT).map(auditLine), 1024, (n) =>
+          n > 0 ? `… ${n} earlier` : '',
+        ),
+      ),
+    });
+  }
+  fields.push({ name: 'Links', inline: false, ...linksPart(issue, view.links) });
+
+  const embed = composeEmbed({
+    title: `Details · ${toSafeTitle(bug.title, 200) || 'Untitled bug report'}`,
+    url: issue ? toSafeUrl(issue.url) : undefined,
+    color: cardColor(bug, analysis, view.priority?.priority ?? bug.priority),
+    description,
+    fields,
+    footer: `Bug ${bug.bugId} · ${bugStatusLabel(bug.status)} · reported ${formatUtc(bug.createdAt)}`,
+  });
+  return { embeds: [embed], ephemeral: true };
+}
+
+function priorityPart(priority: PriorityResult | undefined, stored: number | null): TextPart {
+  if (!priority) return fixedPart(stored === null ? 'Not prioritised yet' : priorityLabel(stored));
+  const head = `**${priorityLabel(priority.priority)}** · score ${formatPoints(priority.score, false)}`;
+  const lines = priority.breakdown.map(
+    (factor) =>
+      `\`${formatPoints(factor.points, true)}\` ${toSafeLine(factor.factor, 40)} — ${toSafeLine(factor.reason, 150)}`,
+  );
+  return linesPart([head, ...lines], 1024, (n) => `…and ${n} more ${n === 1 ? 'factor' : 'factors'}`);
+}
+
+function formatPoints(points: number, signed: boolean): string {
+  const rounded = Number.isFinite(points) ? Math.round(points * 10) / 10 : 0;
+  return signed && rounded > 0 ? `+${rounded}` : String(rounded);
+}
+
+function duplicatesPart(duplicates: readonly LinkedDuplicate[], bug: Bug): TextPart {
+  if (duplicates.length === 0) {
+    return fixedPart(bug.reportCount > 1 ? `${reportsText(bug)}; none linked yet` : 'None');
+  }
+  const lines = duplicates.map((duplicate) => {
+    const reporter = duplicate.reporter ? ` · ${toSafeLine(duplicate.reporter, 60)}` : '';
+    return `• ${toCodeSpan(duplicate.bugId, 100)}${reporter} · ${formatUtc(duplicate.at)}`;
+  });
+  return linesPart(lines, 1024, (n) => `…and ${n} more`);
+}
+
+function deviceInfoPart(deviceInfo: Readonly<Record<string, unknown>> | undefined): TextPart {
+  const entries = Object.entries(deviceInfo ?? {});
+  if (entries.length === 0) return fixedPart('None reported');
+  const lines = entries.map(
+    ([key, value]) =>
+      `${toSafeLine(key, DEVICE_KEY_CAP) || '?'}: ${toSafeLine(describeValue(value), DEVICE_VALUE_CAP) || '—'}`,
+  );
+  return linesPart(lines, 1024, (n) => `…and ${n} more`);
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  try {
+    // Bounded before stringifying whole: a reported object may be huge.
+    return clipText(JSON.stringify(value) ?? String(value), DEVICE_VALUE_CAP * 2);
+  } catch {
+    return String(value);
+  }
+}
+
+function linksPart(issue: BugIssueRef | undefined, links: BugLinks | undefined): TextPart {
+  const parts: string[] = [];
+  const add = (label: string, url: string | undefined): void => {
+    const safe = toSafeUrl(url);
+    if (safe) parts.push(`[${label}](${safe})`);
+  };
+  if (issue) add(`Issue ${toSafeLine(issue.identifier, 40)}`, issue.url);
+  if (links?.pullRequestUrl) add(pullRequestLabel(links.pullRequestUrl), links.pullRequestUrl);
+  add('Session replay', links?.replayUrl);
+  add('Discord thread', links?.threadUrl);
+  return fixedPart(parts.length > 0 ? parts.join(' · ') : 'None yet');
+}
+
+function auditLine(entry: AuditEntry): string {
+  const detail = entry.detail ? ` — ${toSafeLine(entry.detail, LINE_CAP)}` : '';
+  return `${formatUtc(entry.at)} · ${toSafeLine(entry.actor, 60)} · ${toSafeLine(entry.action, 60)}${detail}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// /bugbot status
+
+export interface BugStatusView {
+  /** Defaults to `bug.issue`. */
+  readonly issue?: BugIssueRef;
+}
+
+const STATUS_HISTORY_CAP = 3000;
+
+/** The bug's state and its history; `audit` oldest first, the newest kept when it is long. */
+export function renderBugStatus(
+  bug: Bug,
+  audit: readonly AuditEntry[],
+  view: BugStatusView = {},
+): OutgoingMessage {
+  const issue = resolveIssue(bug, view.issue);
+  const history: TextPart = {
+    cap: STATUS_HISTORY_CAP,
+    render: (max) =>
+      joinLastLinesWithin(audit.map(auditLine), max, (n) =>
+        n > 0 ? `…${n} earlier ${n === 1 ? 'entry' : 'entries'} not shown` : '',
+      ),
+  };
+  const fields: FieldPart[] = [
+    field('Status', bugStatusLabel(bug.status), true),
+    field('Priority', bug.priority === null ? 'Not prioritised' : priorityLabel(bug.priority), true),
+    linkField('Issue', issue ? { label: toSafeLine(issue.identifier, 40), url: issue.url } : undefined, true),
+    field('Reports', reportsText(bug), true),
+    field('Reported', formatUtc(bug.createdAt), true),
+    field('Updated', formatUtc(bug.updatedAt), true),
+  ];
+  if (bug.status === 'duplicate' && bug.duplicateOf) {
+    fields.push(field('Duplicate of', toCodeSpan(bug.duplicateOf, 100), true));
+  }
+  const embed = composeEmbed({
+    title: toSafeTitle(bug.title, EMBED_LIMITS.title) || 'Untitled bug report',
+    url: issue ? toSafeUrl(issue.url) : undefined,
+    color: cardColor(bug, resolveAnalysis(bug, undefined), bug.priority),
+    description:
+      audit.length > 0 ? [sectionPart('**History**', history)] : [fixedPart('No history recorded.')],
+    fields,
+    footer: `Bug ${bug.bugId}`,
+  });
+  return { embeds: [embed] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// /bugbot dashboard
+
+export interface DashboardInput {
+  /** As listed by the store: most urgent first, then oldest. */
+  readonly open: readonly Bug[];
+  readonly closed: readonly Bug[];
+  /** ISO-8601; ages are measured from it. */
+  readonly now: string;
+  /** Lets bugs without an issue link to their card message. */
+  readonly guildId?: string;
+}
+
+const DASHBOARD_TITLE_CAP = 60;
+const RECENT_ACTIVITY = 8;
+
+export function renderDashboard(input: DashboardInput): OutgoingMessage {
+  const now = Date.parse(input.now);
+  // Room is kept for the activity field: more priority groups than that fold into "…".
+  const groups = groupByPriority(input.open).slice(0, EMBED_LIMITS.fields - 1);
+  const fields: FieldPart[] = groups.map((group) => ({
+    name: `${group.priority === null ? 'Unprioritised' : priorityLabel(group.priority)} (${group.bugs.length})`,
+    inline: false,
+    ...linesPart(
+      group.bugs.map((bug) => dashboardLine(bug, now, input.guildId)),
+      EMBED_LIMITS.fieldValue,
+      (n) => `…and ${n} more`,
+    ),
+  }));
+
+  const all = [...input.open, ...input.closed];
+  if (all.length > 0) {
+    const recent = [...all]
+      .sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt) || a.bugId.localeCompare(b.bugId))
+      .slice(0, RECENT_ACTIVITY)
+      .map(
+        (bug) =>
+          `${toSafeTitle(bug.title, DASHBOARD_TITLE_CAP) || 'Untitled'} → ${bugStatusLabel(bug.status)} · ${formatAge(bug.updatedAt, now)} ago`,
+      );
+    fields.push({
+      name: 'Recent activity',
+      inline: false,
+      ...linesPart(recent, EMBED_LIMITS.fieldValue, (n) => `…and ${n} more`),
+    });
+  }
+
+  const summary =
+    input.open.length === 0
+      ? `No open bugs · ${input.closed.length} closed`
+      : `**${input.open.length} open** · ${input.closed.length} closed`;
+  const embed = composeEmbed({
+    title: 'Bug dashboard',
+    color: NEUTRAL_COLOR,
+    description: [fixedPart(summary), fixedPart(statusCounts(all))],
+    fields,
+    footer: `As of ${formatUtc(input.now)}`,
+  });
+  return { embeds: [embed] };
+}
+
+interface PriorityGroup {
+  readonly priority: number | null;
+  readonly bugs: Bug[];
+}
+
+function groupByPriority(bugs: readonly Bug[]): PriorityGroup[] {
+  const groups = new Map<number | null, Bug[]>();
+  for (const bug of bugs) {
+    const band = priorityBand(bug.priority);
+    const list = groups.get(band) ?? [];
+    list.push(bug);
+    groups.set(band, list);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a ?? Number.POSITIVE_INFINITY) - (b ?? Number.POSITIVE_INFINITY))
+    .map(([priority, list]) => ({ priority, bugs: list }));
+}
+
+/** Stored priorities past P4 read as P4, as `priorityLabel` shows them. */
+function priorityBand(priority: number | null): number | null {
+  if (priority === null || !Number.isFinite(priority)) return null;
+  return Math.min(4, Math.max(1, Math.round(priority)));
+}
+
+function dashboardLine(bug: Bug, now: number, guildId: string | undefined): string {
+  const title = toSafeTitle(bug.title, DASHBOARD_TITLE_CAP) || 'Untitled';
+  const parts = [
+    title,
+    bugStatusLabel(bug.status),
+    reportsText(bug),
+    formatAge(bug.createdAt, now),
+    dashboardLink(bug, guildId),
+  ];
+  return parts.join(' — ');
+}
+
+function dashboardLink(bug: Bug, guildId: string | undefined): string {
+  const issueUrl = toSafeUrl(bug.issue?.url);
+  if (bug.issue && issueUrl) return `[${toSafeLine(bug.issue.identifier, 40)}](${issueUrl})`;
+  if (guildId && bug.card) {
+    const cardUrl = toSafeUrl(
+      `https://discord.com/channels/${encodeURIComponent(guildId)}/${encodeURIComponent(bug.card.channelId)}/${encodeURIComponent(bug.card.messageId)}`,
+    );
+    if (cardUrl) return `[card](${cardUrl})`;
+  }
+  return toCodeSpan(bug.bugId, 100);
+}
+
+function statusCounts(bugs: readonly Bug[]): string {
+  const counts = new Map<BugStatus, number>();
+  for (const bug of bugs) counts.set(bug.status, (counts.get(bug.status) ?? 0) + 1);
+  return BUG_STATUSES.map((status) => `${bugStatusLabel(status)} ${counts.get(status) ?? 0}`).join(' · ');
+}
+
+/** `45s`, `12m`, `5h`, `3d`: compact enough for one line per bug. */
+export function formatAge(iso: string, now: number): string {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then) || Number.isNaN(now)) return '?';
+  const seconds = Math.max(0, Math.floor((now - then) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thread notes
+
+export interface ThreadNoteData {
+  /** `reportNumber`: this report's number among the bug's reports (its new report count). */
+  readonly duplicate_linked: { readonly reportNumber: number; readonly newReporter?: boolean };
+  readonly issue_created: { readonly issue: BugIssueRef; readonly by?: string };
+  readonly fix_requested: { readonly by: string };
+  readonly fix_drafted: { readonly pullRequestUrl: string; readonly summary?: string };
+  readonly fix_rejected: { readonly reasons: readonly string[] };
+  readonly fix_failed: { readonly reasons: readonly string[] };
+  readonly dismissed: { readonly by: string; readonly reason: string };
+}
+
+export type ThreadNoteKind = keyof ThreadNoteData;
+
+const NOTE_NAME_CAP = 80;
+const NOTE_REASON_CAP = 300;
+const NOTE_SUMMARY_CAP = 600;
+
+const NOTES: { readonly [K in ThreadNoteKind]: (data: ThreadNoteData[K]) => string } = {
+  duplicate_linked: ({ reportNumber, newReporter }) => {
+    const who =
+      newReporter === undefined
+        ? ''
+        : newReporter
+          ? ', from a new user'
+          : ', from someone who reported it before';
+    return `Another report of this bug (#${reportNumber}${who}).`;
+  },
+  issue_created: ({ issue, by }) => {
+    const url = toSafeUrl(issue.url);
+    const who = by ? ` by ${toSafeLine(by, NOTE_NAME_CAP)}` : '';
+    return `Issue ${toSafeLine(issue.identifier, 40)} created${who}${url ? `: <${url}>` : '.'}`;
+  },
+  fix_requested: ({ by }) =>
+    `Fix requested by ${toSafeLine(by, NOTE_NAME_CAP)}. bugbot is drafting a pull request; the result will be posted here.`,
+  fix_drafted: ({ pullRequestUrl, summary }) => {
+    const url = toSafeUrl(pullRequestUrl);
+    const head = url ? `Fix drafted: ${pullRequestLabel(url)} <${url}>` : 'Fix drafted.';
+    return summary ? `${head}\n${toSafeLine(summary, NOTE_SUMMARY_CAP)}` : head;
+  },
+  fix_rejected: ({ reasons }) => reasonsNote('Fix rejected; nothing was pushed.', reasons),
+  fix_failed: ({ reasons }) => reasonsNote('Fix failed; nothing was pushed.', reasons),
+  dismissed: ({ by, reason }) =>
+    `Dismissed by ${toSafeLine(by, NOTE_NAME_CAP)}: ${toSafeLine(reason, NOTE_REASON_CAP) || 'no reason given'}`,
+};
+
+/** A short plain post for a card's thread; names are plain text, never mentions. */
+export function renderThreadNote<K extends ThreadNoteKind>(
+  kind: K,
+  data: ThreadNoteData[K],
+): OutgoingMessage {
+  const render: (data: ThreadNoteData[K]) => string = NOTES[kind];
+  return { content: clipText(render(data), EMBED_LIMITS.content) };
+}
+
+function reasonsNote(head: string, reasons: readonly string[]): string {
+  if (reasons.length === 0) return head;
+  const lines = reasons.map((reason) => `- ${toSafeLine(reason, NOTE_REASON_CAP) || '(no reason given)'}`);
+  return `${head}\n${joinLinesWithin(lines, EMBED_LIMITS.content - head.length - 1, (n) => `…and ${n} more`)}`;
+}

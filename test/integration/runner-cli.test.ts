@@ -1,0 +1,283 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalSqs } from '../../infra/local/sqs/local-sqs.js';
+import { startSqsServer } from '../../infra/local/sqs/sqs-server.js';
+import { parseJob } from '../../shared/jobs/job-schemas.js';
+import { startTestTable } from '../support/dynalite.js';
+import { createFixtureOrigin, FIXED_CART, type FixtureOrigin } from '../support/git-fixtures.js';
+import {
+  buildJobSpec,
+  createTempDir,
+  isProcessAlive,
+  runDirs,
+  runRunnerCli,
+  runRunnerFargate,
+  TEST_ANTHROPIC_KEY,
+  writeFakeClaude,
+} from './runner-support.js';
+
+/**
+ * The runner as a process: its contract (job.json in, result.json out, exit codes), its limits
+ * (timeouts that kill process trees), verify, and the Fargate mode (spec from DynamoDB, result as
+ * a `fix.result` job on SQS). The agent here is a scripted stand-in `claude` executable.
+ */
+
+let origin: FixtureOrigin;
+let temp: Awaited<ReturnType<typeof createTempDir>>;
+
+beforeEach(async () => {
+  origin = await createFixtureOrigin();
+  temp = await createTempDir('bugbot-cli-test-');
+});
+
+afterEach(async () => {
+  await temp.cleanup();
+  await origin.cleanup();
+});
+
+const FIX_CART = `sed -i 's/let i = 1;/let i = 0;/' src/cart.js`;
+
+async function fakeClaude(script: string, result: Record<string, unknown> = {}, exitCode = 0): Promise<string> {
+  return writeFakeClaude(join(temp.path, 'bin'), script, result, exitCode);
+}
+
+describe('job.json validation', () => {
+  it('fails with a clear error naming every bad field, and clones nothing', async () => {
+    const spec = buildJobSpec(origin);
+    const run = await runRunnerCli({
+      job: { ...spec, branch: 'main', limits: { ...spec.limits, maxTurns: 0 }, allowlist: ['../', '.github/'] },
+      workDir: temp.path,
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.result).toMatchObject({ jobId: 'job-test-1', status: 'failed', branch: 'main', changedFiles: [] });
+    expect(run.result.error).toMatch(/^invalid job: /);
+    expect(run.result.error).toContain('allowlist.0: relative path segment');
+    expect(run.result.error).toContain('allowlist.1: git metadata file (.git*)');
+    expect(run.result.error).toContain('limits.maxTurns:');
+    expect(run.result.error).toContain('branch: must differ from repo.baseBranch');
+  });
+
+  it('fails on a job file that is not JSON', async () => {
+    const run = await runRunnerCli({ job: '{"jobId": ', workDir: temp.path });
+    expect(run.exitCode).toBe(1);
+    expect(run.result).toMatchObject({ jobId: 'unknown', status: 'failed' });
+    expect(run.result.error).toMatch(/^could not read the job file/);
+  });
+
+  it('fails without ANTHROPIC_API_KEY, naming it', async () => {
+    const run = await runRunnerCli({ job: buildJobSpec(origin), workDir: temp.path, env: { ANTHROPIC_API_KEY: '' } });
+    expect(run.exitCode).toBe(1);
+    expect(run.result.error).toBe('invalid configuration: ANTHROPIC_API_KEY: is required');
+  });
+
+  it('refuses credentials in the clone URL and https without GITHUB_TOKEN', async () => {
+    const withCredentials = await runRunnerCli({
+      job: buildJobSpec(origin, { repo: { cloneUrl: 'https://user:pw@github.com/acme/shop.git', baseBranch: 'main' } }),
+      workDir: temp.path,
+    });
+    expect(withCredentials.result.error).toContain('repo.cloneUrl: must not carry credentials');
+    const noToken = await runRunnerCli({
+      job: buildJobSpec(origin, { repo: { cloneUrl: 'https://github.com/acme/shop.git', baseBranch: 'main' } }),
+      workDir: join(temp.path, 'second'),
+    });
+    expect(noToken.exitCode).toBe(1);
+    expect(noToken.result.error).toBe('GITHUB_TOKEN is required for an https:// repository');
+  });
+});
+
+describe('outcomes and exit codes', () => {
+  it('no changes: exit 0, nothing pushed, verify not run', async () => {
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin, { verify: { command: 'touch VERIFY_RAN' } }),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: await fakeClaude(':', { result: 'Nothing to fix.' }) },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.result).toMatchObject({ status: 'no_changes', baseCommit: origin.baseCommit, summary: 'Nothing to fix.' });
+    expect(run.result.verify).toBeUndefined();
+    expect(await origin.listBranches()).toEqual(['refs/heads/main']);
+  });
+
+  it('records a failing verify and still pushes (the PR becomes a draft)', async () => {
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin, { verify: { command: 'node --test' } }),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: await fakeClaude(`echo '// looked at it' >> src/cart.js`) },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.result.status).toBe('pushed');
+    expect(run.result.verify).toMatchObject({ command: 'node --test', exitCode: 1 });
+    expect(run.result.verify?.outputTail).toMatch(/# fail 1/);
+    expect(await origin.readBranch('bugbot/job-test-1')).toBe(run.result.headCommit);
+  });
+
+  it('verify runs with a scrubbed environment and its output tail is bounded', async () => {
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin, { verify: { command: 'env | sort; head -c 20000 /dev/zero | tr "\\0" x; echo; echo END' } }),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: await fakeClaude(FIX_CART), GITHUB_TOKEN: 'ghp_notForVerify0123456789abcdefghijABCD' },
+    });
+    expect(run.result.verify?.exitCode).toBe(0);
+    const tail = run.result.verify!.outputTail;
+    expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(4096);
+    expect(tail.endsWith('END\n')).toBe(true);
+    const verifyEnv = await readFile(join(runDirs(temp.path).root, 'verify', 'output.log'), 'utf8');
+    expect(verifyEnv).toMatch(/^CI=1$/m);
+    expect(verifyEnv).not.toMatch(/^(ANTHROPIC_API_KEY|GITHUB_TOKEN|AWS_[A-Z_]+)=/m);
+    expect(verifyEnv).not.toContain(TEST_ANTHROPIC_KEY);
+  });
+
+  it('a verify that overruns its limit is killed and recorded without an exit code', async () => {
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin, { verify: { command: 'echo started; sleep 60', timeoutSeconds: 1 } }),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: await fakeClaude(FIX_CART) },
+    });
+    expect(run.result.status).toBe('pushed');
+    expect(run.result.verify).toEqual({
+      command: 'echo started; sleep 60',
+      exitCode: null,
+      outputTail: 'started\n\n[bugbot] verify did not finish within 1 s and was stopped',
+    });
+  });
+
+  it('an agent that ends in error (turn limit) fails the run: exit 1, nothing pushed, cost kept', async () => {
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin),
+      workDir: temp.path,
+      env: {
+        CLAUDE_BIN: await fakeClaude(
+          FIX_CART,
+          { subtype: 'error_max_turns', is_error: true, result: undefined, total_cost_usd: 0.42 },
+          1,
+        ),
+      },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.result).toMatchObject({
+      status: 'failed',
+      error: 'the agent reached its turn limit before finishing',
+      costUsd: 0.42,
+    });
+    expect(await origin.listBranches()).toEqual(['refs/heads/main']);
+  });
+
+  it('an agent that prints no result fails the run with its last stderr line', async () => {
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: await fakeClaude('echo "Invalid API key" >&2; exit 1') },
+    });
+    // writeFakeClaude prints the JSON after the body; `exit 1` stops before it.
+    expect(run.exitCode).toBe(1);
+    expect(run.result.error).toBe('the Claude Code CLI exited with 1 without a result: Invalid API key');
+  });
+
+  it('never touches a branch that already exists on the origin', async () => {
+    await origin.git(['branch', 'bugbot/job-test-1', origin.baseCommit]);
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: await fakeClaude(FIX_CART) },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.result).toMatchObject({ status: 'failed', error: 'the branch bugbot/job-test-1 already exists on the remote' });
+    expect(await origin.readBranch('bugbot/job-test-1')).toBe(origin.baseCommit);
+  });
+
+  it('pushes from a partial clone after the base branch moved on, sending only the fix', async () => {
+    // Move main on the origin once the clone is done: the agent step is a good moment.
+    const moved = (await origin.git(['commit-tree', '-p', 'main', '-m', 'moved on', 'main^{tree}'])).trim();
+    const bin = await fakeClaude(`git -C ${origin.originPath} update-ref refs/heads/main ${moved}\n${FIX_CART}`);
+    const run = await runRunnerCli({ job: buildJobSpec(origin), workDir: temp.path, env: { CLAUDE_BIN: bin } });
+    expect(run.result.status).toBe('pushed');
+    expect(await origin.readBranch('main')).toBe(moved);
+    expect(await origin.git(['rev-list', 'bugbot/job-test-1'])).toBe(`${run.result.headCommit}\n${origin.baseCommit}\n`);
+    expect(await origin.readFile('bugbot/job-test-1', 'src/cart.js')).toBe(FIXED_CART);
+  });
+});
+
+describe('the wall-clock limit', () => {
+  it('kills the agent and everything it started, and fails the run', async () => {
+    const claudeBin = await fakeClaude(`
+sleep 300 &
+echo $! > "$HOME/child.pid"
+echo $$ > "$HOME/agent.pid"
+sleep 300
+`);
+    const started = Date.now();
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin, { limits: { ...buildJobSpec(origin).limits, timeoutSeconds: 2 } }),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: claudeBin },
+    });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(run.exitCode).toBe(1);
+    expect(run.result).toMatchObject({ status: 'failed', error: 'the agent did not finish within 2 s and was stopped' });
+    const home = join(runDirs(temp.path).root, 'agent-home');
+    const agentPid = Number(await readFile(join(home, 'agent.pid'), 'utf8'));
+    const childPid = Number(await readFile(join(home, 'child.pid'), 'utf8'));
+    expect(await isProcessAlive(agentPid)).toBe(false);
+    expect(await isProcessAlive(childPid)).toBe(false);
+    expect(await origin.listBranches()).toEqual(['refs/heads/main']);
+  });
+});
+
+describe('Fargate mode (JOB_ID): spec from DynamoDB, result to SQS', () => {
+  it('reads the stored spec, runs it, and sends a fix.result job', async () => {
+    const table = await startTestTable();
+    const engine = new LocalSqs();
+    const sqsServer = await startSqsServer({ engine, port: 0 });
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: sqsServer.url,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'jobs' }));
+      const spec = buildJobSpec(origin, { jobId: 'job-fargate-1', branch: 'bugbot/job-fargate-1' });
+      await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { pk: 'JOB#job-fargate-1', sk: 'JOB', spec } }));
+      const awsEnv = {
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqsServer.url,
+        TABLE_NAME: table.tableName,
+        JOBS_QUEUE_URL: QueueUrl!,
+        CLAUDE_BIN: await fakeClaude(FIX_CART),
+      };
+      const run = await runRunnerFargate(temp.path, { ...awsEnv, JOB_ID: 'job-fargate-1' });
+      expect(run.exitCode).toBe(0);
+
+      const missing = await runRunnerFargate(temp.path, { ...awsEnv, JOB_ID: 'job-nobody' });
+      expect(missing.exitCode).toBe(1);
+
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      const jobs = Messages.map((message) => parseJob(message.Body ?? ''));
+      expect(jobs.map((job) => job.ok)).toEqual([true, true]);
+      const [pushed, failed] = jobs.map((job) => (job.ok && job.job.kind === 'fix.result' ? job.job : undefined));
+      expect(pushed).toMatchObject({
+        v: 1,
+        kind: 'fix.result',
+        idempotencyKey: 'fix-result:job-fargate-1',
+        result: { jobId: 'job-fargate-1', status: 'pushed', branch: 'bugbot/job-fargate-1', baseCommit: origin.baseCommit },
+      });
+      expect(await origin.readBranch('bugbot/job-fargate-1')).toBe(pushed?.result.headCommit);
+      expect(failed).toMatchObject({
+        idempotencyKey: 'fix-result:job-nobody',
+        result: { jobId: 'job-nobody', status: 'failed', error: 'no job spec stored for this job id' },
+      });
+    } finally {
+      sqs.destroy();
+      await sqsServer.close();
+      engine.close();
+      await table.close();
+    }
+  });
+});
