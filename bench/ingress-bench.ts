@@ -36,7 +36,8 @@ const WARM = { rounds: 10, ioIterations: 2000, cpuIterations: 5000 };
 const ALONE = [
   {
     name: "zod, `import { z } from 'zod'`",
-    contents: "import { z } from 'zod';\nexport const schema = z.object({ id: z.string(), email: z.email().optional() }).loose();",
+    contents:
+      "import { z } from 'zod';\nexport const schema = z.object({ id: z.string(), email: z.email().optional() }).loose();",
   },
   {
     name: "zod, `import * as z from 'zod'`",
@@ -55,7 +56,8 @@ const ALONE = [
   },
   {
     name: 'standardwebhooks',
-    contents: "import { Webhook } from 'standardwebhooks';\nexport const webhook = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');",
+    contents:
+      "import { Webhook } from 'standardwebhooks';\nexport const webhook = new Webhook('whsec_YmVuY2gtb25seS1ub3QtYS1zZWNyZXQ=');",
   },
   {
     name: 'SQS client (constructed)',
@@ -71,6 +73,9 @@ const ALONE = [
 export async function runIngressBench(): Promise<BenchRow[]> {
   const work = mkdtempSync(join(tmpdir(), 'bugbot-bench-ingress-'));
   const sqs = forkTypeScript(new URL('./support/sqs-server-process.ts', import.meta.url), {});
+  // Listen now: the server may be up before the bundles are, and an unheard message is lost.
+  const sqsReady = firstMessage<{ url: string; queueUrl: string }>(sqs, 60_000);
+  sqsReady.catch(() => undefined);
   try {
     const rows: BenchRow[] = [];
     const keys = loadOrCreateLocalKeys(join(work, 'keys.json'));
@@ -95,10 +100,17 @@ export async function runIngressBench(): Promise<BenchRow[]> {
     });
     const alone: LambdaBundle[] = [];
     for (const [index, module] of ALONE.entries()) {
-      alone.push(await bundleLikeLambda({ name: `alone-${index}`, entry: '<stdin>', contents: module.contents, outDir }));
+      alone.push(
+        await bundleLikeLambda({
+          name: `alone-${index}`,
+          entry: '<stdin>',
+          contents: module.contents,
+          outDir,
+        }),
+      );
     }
 
-    const { url, queueUrl } = await firstMessage<{ url: string; queueUrl: string }>(sqs, 30_000);
+    const { url, queueUrl } = await sqsReady;
     const lambdaEnv: Record<string, string> = {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'bench',
@@ -129,14 +141,21 @@ export async function runIngressBench(): Promise<BenchRow[]> {
     const cold = new Map<LambdaBundle, ColdStartSample[]>(coldTargets.map(({ bundle }) => [bundle, []]));
     for (let sample = 0; sample < COLD_SAMPLES; sample += 1) {
       for (const { bundle, eventFile } of coldTargets) {
-        const [result] = await measureColdStarts({ file: bundle.file, env: lambdaEnv, eventFile, samples: 1 });
+        const [result] = await measureColdStarts({
+          file: bundle.file,
+          env: lambdaEnv,
+          eventFile,
+          samples: 1,
+        });
         if (result) cold.get(bundle)?.push(result);
       }
     }
     const aloneCold = new Map<LambdaBundle, ColdStartSample[]>(alone.map((bundle) => [bundle, []]));
     for (let sample = 0; sample < ALONE_COLD_SAMPLES; sample += 1) {
       for (const bundle of alone) {
-        aloneCold.get(bundle)?.push(...(await measureColdStarts({ file: bundle.file, env: lambdaEnv, samples: 1 })));
+        aloneCold
+          .get(bundle)
+          ?.push(...(await measureColdStarts({ file: bundle.file, env: lambdaEnv, samples: 1 })));
       }
     }
 
@@ -170,10 +189,16 @@ export async function runIngressBench(): Promise<BenchRow[]> {
     const coldRows = (label: string, bundle: LambdaBundle, firstWhat: string) => {
       const samples = cold.get(bundle) ?? [];
       const imports = samples.map((sample) => sample.importMs);
-      const firsts = samples.flatMap((sample) => (sample.firstInvokeMs === null ? [] : [sample.firstInvokeMs]));
+      const firsts = samples.flatMap((sample) =>
+        sample.firstInvokeMs === null ? [] : [sample.firstInvokeMs],
+      );
       const statuses = [...new Set(samples.map((sample) => sample.status))].join(',');
       rows.push(
-        { name: `${label}: bundle size`, value: formatBytes(bundle.bytes), note: topNote(contributorsByPackage(bundle), 5) },
+        {
+          name: `${label}: bundle size`,
+          value: formatBytes(bundle.bytes),
+          note: topNote(contributorsByPackage(bundle), 5),
+        },
         {
           name: `${label}: cold import (median of ${imports.length})`,
           value: formatMs(median(imports)),
@@ -200,9 +225,19 @@ export async function runIngressBench(): Promise<BenchRow[]> {
     const ed25519Floor = scenario('floor: Ed25519 + SendMessage');
     const hmacFloor = scenario('floor: HMAC + SendMessage');
     const bareSend = scenario('floor: bare SendMessage');
+    const rawSend = scenario('floor: raw HTTP SendMessage (no SDK)');
+    const parseCommand = scenario('part: JSON.parse + parseInteraction (command)');
+    const authenticate = scenario('part: authenticateWebhook (standardwebhooks)');
+    const parseReport = scenario('part: parseBugReport (zod)');
+    const logLine = scenario('part: one JSON log line (console.log)');
+    const powertoolsLine = scenario('part: one Powertools logger.info');
     rows.push(
       warmRow('discord-interactions: warm PING', ping, 'aim p99 ~1 ms'),
-      warmRow('discord-interactions: warm deferred command (1 SendMessage)', command, 'aim: a few ms over one SendMessage'),
+      warmRow(
+        'discord-interactions: warm deferred command (1 SendMessage)',
+        command,
+        'aim: a few ms over one SendMessage',
+      ),
     );
     coldRows('bug-report-webhook', webhook, 'an accepted report: lazy SDK setup + first SQS connection');
     rows.push(warmRow('bug-report-webhook: warm accepted report (1 SendMessage)', report));
@@ -213,7 +248,26 @@ export async function runIngressBench(): Promise<BenchRow[]> {
       warmRow('floor: Ed25519 verify only (node crypto)', verifyOnly),
       warmRow('floor: Ed25519 + SendMessage', ed25519Floor),
       warmRow('floor: HMAC + SendMessage', hmacFloor),
-      warmRow('floor: bare SendMessage round trip', bareSend),
+      warmRow('floor: bare SendMessage round trip (SDK)', bareSend),
+      warmRow('floor: raw HTTP SendMessage (node:http, no SDK)', rawSend, 'wire + local server'),
+      {
+        name: 'SDK client-side cost per SendMessage',
+        value: formatMs(bareSend.p50 - rawSend.p50),
+        note: 'p50 of SDK send − raw HTTP send: serialize, SigV4, middleware, MD5 check',
+      },
+      warmRow('part: JSON.parse + parseInteraction (command)', parseCommand),
+      warmRow('part: authenticateWebhook (standardwebhooks HMAC)', authenticate),
+      warmRow('part: parseBugReport (zod classic)', parseReport),
+      warmRow(
+        'part: one JSON log line (console.log → /dev/null)',
+        logLine,
+        'the Discord ingress logs one per job',
+      ),
+      warmRow(
+        'part: one Powertools logger.info (→ /dev/null)',
+        powertoolsLine,
+        'the webhook ingress logs one per report',
+      ),
       {
         name: 'ratio: PING / Ed25519 verify',
         value: formatRatio(ping.p50 / verifyOnly.p50),
@@ -237,7 +291,7 @@ export async function runIngressBench(): Promise<BenchRow[]> {
       {
         name: 'ratio: webhook / discord cold import',
         value: formatRatio(median(importsOf(cold, webhook)) / median(importsOf(cold, discord))),
-        note: `floor (SDK alone) ${formatMs(median(importsOf(cold, floor)))}`,
+        note: `of medians; of minimums ${formatRatio(Math.min(...importsOf(cold, webhook)) / Math.min(...importsOf(cold, discord)))}; floor (SDK alone) median ${formatMs(median(importsOf(cold, floor)))}, min ${formatMs(Math.min(...importsOf(cold, floor)))}`,
       },
     );
 
@@ -270,14 +324,14 @@ export async function runIngressBench(): Promise<BenchRow[]> {
       {
         name: 'what-if: its cold import (median)',
         value: formatMs(median(whatIfImports)),
-        note: `vs ${formatMs(median(importsOf(cold, webhook)))} as built today; first invocation answered ${whatIfStatuses.join(',')}`,
+        note: `min ${formatMs(Math.min(...whatIfImports))}; vs ${formatMs(median(importsOf(cold, webhook)))} (min ${formatMs(Math.min(...importsOf(cold, webhook)))}) as built today; first invocation answered ${whatIfStatuses.join(',')}`,
       },
     );
     for (const [index, bundle] of alone.entries()) {
       rows.push({
         name: `alone: ${ALONE[index]?.name}`,
         value: formatBytes(bundle.bytes),
-        note: `cold import ${formatMs(median(importsOf(aloneCold, bundle)))} (median of ${ALONE_COLD_SAMPLES})`,
+        note: `cold import median ${formatMs(median(importsOf(aloneCold, bundle)))}, min ${formatMs(Math.min(...importsOf(aloneCold, bundle)))} (of ${ALONE_COLD_SAMPLES})`,
       });
     }
     return rows;

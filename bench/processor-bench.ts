@@ -206,6 +206,11 @@ export async function runProcessorBench(): Promise<BenchRow[]> {
         note: 'processor, stand-ins, dynalite, SQS and poller share this event loop: ~100% = CPU-bound',
       },
       {
+        name: '  CPU per job (whole stack in this process)',
+        value: formatMs((ownChannels.result.cpuShare * ownChannels.result.elapsedMs) / THROUGHPUT_JOBS),
+        note: `so one full core would drain about ${(THROUGHPUT_JOBS / ((ownChannels.result.cpuShare * ownChannels.result.elapsedMs) / 1000)).toFixed(0)} jobs/s; in AWS most of this runs elsewhere (the services, SQS, DynamoDB)`,
+      },
+      {
         name: '  event loop busy / idle (profiler)',
         value: `${formatMs(ownChannels.busyMs)} / ${formatMs(ownChannels.idleMs)}`,
         note: 'idle = waiting in epoll: I/O, timers, or a CPU held by the rest of the (shared) machine',
@@ -236,7 +241,11 @@ interface Drained {
 }
 
 /** Enqueues `jobs` contextualize jobs straight into the queue engine and waits for the queue to drain. */
-async function drain(bench: BenchStack, jobs: number, channelFor: (index: number) => string): Promise<Drained> {
+async function drain(
+  bench: BenchStack,
+  jobs: number,
+  channelFor: (index: number) => string,
+): Promise<Drained> {
   const { engine } = bench.stack;
   const tokens = new Set<string>();
   const bodies = Array.from({ length: jobs }, (_, index) => {
@@ -345,7 +354,9 @@ function lambdaContext(): Context {
 }
 
 function callCounts(bench: BenchStack): Counts {
-  return Object.fromEntries(SERVICES.map((service) => [service, bench.standIn(service).calls.length])) as Counts;
+  return Object.fromEntries(
+    SERVICES.map((service) => [service, bench.standIn(service).calls.length]),
+  ) as Counts;
 }
 
 function diffCounts(after: Counts, before: Counts): Counts {

@@ -21,7 +21,12 @@ interface Section {
 const SECTIONS: readonly Section[] = [
   { name: 'ingress', title: 'Ingress Lambdas', module: './ingress-bench.ts', run: 'runIngressBench' },
   { name: 'processor', title: 'Processor', module: './processor-bench.ts', run: 'runProcessorBench' },
-  { name: 'duplicates', title: 'Duplicate detection', module: './duplicates-bench.ts', run: 'runDuplicatesBench' },
+  {
+    name: 'duplicates',
+    title: 'Duplicate detection',
+    module: './duplicates-bench.ts',
+    run: 'runDuplicatesBench',
+  },
   { name: 'runner', title: 'Fix runner', module: './runner-bench.ts', run: 'runRunnerBench' },
 ];
 
@@ -43,7 +48,9 @@ async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));
   const unknown = wanted.filter((name) => !SECTIONS.some((section) => section.name === name));
   if (unknown.length > 0) {
-    console.error(`unknown section(s): ${unknown.join(', ')}; choose from ${SECTIONS.map((s) => s.name).join(', ')}`);
+    console.error(
+      `unknown section(s): ${unknown.join(', ')}; choose from ${SECTIONS.map((s) => s.name).join(', ')}`,
+    );
     process.exitCode = 2;
     return;
   }
@@ -75,7 +82,8 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    printSection(`${section.title} (${seconds} s)`, rows);
+    // The machine is shared: the load average says how much to trust the section's numbers.
+    printSection(`${section.title} (${seconds} s, load ${loadavg()[0]?.toFixed(2)})`, rows);
   }
 }
 

@@ -7,7 +7,11 @@ import {
   type Sandbox,
   signInteraction,
 } from '../../infra/local/discord-interaction-builder.js';
-import { type LocalStack, SANDBOX_MAINTAINER_ROLE_ID, startLocalStack } from '../../infra/local/local-stack.js';
+import {
+  type LocalStack,
+  SANDBOX_MAINTAINER_ROLE_ID,
+  startLocalStack,
+} from '../../infra/local/local-stack.js';
 import type { StandIn } from '../../infra/local/stand-ins/stand-in.js';
 
 /**
@@ -56,7 +60,12 @@ export async function startBenchStack(): Promise<BenchStack> {
       return found;
     },
     async sendMessageCommand(text) {
-      const interaction = buildInteraction('contextualize-message', [text], {}, { keys: stack.keys, sandbox, member });
+      const interaction = buildInteraction(
+        'contextualize-message',
+        [text],
+        {},
+        { keys: stack.keys, sandbox, member },
+      );
       if (!interaction) throw new Error('could not build the message command');
       const body = JSON.stringify(interaction);
       const response = await fetch(`${stack.url}/discord/interactions`, {

@@ -108,7 +108,8 @@ export function importersOf(bundle: LambdaBundle, specifier: string): { file: st
     const imports = inputs[file]?.imports ?? [];
     if (!imports.some((imported) => imported.original === specifier)) continue;
     const chain = [file];
-    for (let parent = parents.get(file); parent !== undefined; parent = parents.get(parent)) chain.unshift(parent);
+    for (let parent = parents.get(file); parent !== undefined; parent = parents.get(parent))
+      chain.unshift(parent);
     importers.push({ file, chain });
   }
   return importers;

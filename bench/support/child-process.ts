@@ -23,7 +23,10 @@ export function firstMessage<T>(child: ChildProcess, timeoutMs: number): Promise
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`child sent nothing in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`child sent nothing in ${timeoutMs} ms: ${stderr}`)),
+      timeoutMs,
+    );
     child.once('message', (message) => {
       clearTimeout(timer);
       const failure = (message as { error?: string }).error;

@@ -1,4 +1,5 @@
 import { createHmac, createPublicKey, timingSafeEqual, verify } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 /**
@@ -20,7 +21,10 @@ interface FloorResult {
 const env = process.env;
 const queueUrl = env.JOBS_QUEUE_URL ?? '';
 const publicKey = createPublicKey({
-  key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(env.DISCORD_PUBLIC_KEY ?? '', 'hex')]),
+  key: Buffer.concat([
+    Buffer.from('302a300506032b6570032100', 'hex'),
+    Buffer.from(env.DISCORD_PUBLIC_KEY ?? '', 'hex'),
+  ]),
   format: 'der',
   type: 'spki',
 });
@@ -56,9 +60,44 @@ export async function webhookFloor(event: FloorEvent): Promise<FloorResult> {
     .update(`${id}.${timestamp}.${event.body ?? ''}`)
     .digest();
   const given = Buffer.from((event.headers['webhook-signature'] ?? '').replace(/^v1,/, ''), 'base64');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { statusCode: 401, body: '' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { statusCode: 401, body: '' };
   await send(webhookClient, event.body ?? '');
   return { statusCode: 202, body: '{}' };
+}
+
+/**
+ * SendMessage's bytes over a keep-alive `node:http` agent, without the SDK (no signing,
+ * middleware or response checks): the wire and the local server alone.
+ */
+const rawAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+export function rawSendMessage(body: string): Promise<number> {
+  const payload = JSON.stringify({
+    QueueUrl: queueUrl,
+    MessageBody: body,
+    MessageAttributes: { kind: { DataType: 'String', StringValue: 'bench.floor' } },
+  });
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      env.AWS_ENDPOINT_URL_SQS ?? '',
+      {
+        method: 'POST',
+        agent: rawAgent,
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'AmazonSQS.SendMessage',
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
+      (response) => {
+        response.resume();
+        response.once('end', () => resolve(response.statusCode ?? 0));
+        response.once('error', reject);
+      },
+    );
+    outgoing.once('error', reject);
+    outgoing.end(payload);
+  });
 }
 
 /** One SendMessage round trip with the Discord ingress's client, nothing else. */

@@ -50,7 +50,9 @@ export function buildIngressRequests(keys: LocalKeys, count: number): IngressReq
         version: 1,
       }),
     ),
-    command: times(() => discordEvent(buildInteraction('contextualize', [], {}, { keys, sandbox: SANDBOX, member }))),
+    command: times(() =>
+      discordEvent(buildInteraction('contextualize', [], {}, { keys, sandbox: SANDBOX, member })),
+    ),
     report: times(reportEvent),
   };
 }

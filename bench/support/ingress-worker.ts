@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { parseInteraction } from '../../shared/discord/parse-interaction.js';
+import {
+  authenticateWebhook,
+  prepareWebhookCredentials,
+} from '../../shared/webhooks/authenticate-webhook.js';
+import { parseBugReport } from '../../shared/webhooks/parse-bug-report.js';
 import type { IngressRequests } from './ingress-requests.js';
 import { type LatencySummary, summarize } from './stats.js';
 
@@ -44,7 +51,12 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
     discordFloor: Handler;
     webhookFloor: Handler;
     sendOnly(body: string): Promise<void>;
+    rawSendMessage(body: string): Promise<number>;
   };
+  // The handlers' own steps, from source (same code as in the bundles), to see where time goes.
+  const credentials = prepareWebhookCredentials({ webhookSecret: process.env.BUG_REPORT_WEBHOOK_SECRET });
+  const applicationId = process.env.DISCORD_APPLICATION_ID;
+  const powertools = new Logger({ serviceName: 'bugbot-webhook-ingress' });
   const pick = (events: APIGatewayProxyEventV2[], index: number) =>
     events[index % events.length] as APIGatewayProxyEventV2;
   const answered = (status: number, body?: string) => (result: unknown) =>
@@ -94,6 +106,78 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
       run: (index) => floor.sendOnly(pick(requests.command, index).body ?? '{}'),
       check: () => true,
     },
+    {
+      name: 'floor: raw HTTP SendMessage (no SDK)',
+      io: true,
+      run: (index) => floor.rawSendMessage(pick(requests.command, index).body ?? '{}'),
+      check: (status) => status === 200,
+    },
+    {
+      name: 'part: JSON.parse + parseInteraction (command)',
+      io: false,
+      run: async (index) =>
+        parseInteraction(JSON.parse(pick(requests.command, index).body ?? ''), {
+          allowedRoleIds: [],
+          now: Date.now(),
+          applicationId,
+        }).kind,
+      check: (kind) => kind === 'enqueue',
+    },
+    {
+      name: 'part: authenticateWebhook (standardwebhooks)',
+      io: false,
+      run: async (index) => {
+        const event = pick(requests.report, index);
+        return authenticateWebhook(credentials, {
+          headers: {
+            webhookId: event.headers['webhook-id'],
+            webhookTimestamp: event.headers['webhook-timestamp'],
+            webhookSignature: event.headers['webhook-signature'],
+            authorization: undefined,
+          },
+          body: event.body ?? '',
+        }).ok;
+      },
+      check: (ok) => ok === true,
+    },
+    {
+      name: 'part: one JSON log line (console.log)',
+      io: false,
+      // The Discord ingress's "interaction job queued" line; stdout is /dev/null here, a pipe in Lambda.
+      run: async (index) => {
+        console.log(
+          JSON.stringify({
+            service: 'bugbot-discord-interactions',
+            level: 'info',
+            message: 'interaction job queued',
+            kind: 'discord.command',
+            idempotencyKey: String(1_300_000_000_000_000_000n + BigInt(index)),
+          }),
+        );
+        return true;
+      },
+      check: (ok) => ok === true,
+    },
+    {
+      name: 'part: one Powertools logger.info',
+      io: false,
+      // The webhook ingress's "bug report queued" line.
+      run: async (index) => {
+        powertools.info('bug report queued', {
+          bugId: `bug_${index}`,
+          mode: 'standard-webhooks',
+          source: 'report',
+        });
+        return true;
+      },
+      check: (ok) => ok === true,
+    },
+    {
+      name: 'part: parseBugReport (zod)',
+      io: false,
+      run: async (index) => parseBugReport(pick(requests.report, index).body ?? '').ok,
+      check: (ok) => ok === true,
+    },
   ];
 
   const timed = async (scenario: Scenario, index: number): Promise<number> => {
@@ -125,7 +209,9 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
     }
   }
   return {
-    scenarios: Object.fromEntries(scenarios.map((scenario) => [scenario.name, summarize(samples.get(scenario) ?? [])])),
+    scenarios: Object.fromEntries(
+      scenarios.map((scenario) => [scenario.name, summarize(samples.get(scenario) ?? [])]),
+    ),
   };
 }
 

@@ -14,7 +14,9 @@ export function printSection(title: string, rows: readonly BenchRow[]): void {
   );
   const line = (cell: readonly string[]) =>
     cell
-      .map((text, column) => (column === 1 ? text.padStart(widths[1] ?? 0) : text.padEnd(widths[column] ?? 0)))
+      .map((text, column) =>
+        column === 1 ? text.padStart(widths[1] ?? 0) : text.padEnd(widths[column] ?? 0),
+      )
       .join(' | ')
       .trimEnd();
   console.log(`\n## ${title}\n`);

@@ -13,7 +13,8 @@ import { describeZodIssues } from '../../shared/jobs/job-schemas.js';
 export function findBranchNameProblem(name: string): string | null {
   if (name.length === 0 || name.length > 200) return 'must be 1 to 200 characters';
   if (!/^[A-Za-z0-9._/-]+$/.test(name)) return 'may only contain letters, digits, ".", "_", "-" and "/"';
-  if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/')) return 'must not start with "-" or "/", nor end with "/"';
+  if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/'))
+    return 'must not start with "-" or "/", nor end with "/"';
   if (name.includes('..') || name.includes('//')) return 'must not contain ".." or "//"';
   if (name === 'HEAD' || name.startsWith('refs/')) return 'must be a plain branch name';
   if (name.split('/').some((segment) => segment.startsWith('.') || segment.endsWith('.lock'))) {
@@ -36,13 +37,13 @@ export function findCloneUrlProblem(value: string): string | null {
     return 'must be a URL';
   }
   if (/\s/.test(value)) return 'must not contain whitespace';
+  if (!['file:', 'https:', 'http:'].includes(url.protocol)) return 'must be a file:// or https:// URL';
   if (url.username || url.password) return 'must not carry credentials';
   if (url.protocol === 'file:') return url.pathname.length > 1 ? null : 'must name a path';
   if (url.protocol === 'https:') return url.hostname ? null : 'must name a host';
-  if (url.protocol === 'http:') {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) ? null : 'http is only allowed to this machine';
-  }
-  return 'must be a file:// or https:// URL';
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)
+    ? null
+    : 'http is only allowed to this machine';
 }
 
 const branchName = z.string().superRefine((value, context) => {
@@ -52,7 +53,9 @@ const branchName = z.string().superRefine((value, context) => {
 
 export const fixJobSpecSchema = z
   .object({
-    jobId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 letters, digits, ".", "_", ":" or "-"'),
+    jobId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 letters, digits, ".", "_", ":" or "-"'),
     repo: z.object({
       cloneUrl: z.string().superRefine((value, context) => {
         const problem = findCloneUrlProblem(value);
@@ -64,7 +67,10 @@ export const fixJobSpecSchema = z
     task: z.object({
       title: z.string().trim().min(1).max(500),
       body: z.string().max(100_000),
-      url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+      url: z
+        .url({ protocol: /^https?$/ })
+        .max(2000)
+        .optional(),
     }),
     allowlist: z
       .array(
@@ -78,14 +84,23 @@ export const fixJobSpecSchema = z
     limits: z.object({
       maxTurns: z.number().int().min(1).max(500),
       maxBudgetUsd: z.number().positive().max(1000),
-      timeoutSeconds: z.number().int().min(1).max(24 * 3600),
+      timeoutSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 3600),
       maxChangedFiles: z.number().int().min(1).max(10_000),
       maxDiffLines: z.number().int().min(1).max(1_000_000),
     }),
     verify: z
       .object({
         command: z.string().trim().min(1).max(4000),
-        timeoutSeconds: z.number().int().min(1).max(6 * 3600).optional(),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(6 * 3600)
+          .optional(),
       })
       .optional(),
     candidateFiles: z.array(z.string().min(1).max(1000)).max(100).optional(),
@@ -100,13 +115,16 @@ export type FixJobSpec = z.infer<typeof fixJobSpecSchema>;
 export const DEFAULT_VERIFY_TIMEOUT_SECONDS = 600;
 
 /** Validates a job spec; on failure keeps what it can (job id, branch) for the failed result. */
-export type ParsedSpec = { ok: true; spec: FixJobSpec } | { ok: false; jobId: string; branch: string; error: string };
+export type ParsedSpec =
+  | { ok: true; spec: FixJobSpec }
+  | { ok: false; jobId: string; branch: string; error: string };
 
 export function parseFixJobSpec(raw: unknown, fallbackJobId: string): ParsedSpec {
   const parsed = fixJobSpecSchema.safeParse(raw);
   if (parsed.success) return { ok: true, spec: parsed.data };
   const loose = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const jobId = typeof loose.jobId === 'string' && loose.jobId.length > 0 ? loose.jobId.slice(0, 128) : fallbackJobId;
+  const jobId =
+    typeof loose.jobId === 'string' && loose.jobId.length > 0 ? loose.jobId.slice(0, 128) : fallbackJobId;
   const branch = typeof loose.branch === 'string' ? loose.branch.slice(0, 200) : '';
   return { ok: false, jobId, branch, error: `invalid job: ${describeZodIssues(parsed.error.issues)}` };
 }

@@ -35,7 +35,9 @@ const fargateEnvSchema = z.object({
 });
 
 function log(message: string, fields: Record<string, unknown> = {}): void {
-  process.stderr.write(`${JSON.stringify({ level: 'info', message, ...fields, time: new Date().toISOString() })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'info', message, ...fields, time: new Date().toISOString() })}\n`,
+  );
 }
 
 function failedResult(jobId: string, error: string, branch = ''): FixResult {
@@ -157,8 +159,13 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const message = redactSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error), collectSecretValues(process.env));
-    process.stderr.write(`${JSON.stringify({ level: 'error', message: 'fix runner crashed', error: message })}\n`);
+    const message = redactSecrets(
+      error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      collectSecretValues(process.env),
+    );
+    process.stderr.write(
+      `${JSON.stringify({ level: 'error', message: 'fix runner crashed', error: message })}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -8,7 +8,7 @@ import { buildFixPrompt } from './agent/build-prompt.js';
 import { runAgent } from './agent/run-claude.js';
 import { DEFAULT_VERIFY_TIMEOUT_SECONDS, type FixJobSpec } from './fix-job-spec.js';
 import { inspectFinalTree } from './gate/inspect-final-tree.js';
-import { GitError, type GitAuth } from './git/git-command.js';
+import { type GitAuth, GitError } from './git/git-command.js';
 import { BranchExistsError, createFixCommit, pushFixBranch } from './git/publish.js';
 import { describeLayout, prepareWorkspace, type RunLayout } from './git/workspace.js';
 import { runVerify } from './verify/run-verify.js';
@@ -83,6 +83,8 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
         partial: options.partialClone,
       }),
     );
+    timings['clone.fetch'] = prepared.timings.fetch;
+    timings['clone.checkout'] = prepared.timings.checkout;
     result = { ...result, baseCommit: prepared.baseCommit };
 
     const agent = await timed('agent', () =>
@@ -99,7 +101,11 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
         path: options.path,
       }),
     );
-    result = { ...result, costUsd: agent.costUsd, summary: redact(truncate(agent.summary.trim(), MAX_SUMMARY_CHARS)) };
+    result = {
+      ...result,
+      costUsd: agent.costUsd,
+      summary: redact(truncate(agent.summary.trim(), MAX_SUMMARY_CHARS)),
+    };
     if (agent.status === 'failed') {
       log('agent failed', { reason: agent.reason });
       return finish({ ...result, status: 'failed', error: redact(agent.reason) });
@@ -121,7 +127,10 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
         ...result,
         status: 'rejected',
         changedFiles: [...decision.changedFiles],
-        rejected: decision.rejected.map((rejection) => ({ path: redact(rejection.path), reason: rejection.reason })),
+        rejected: decision.rejected.map((rejection) => ({
+          path: redact(rejection.path),
+          reason: rejection.reason,
+        })),
       });
     }
     result = { ...result, changedFiles: [...decision.changedFiles] };
@@ -139,7 +148,11 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
       );
       result = {
         ...result,
-        verify: { command: verify.command, exitCode: outcome.exitCode, outputTail: redact(outcome.outputTail) },
+        verify: {
+          command: verify.command,
+          exitCode: outcome.exitCode,
+          outputTail: redact(outcome.outputTail),
+        },
       };
     }
 

@@ -14,7 +14,9 @@ import { decideServiceModes, type ServiceMode, type ServiceName } from './servic
 import { engineQueue, LambdaPoller } from './sqs/lambda-poller.js';
 import { LocalSqs } from './sqs/local-sqs.js';
 import { startSqsServer } from './sqs/sqs-server.js';
+import { createAnthropicStandIn } from './stand-ins/anthropic-stand-in.js';
 import { createDiscordStandIn, type DiscordStandIn } from './stand-ins/discord-stand-in.js';
+import { createGitHubStandIn, GITHUB_SANDBOX, type GitHubStandIn } from './stand-ins/github-stand-in.js';
 import { createLinearStandIn, LINEAR_SANDBOX } from './stand-ins/linear-stand-in.js';
 import {
   createPostHogStandIn,
@@ -34,6 +36,8 @@ export const JOBS_QUEUE = 'bugbot-jobs';
 export const DEAD_LETTER_QUEUE = 'bugbot-jobs-dlq';
 /** The sandbox guild's "Maintainers" role: members with it may ask for fixes. */
 export const SANDBOX_MAINTAINER_ROLE_ID = '1200000000000000777';
+/** The sandbox GitHub repository bugbot files issues in and drafts fixes for. */
+export const SANDBOX_REPO = { owner: 'acme', repo: 'shop' } as const;
 
 export interface LocalStackOptions {
   readonly port?: number;
@@ -57,7 +61,11 @@ export interface LocalStack {
   readonly port: number;
   readonly keys: LocalKeys;
   readonly modes: Record<ServiceName, ServiceMode>;
-  readonly sandbox: { readonly discord: DiscordStandIn; readonly standIns: readonly StandIn[] };
+  readonly sandbox: {
+    readonly discord: DiscordStandIn;
+    readonly github: GitHubStandIn;
+    readonly standIns: readonly StandIn[];
+  };
   readonly engine: LocalSqs;
   readonly sqsEndpoint: string;
   readonly dynamoEndpoint: string;
@@ -119,11 +127,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const sqsServer = await startSqsServer({ engine });
 
   const discord = createDiscordStandIn({ applicationId: keys.discordApplicationId });
+  const github = createGitHubStandIn({
+    repositories: [{ owner: SANDBOX_REPO.owner, repo: SANDBOX_REPO.repo }],
+  });
+  // Only sandboxed services get a stand-in: a real one must never be shadowed by a sandbox.
   const standIns: StandIn[] = [
     discord,
     createLinearStandIn(),
     createPostHogStandIn({ apiKey: POSTHOG_STAND_IN_API_KEY, projectId: POSTHOG_STAND_IN_PROJECT_ID }),
-  ];
+    createAnthropicStandIn(),
+    github,
+  ].filter((standIn) => !modes[standIn.service].real);
 
   let handlers: { discord: HttpHandler; webhook: HttpHandler } | undefined;
   const server = createServer((req, res) => {
@@ -201,7 +215,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // The handlers read their configuration at import, as a Lambda does at cold start.
   Object.assign(
     process.env,
-    buildHandlerEnv({ env, modes, keys, url, sqsUrl: sqsServer.url, dynamoEndpoint: dynamo.endpoint }),
+    buildHandlerEnv({
+      env,
+      modes,
+      keys,
+      url,
+      sqsUrl: sqsServer.url,
+      dynamoEndpoint: dynamo.endpoint,
+      discord: discord.ids,
+    }),
     options.handlerEnv,
   );
   const [discordModule, webhookModule, processorModule] = await Promise.all([
@@ -236,7 +258,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port,
     keys,
     modes,
-    sandbox: { discord, standIns },
+    sandbox: { discord, github, standIns },
     engine,
     sqsEndpoint: sqsServer.url,
     dynamoEndpoint: dynamo.endpoint,
@@ -262,6 +284,7 @@ function buildHandlerEnv(input: {
   url: string;
   sqsUrl: string;
   dynamoEndpoint: string;
+  discord: DiscordStandIn['ids'];
 }): Record<string, string> {
   const { env, modes, keys, url, sqsUrl } = input;
   const sandbox = (service: ServiceName) => `${url}/_sandbox/${service}`;
@@ -290,6 +313,8 @@ function buildHandlerEnv(input: {
       DISCORD_APPLICATION_ID: keys.discordApplicationId,
       DISCORD_BOT_TOKEN: 'sandbox-bot-token',
       DISCORD_API_URL: `${sandbox('discord')}/api`,
+      DISCORD_GUILD_ID: input.discord.guildId,
+      BUG_CHANNEL_ID: env.BUG_CHANNEL_ID ?? input.discord.bugReportsChannelId,
     });
   }
   if (modes.linear.real) {
@@ -315,5 +340,23 @@ function buildHandlerEnv(input: {
       POSTHOG_HOST: 'https://us.posthog.com',
     });
   }
+  if (modes.anthropic.real) {
+    handlerEnv.ANTHROPIC_API_KEY = env.ANTHROPIC_API_KEY ?? '';
+  } else {
+    Object.assign(handlerEnv, {
+      ANTHROPIC_API_KEY: 'sk-ant-sandbox',
+      ANTHROPIC_BASE_URL: sandbox('anthropic'),
+    });
+  }
+  if (modes.github.real) {
+    Object.assign(handlerEnv, { GITHUB_TOKEN: env.GITHUB_TOKEN, GITHUB_REPO: env.GITHUB_REPO });
+  } else {
+    Object.assign(handlerEnv, {
+      GITHUB_TOKEN: GITHUB_SANDBOX.token,
+      GITHUB_API_URL: `${sandbox('github')}${GITHUB_SANDBOX.apiPath}`,
+      GITHUB_REPO: `${SANDBOX_REPO.owner}/${SANDBOX_REPO.repo}`,
+    });
+  }
+  if (env.ISSUE_TRACKER) handlerEnv.ISSUE_TRACKER = env.ISSUE_TRACKER;
   return handlerEnv;
 }

@@ -4,6 +4,11 @@ import { loadConfig } from './load-config.js';
 const snowflake = z.string().regex(/^\d{15,22}$/, 'must be a Discord snowflake');
 const url = z.url();
 
+/** CDK passes unset deployment settings as empty strings: treat those as absent. */
+function optionalSetting<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+}
+
 /**
  * The processor's environment. Service endpoints default to the real services; the local stack
  * points them at its sandbox stand-ins. Tokens may come from the environment (local stack,
@@ -29,9 +34,27 @@ export const processorConfigSchema = z
     POSTHOG_API_URL: url.optional(),
     POSTHOG_PROJECT_ID: z.string().regex(/^\d+$/, 'must be the numeric PostHog project id'),
     POSTHOG_API_KEY: z.string().min(1).optional(),
+    /** The channel bug cards are posted to; needed once bug reports arrive. */
+    BUG_CHANNEL_ID: optionalSetting(snowflake),
+    DISCORD_GUILD_ID: optionalSetting(snowflake),
+    /** Where the card's Create Issue files bugs. */
+    ISSUE_TRACKER: z.enum(['linear', 'github']).default('linear'),
+    GITHUB_REPO: optionalSetting(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name')),
+    GITHUB_API_URL: url.default('https://api.github.com'),
+    GITHUB_TOKEN: z.string().min(1).optional(),
+    ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    ANTHROPIC_BASE_URL: url.optional(),
+    ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
     HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
   })
   .superRefine((env, context) => {
+    if (env.ISSUE_TRACKER === 'github' && !env.GITHUB_REPO) {
+      context.addIssue({
+        code: 'custom',
+        path: ['GITHUB_REPO'],
+        message: 'is required when ISSUE_TRACKER is github',
+      });
+    }
     const tokens = [env.DISCORD_BOT_TOKEN, env.LINEAR_API_KEY, env.POSTHOG_API_KEY];
     if (!env.SECRETS_ARN && tokens.some((token) => token === undefined)) {
       context.addIssue({

@@ -66,7 +66,11 @@ export interface GateInput {
 
 export type GateDecision =
   | { readonly verdict: 'no_changes' }
-  | { readonly verdict: 'accepted'; readonly changedFiles: readonly ChangedFile[]; readonly diffLines: number }
+  | {
+      readonly verdict: 'accepted';
+      readonly changedFiles: readonly ChangedFile[];
+      readonly diffLines: number;
+    }
   | {
       readonly verdict: 'rejected';
       readonly changedFiles: readonly ChangedFile[];
@@ -143,7 +147,8 @@ function findSegmentProblem(segment: string): string | null {
   if (segment.length === 0) return 'empty path segment';
   if (segment === '.' || segment === '..') return 'relative path segment';
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
-  if (/[\u0000-\u001f\u007f\ufffd\\]/.test(segment)) return 'control character, backslash or undecodable byte in path';
+  if (/[\u0000-\u001f\u007f\ufffd\\]/.test(segment))
+    return 'control character, backslash or undecodable byte in path';
   const lower = segment.toLowerCase();
   if (lower.startsWith('.git') || /^git~\d/.test(lower)) return 'git metadata file (.git*)';
   if (/[. ]$/.test(segment)) return 'path segment ends with a dot or space';
@@ -265,7 +270,8 @@ const CREDENTIAL_PATTERNS: ReadonlyArray<readonly [kind: string, pattern: RegExp
   ['a URL with embedded credentials', /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"`]+:[^\s@/'"`]{6,}@/i],
 ];
 
-const SECRET_NAME = /(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|apikey|private[_-]?key|access[_-]?key|credential|auth)/i;
+const SECRET_NAME =
+  /(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|apikey|private[_-]?key|access[_-]?key|credential|auth)/i;
 const QUOTED_ASSIGNMENT = /([A-Za-z_$][\w$.-]*)['"]?\s*[:=]\s*(['"`])([^'"`\s]{16,})\2/g;
 
 /**
@@ -274,7 +280,10 @@ const QUOTED_ASSIGNMENT = /([A-Za-z_$][\w$.-]*)['"]?\s*[:=]\s*(['"`])([^'"`\s]{1
  * secrets. Best effort beyond the exact values: the real protection is that the agent never sees
  * the GitHub token and cannot run commands.
  */
-export function findCredentials(lines: readonly string[], secretValues: readonly string[]): CredentialFinding[] {
+export function findCredentials(
+  lines: readonly string[],
+  secretValues: readonly string[],
+): CredentialFinding[] {
   const encodedSecrets = secretValues.flatMap(encodeSecret);
   const findings: CredentialFinding[] = [];
   lines.forEach((text, index) => {
@@ -301,14 +310,23 @@ function encodeSecret(value: string): string[] {
   const base64 = btoa(String.fromCharCode(...bytes));
   const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
   // Base64 of a substring depends on alignment; the unpadded prefix is stable enough to match.
-  return [value, base64.replace(/=+$/, ''), base64.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_'), hex];
+  return [
+    value,
+    base64.replace(/=+$/, ''),
+    base64.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_'),
+    hex,
+  ];
 }
 
 function looksRandom(value: string): boolean {
   if (/^(?:[a-z]+|[A-Z_]+|\d+)$/.test(value)) return false; // a word, a constant name, a number
   if (/^(?:https?:|\.{0,2}\/|[\w-]+\.[a-z]{2,4}$)/.test(value)) return false; // a URL, path or file name
-  const classes = [/[a-z]/, /[A-Z]/, /\d/].filter((pattern) => pattern.test(value)).length;
-  return classes >= 2 && shannonEntropy(value) >= 3.5;
+  // Random tokens of this length all but surely mix letters and digits; camelCase names do not.
+  if (!/\d/.test(value) || !/[A-Za-z]/.test(value)) return false;
+  // Words joined by separators (`session-token-v2-header`) are names, not keys.
+  if (value.split(/[-_.:/ ]+/).every((part) => /^(?:[A-Za-z][a-z]+|[a-z]+|v?\d{1,4})$/.test(part)))
+    return false;
+  return shannonEntropy(value) >= 3.5;
 }
 
 function shannonEntropy(value: string): number {
@@ -349,7 +367,10 @@ export function redactSecrets(text: string, secretValues: readonly string[]): st
     if (secret.length >= 6) redacted = redacted.split(secret).join('[redacted]');
   }
   for (const [, pattern] of CREDENTIAL_PATTERNS) {
-    redacted = redacted.replace(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`), '[redacted]');
+    redacted = redacted.replace(
+      new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`),
+      '[redacted]',
+    );
   }
   return redacted;
 }
@@ -392,7 +413,10 @@ export function decideGate(input: GateInput): GateDecision {
   }
 
   if (changedFiles.length > input.limits.maxChangedFiles) {
-    reject(WHOLE_CHANGE, `${changedFiles.length} files changed, over the limit of ${input.limits.maxChangedFiles}`);
+    reject(
+      WHOLE_CHANGE,
+      `${changedFiles.length} files changed, over the limit of ${input.limits.maxChangedFiles}`,
+    );
   }
   const diffLines = input.numstat.reduce((sum, entry) => sum + (entry.added ?? 0) + (entry.deleted ?? 0), 0);
   if (diffLines > input.limits.maxDiffLines) {

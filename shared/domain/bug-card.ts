@@ -9,7 +9,7 @@ import { fenceUntrusted, toPlainLine } from './untrusted-text.js';
  * The bug card: the one embed and the buttons bugbot posts (and later edits) for a triaged bug.
  * Pure, so golden files pin it. Everything reported — the title, the report, and the model's
  * analysis of it, which the report may have steered — is shown so it cannot pose as our own
- * markup: one-line values lose their Markdown, longer text is escaped, the report is fenced.
+ * markup: titles lose their Markdown, other text has it escaped, the report itself is fenced.
  *
  * The renderers fit Discord's limits on their own (the adapter's cuts are a last resort that
  * would chop a closing fence or a link in half): each part has a cap, and when the parts
@@ -257,6 +257,8 @@ function fixPart(status: BugStatus, pullRequestUrl: string | undefined): TextPar
 // Safe text
 
 const ZERO_WIDTH_SPACE = '\u200b';
+/** What Discord Markdown acts on; `(` needs no escape once `[` and `]` have one. */
+const MARKDOWN_CHARACTERS = /[\\`*_~|<>[\]#]/g;
 
 /**
  * `@everyone`/`@here` broken with a zero-width space: the adapter already sends no pings, but
@@ -288,8 +290,6 @@ export function toSafeTitle(text: string, max: number): string {
 export function toCodeSpan(text: string, max: number): string {
   return `\`${clipText(stripControl(text).replace(/[`\s]+/g, ''), Math.max(1, max - 2))}\``;
 }
-
-const MARKDOWN_CHARACTERS = /[\\`*_~|<>[\]#]/g;
 
 /**
  * Multi-line text shown as our prose but not trusted (the model's analysis of a report): every

@@ -123,7 +123,8 @@ export function describeRefusal(action: BugCardAction, current: BugStatus): stri
   }
   if (action === 'create_issue') {
     if (current === 'issue_created') return 'An issue was already created for this bug.';
-    if (current === 'fix_requested') return 'A fix is being drafted for this bug; try again once it has finished.';
+    if (current === 'fix_requested')
+      return 'A fix is being drafted for this bug; try again once it has finished.';
     return 'A fix was already drafted for this bug; review its pull request instead.';
   }
   if (action === 'draft_fix') {

@@ -48,6 +48,13 @@ export interface BugReportDetails {
   readonly reportedAt?: string;
 }
 
+export interface BugFixLink {
+  readonly jobId: string;
+  readonly status: 'requested' | 'pushed' | 'no_changes' | 'rejected' | 'failed';
+  readonly pullRequestUrl?: string;
+  readonly branch?: string;
+}
+
 export interface BugIssueLink {
   readonly tracker: 'linear' | 'github';
   readonly id: string;
@@ -89,6 +96,10 @@ export interface Bug {
   readonly duplicateBugIds?: readonly string[];
   /** What the report said beyond its description (device, logs, links); untrusted data. */
   readonly report?: BugReportDetails;
+  /** Who dismissed the bug and why. */
+  readonly dismissal?: { readonly by: string; readonly reason: string; readonly at: string };
+  /** The latest fix attempt. */
+  readonly fix?: BugFixLink;
   readonly analysis?: BugAnalysis;
   readonly issue?: BugIssueLink;
   readonly card?: BugCard;
@@ -112,6 +123,8 @@ export const BUG_PATCH_FIELDS = [
   'issue',
   'card',
   'report',
+  'dismissal',
+  'fix',
 ] as const satisfies readonly (keyof Bug)[];
 
 export type BugPatch = Partial<Pick<Bug, (typeof BUG_PATCH_FIELDS)[number]>>;

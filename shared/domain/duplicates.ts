@@ -72,17 +72,19 @@ export function findDuplicate<M>(
   const signature = options.signature === undefined ? extractReportSignature(report) : options.signature;
   const fingerprint = signature?.fingerprint ?? null;
   const open = new Map<string, DuplicateCandidate>();
+  let original: DuplicateCandidate | undefined;
   for (const candidate of candidates) {
-    if (queueOfStatus(candidate.status) === 'open') open.set(candidate.bugId, candidate);
+    if (queueOfStatus(candidate.status) !== 'open') continue;
+    open.set(candidate.bugId, candidate);
+    if (
+      fingerprint &&
+      candidate.fingerprint === fingerprint &&
+      (!original || isEarlier(candidate, original))
+    ) {
+      original = candidate;
+    }
   }
-
-  if (fingerprint) {
-    const sameCrash = [...open.values()]
-      .filter((candidate) => candidate.fingerprint === fingerprint)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.bugId.localeCompare(b.bugId));
-    const original = sameCrash[0];
-    if (original) return { kind: 'fingerprint', bugId: original.bugId };
-  }
+  if (original) return { kind: 'fingerprint', bugId: original.bugId };
 
   const threshold = options.threshold ?? DUPLICATE_SIMILARITY_THRESHOLD;
   const recentSince = recentCutoff(options);
@@ -110,8 +112,13 @@ export function hasConflictingCrash(
   candidate: Pick<DuplicateCandidate, 'fingerprint' | 'errorType'>,
 ): boolean {
   if (!signature) return false;
-  if (signature.fingerprint && candidate.fingerprint && signature.fingerprint !== candidate.fingerprint) return true;
+  if (signature.fingerprint && candidate.fingerprint && signature.fingerprint !== candidate.fingerprint)
+    return true;
   return Boolean(candidate.errorType && signature.errorType !== candidate.errorType);
+}
+
+function isEarlier(a: DuplicateCandidate, b: DuplicateCandidate): boolean {
+  return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.bugId < b.bugId);
 }
 
 function recentCutoff(options: FindDuplicateOptions): number | null {

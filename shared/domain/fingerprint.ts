@@ -80,6 +80,9 @@ function hashSignature(type: string, frames: readonly string[], normalizedMessag
 }
 
 const MAX_MESSAGE_LENGTH = 300;
+/** Reports are untrusted and may be up to a megabyte: bound the work spent reading them. */
+const MAX_TEXT_LENGTH = 256 * 1024;
+const MAX_LINE_LENGTH = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // Error headers
@@ -121,8 +124,9 @@ function parseErrorBlocks(text: string): ErrorBlock[] {
     current = undefined;
   };
 
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
+  for (const rawLine of text.slice(0, MAX_TEXT_LENGTH).split(/\r?\n/)) {
+    // Headers and frames are short; a megabyte of minified code on one line is neither.
+    const line = rawLine.trim().slice(0, MAX_LINE_LENGTH);
     if (!line) continue;
     const frame = parseStackFrame(line);
     if (frame) {
@@ -209,7 +213,7 @@ export interface ParsedFrame {
 /** V8: `at fn (loc)`, `at async fn (loc)`, `at loc`; Hermes adds `address at` inside the parentheses. */
 const V8_FRAME = /^at\s+(?:(?:async|new)\s+)*(?:(.*?)\s+\((.*)\)|(.*))$/;
 /** Firefox / Safari / JSC: `fn@loc`, `@loc` (anonymous), `fn@[native code]`. */
-const GECKO_FRAME = /^([^@\s(]*(?:\s(?:code|function))?[^@\s(]*)@(.+)$/;
+const GECKO_FRAME = /^([^@\s(]*(?:\s(?:code|function)[^@\s(]*)?)@(.+)$/;
 const LINE_COLUMN = /(?::\d+){1,2}\)?$/;
 
 /** Parses one line of a stack trace in V8, Firefox or Safari/JSC format; null if it is not a frame. */
@@ -362,7 +366,7 @@ function isContentHash(segment: string): boolean {
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 const URL_PATTERN = /\b(?:https?|wss?|file):\/\/[^\s'"<>()]+/gi;
 const EMAIL = /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g;
-const HEX = /\b(?:0x[0-9a-f]+|[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*|[0-9a-f]*[a-f][0-9a-f]*\d[0-9a-f]*)\b/gi;
+const HEX = /\b(?:0x[0-9a-f]+|[0-9a-f]{6,})\b/gi;
 /** Tokens mixing letters and digits, at least 6 long: order ids, tokens, session ids. */
 const MIXED_ID = /\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z][\w-]{5,}\b|\b(?=\w*[A-Za-z])\d\w{5,}\b/g;
 const NUMBER = /\b\d+(?:[.,]\d+)*\b/g;
@@ -374,10 +378,13 @@ const NUMBER = /\b\d+(?:[.,]\d+)*\b/g;
  */
 export function normalizeErrorMessage(message: string): string {
   return message
+    .slice(0, MAX_MESSAGE_LENGTH * 2)
     .replace(URL_PATTERN, (url) => `<url:${normalizeUrlPath(url)}>`)
     .replace(UUID, '<uuid>')
     .replace(EMAIL, '<email>')
-    .replace(HEX, (value) => (value.length >= 6 || value.startsWith('0x') ? '<hex>' : value))
+    .replace(HEX, (value) =>
+      /^0x/i.test(value) || (/\d/.test(value) && /[a-f]/i.test(value)) ? '<hex>' : value,
+    )
     .replace(MIXED_ID, (value) => (/^[a-z]+\d?$/i.test(value) ? value : '<id>'))
     .replace(NUMBER, '<n>')
     .replace(/\s+/g, ' ')

@@ -131,7 +131,8 @@ function reportsFactor(reportCount: number): PriorityFactor {
   return {
     factor: 'reports',
     points,
-    reason: reports === 1 ? 'One report, no duplicates yet.' : `${reports} reports in total, duplicates included.`,
+    reason:
+      reports === 1 ? 'One report, no duplicates yet.' : `${reports} reports in total, duplicates included.`,
   };
 }
 

@@ -53,7 +53,8 @@ beforeAll(async () => {
   const seed = join(root, 'seed');
   const files: Record<string, string> = {
     'src/cart.ts': 'export function cartTotal(items: Item[]) {\n  return 0;\n}\n',
-    'src/components/CartView.tsx': "import { cartTotal } from '../cart';\nexport const CartView = () => cartTotal([]);\n",
+    'src/components/CartView.tsx':
+      "import { cartTotal } from '../cart';\nexport const CartView = () => cartTotal([]);\n",
     'app/checkout/page.tsx': 'export default function Checkout() { return null; }\n',
     'package.json': '{ "name": "shop" }\n',
   };
@@ -154,14 +155,31 @@ describe('GitHubCodeHost against the GitHub stand-in', () => {
 
   it('opens one pull request per head: the second call returns the first PR', async () => {
     const host = hostWith();
-    const input = { head: 'bugbot/fix-1', base: 'main', title: 'Fix cart total', body: 'Summary…', draft: true };
+    const input = {
+      head: 'bugbot/fix-1',
+      base: 'main',
+      title: 'Fix cart total',
+      body: 'Summary…',
+      draft: true,
+    };
     const first = await host.openPullRequest(SHOP, input);
     const second = await host.openPullRequest(SHOP, input);
 
-    expect(first).toEqual({ number: 1, url: 'https://github.com/acme/shop/pull/1', draft: true, state: 'open' });
+    expect(first).toEqual({
+      number: 1,
+      url: 'https://github.com/acme/shop/pull/1',
+      draft: true,
+      state: 'open',
+    });
     expect(second).toEqual(first);
     expect(standIn.snapshot().pulls).toEqual([
-      expect.objectContaining({ number: 1, head: 'bugbot/fix-1', base: 'main', draft: true, body: 'Summary…' }),
+      expect.objectContaining({
+        number: 1,
+        head: 'bugbot/fix-1',
+        base: 'main',
+        draft: true,
+        body: 'Summary…',
+      }),
     ]);
     expect(callsTo('/repos/acme/shop/pulls').map((call) => `${call.method} ${call.status}`)).toEqual([
       'POST 201',
@@ -173,7 +191,13 @@ describe('GitHubCodeHost against the GitHub stand-in', () => {
 
   it('fails with a final 422 when the head branch does not exist', async () => {
     const error = await failureOf(
-      hostWith().openPullRequest(SHOP, { head: 'bugbot/missing', base: 'main', title: 'x', body: 'y', draft: false }),
+      hostWith().openPullRequest(SHOP, {
+        head: 'bugbot/missing',
+        base: 'main',
+        title: 'x',
+        body: 'y',
+        draft: false,
+      }),
     );
     expect(error).toMatchObject({ service: 'github', status: 422, retryable: false });
     expect(error.message).toContain('Validation Failed');
@@ -217,7 +241,11 @@ describe('GitHubCodeHost against the GitHub stand-in', () => {
 
     expect(await second.searchCode(SHOP, 'cartTotal', 5)).toEqual([]);
     expect(skipped).toEqual(['rate-limited']);
-    expect(callsTo('/search/code').map((call) => call.status).slice(-1)).toEqual([403]);
+    expect(
+      callsTo('/search/code')
+        .map((call) => call.status)
+        .slice(-1),
+    ).toEqual([403]);
 
     expect(await second.searchCode(SHOP, 'cartTotal', 5)).toEqual([]);
     expect(skipped).toEqual(['rate-limited', 'budget']);
@@ -281,6 +309,16 @@ describe('GitHubCodeHost against the GitHub stand-in', () => {
     const error = await failureOf(hostWith({ timeoutMs: 100, retries: 0 }).getDefaultBranch(SHOP));
     expect(error).toMatchObject({ status: undefined, retryable: true });
     expect(error.message).toContain('timed out');
+  });
+
+  it('works with the production defaults (pacing and backoff on)', async () => {
+    const host = new GitHubCodeHost(
+      createGitHubClient({ token: GITHUB_SANDBOX.token, baseUrl: `${served.baseUrl}/api/v3/` }),
+    );
+    const issue = await host.createIssueOnce(SHOP, { key: 'bugbot:bug_defaults', title: 'T', body: 'B' });
+    expect(issue.number).toBe(1);
+    expect(await host.searchCode(SHOP, 'cartTotal', 3)).toHaveLength(2);
+    expect(await host.getDefaultBranch(SHOP)).toBe('main');
   });
 
   it('is not found for a repository GitHub does not have', async () => {

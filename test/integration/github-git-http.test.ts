@@ -104,7 +104,9 @@ describe('GitHub stand-in: git smart HTTP', () => {
     expect(await readFile(join(work, 'src/cart.js'), 'utf8')).toContain('items.length');
 
     await git(work, ['switch', '--quiet', '-c', 'bugbot/fix-1']);
-    await writeFiles(work, { 'src/cart.js': 'export const total = (items) => items.reduce((a, b) => a + b, 0);\n' });
+    await writeFiles(work, {
+      'src/cart.js': 'export const total = (items) => items.reduce((a, b) => a + b, 0);\n',
+    });
     await git(work, ['commit', '--quiet', '-am', 'Fix total']);
     const pushed = (await git(work, ['rev-parse', 'HEAD'])).trim();
     await git(work, [...bearer, 'push', '--quiet', cloneUrl, 'HEAD:refs/heads/bugbot/fix-1']);
@@ -148,9 +150,9 @@ describe('GitHub stand-in: git smart HTTP', () => {
 
     const refs = await git(bareDir, ['for-each-ref', '--format=%(refname)']);
     expect(refs.split('\n').filter(Boolean)).toEqual(['refs/heads/main']);
-    expect(standIn.calls.filter((call) => call.path.includes('receive-pack')).map((call) => call.status)).toEqual([
-      401, 401,
-    ]);
+    expect(
+      standIn.calls.filter((call) => call.path.includes('receive-pack')).map((call) => call.status),
+    ).toEqual([401, 401]);
   });
 
   it('serves a partial clone (--filter=blob:none) and fetches missing blobs lazily', async () => {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -40,7 +40,11 @@ afterEach(async () => {
 
 const FIX_CART = `sed -i 's/let i = 1;/let i = 0;/' src/cart.js`;
 
-async function fakeClaude(script: string, result: Record<string, unknown> = {}, exitCode = 0): Promise<string> {
+async function fakeClaude(
+  script: string,
+  result: Record<string, unknown> = {},
+  exitCode = 0,
+): Promise<string> {
   return writeFakeClaude(join(temp.path, 'bin'), script, result, exitCode);
 }
 
@@ -48,11 +52,21 @@ describe('job.json validation', () => {
   it('fails with a clear error naming every bad field, and clones nothing', async () => {
     const spec = buildJobSpec(origin);
     const run = await runRunnerCli({
-      job: { ...spec, branch: 'main', limits: { ...spec.limits, maxTurns: 0 }, allowlist: ['../', '.github/'] },
+      job: {
+        ...spec,
+        branch: 'main',
+        limits: { ...spec.limits, maxTurns: 0 },
+        allowlist: ['../', '.github/'],
+      },
       workDir: temp.path,
     });
     expect(run.exitCode).toBe(1);
-    expect(run.result).toMatchObject({ jobId: 'job-test-1', status: 'failed', branch: 'main', changedFiles: [] });
+    expect(run.result).toMatchObject({
+      jobId: 'job-test-1',
+      status: 'failed',
+      branch: 'main',
+      changedFiles: [],
+    });
     expect(run.result.error).toMatch(/^invalid job: /);
     expect(run.result.error).toContain('allowlist.0: relative path segment');
     expect(run.result.error).toContain('allowlist.1: git metadata file (.git*)');
@@ -68,19 +82,27 @@ describe('job.json validation', () => {
   });
 
   it('fails without ANTHROPIC_API_KEY, naming it', async () => {
-    const run = await runRunnerCli({ job: buildJobSpec(origin), workDir: temp.path, env: { ANTHROPIC_API_KEY: '' } });
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin),
+      workDir: temp.path,
+      env: { ANTHROPIC_API_KEY: '' },
+    });
     expect(run.exitCode).toBe(1);
     expect(run.result.error).toBe('invalid configuration: ANTHROPIC_API_KEY: is required');
   });
 
   it('refuses credentials in the clone URL and https without GITHUB_TOKEN', async () => {
     const withCredentials = await runRunnerCli({
-      job: buildJobSpec(origin, { repo: { cloneUrl: 'https://user:pw@github.com/acme/shop.git', baseBranch: 'main' } }),
+      job: buildJobSpec(origin, {
+        repo: { cloneUrl: 'https://user:pw@github.com/acme/shop.git', baseBranch: 'main' },
+      }),
       workDir: temp.path,
     });
     expect(withCredentials.result.error).toContain('repo.cloneUrl: must not carry credentials');
     const noToken = await runRunnerCli({
-      job: buildJobSpec(origin, { repo: { cloneUrl: 'https://github.com/acme/shop.git', baseBranch: 'main' } }),
+      job: buildJobSpec(origin, {
+        repo: { cloneUrl: 'https://github.com/acme/shop.git', baseBranch: 'main' },
+      }),
       workDir: join(temp.path, 'second'),
     });
     expect(noToken.exitCode).toBe(1);
@@ -96,7 +118,11 @@ describe('outcomes and exit codes', () => {
       env: { CLAUDE_BIN: await fakeClaude(':', { result: 'Nothing to fix.' }) },
     });
     expect(run.exitCode).toBe(0);
-    expect(run.result).toMatchObject({ status: 'no_changes', baseCommit: origin.baseCommit, summary: 'Nothing to fix.' });
+    expect(run.result).toMatchObject({
+      status: 'no_changes',
+      baseCommit: origin.baseCommit,
+      summary: 'Nothing to fix.',
+    });
     expect(run.result.verify).toBeUndefined();
     expect(await origin.listBranches()).toEqual(['refs/heads/main']);
   });
@@ -116,9 +142,14 @@ describe('outcomes and exit codes', () => {
 
   it('verify runs with a scrubbed environment and its output tail is bounded', async () => {
     const run = await runRunnerCli({
-      job: buildJobSpec(origin, { verify: { command: 'env | sort; head -c 20000 /dev/zero | tr "\\0" x; echo; echo END' } }),
+      job: buildJobSpec(origin, {
+        verify: { command: 'env | sort; head -c 20000 /dev/zero | tr "\\0" x; echo; echo END' },
+      }),
       workDir: temp.path,
-      env: { CLAUDE_BIN: await fakeClaude(FIX_CART), GITHUB_TOKEN: 'ghp_notForVerify0123456789abcdefghijABCD' },
+      env: {
+        CLAUDE_BIN: await fakeClaude(FIX_CART),
+        GITHUB_TOKEN: 'ghp_notForVerify0123456789abcdefghijABCD',
+      },
     });
     expect(run.result.verify?.exitCode).toBe(0);
     const tail = run.result.verify!.outputTail;
@@ -184,19 +215,36 @@ describe('outcomes and exit codes', () => {
       env: { CLAUDE_BIN: await fakeClaude(FIX_CART) },
     });
     expect(run.exitCode).toBe(1);
-    expect(run.result).toMatchObject({ status: 'failed', error: 'the branch bugbot/job-test-1 already exists on the remote' });
+    expect(run.result).toMatchObject({
+      status: 'failed',
+      error: 'the branch bugbot/job-test-1 already exists on the remote',
+    });
     expect(await origin.readBranch('bugbot/job-test-1')).toBe(origin.baseCommit);
   });
 
   it('pushes from a partial clone after the base branch moved on, sending only the fix', async () => {
     // Move main on the origin once the clone is done: the agent step is a good moment.
     const moved = (await origin.git(['commit-tree', '-p', 'main', '-m', 'moved on', 'main^{tree}'])).trim();
-    const bin = await fakeClaude(`git -C ${origin.originPath} update-ref refs/heads/main ${moved}\n${FIX_CART}`);
-    const run = await runRunnerCli({ job: buildJobSpec(origin), workDir: temp.path, env: { CLAUDE_BIN: bin } });
+    const bin = await fakeClaude(
+      `git -C ${origin.originPath} update-ref refs/heads/main ${moved}\n${FIX_CART}`,
+    );
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: bin },
+    });
     expect(run.result.status).toBe('pushed');
     expect(await origin.readBranch('main')).toBe(moved);
-    expect(await origin.git(['rev-list', 'bugbot/job-test-1'])).toBe(`${run.result.headCommit}\n${origin.baseCommit}\n`);
+    expect(await origin.git(['rev-list', '--parents', `${origin.baseCommit}..bugbot/job-test-1`])).toBe(
+      `${run.result.headCommit} ${origin.baseCommit}\n`,
+    );
     expect(await origin.readFile('bugbot/job-test-1', 'src/cart.js')).toBe(FIXED_CART);
+    // The clone's pack and the checkout's one batch of blobs; the push fetched nothing (without
+    // push.negotiate it would fetch the history's blobs to send them back).
+    const packs = (await readdir(join(runDirs(temp.path).runnerGitDir, 'objects', 'pack'))).filter((name) =>
+      name.endsWith('.pack'),
+    );
+    expect(packs).toHaveLength(2);
   });
 });
 
@@ -216,7 +264,10 @@ sleep 300
     });
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(run.exitCode).toBe(1);
-    expect(run.result).toMatchObject({ status: 'failed', error: 'the agent did not finish within 2 s and was stopped' });
+    expect(run.result).toMatchObject({
+      status: 'failed',
+      error: 'the agent did not finish within 2 s and was stopped',
+    });
     const home = join(runDirs(temp.path).root, 'agent-home');
     const agentPid = Number(await readFile(join(home, 'agent.pid'), 'utf8'));
     const childPid = Number(await readFile(join(home, 'child.pid'), 'utf8'));
@@ -239,7 +290,9 @@ describe('Fargate mode (JOB_ID): spec from DynamoDB, result to SQS', () => {
     try {
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'jobs' }));
       const spec = buildJobSpec(origin, { jobId: 'job-fargate-1', branch: 'bugbot/job-fargate-1' });
-      await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { pk: 'JOB#job-fargate-1', sk: 'JOB', spec } }));
+      await table.doc.send(
+        new PutCommand({ TableName: table.tableName, Item: { pk: 'JOB#job-fargate-1', sk: 'JOB', spec } }),
+      );
       const awsEnv = {
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'local',
@@ -261,12 +314,19 @@ describe('Fargate mode (JOB_ID): spec from DynamoDB, result to SQS', () => {
       );
       const jobs = Messages.map((message) => parseJob(message.Body ?? ''));
       expect(jobs.map((job) => job.ok)).toEqual([true, true]);
-      const [pushed, failed] = jobs.map((job) => (job.ok && job.job.kind === 'fix.result' ? job.job : undefined));
+      const [pushed, failed] = jobs.map((job) =>
+        job.ok && job.job.kind === 'fix.result' ? job.job : undefined,
+      );
       expect(pushed).toMatchObject({
         v: 1,
         kind: 'fix.result',
         idempotencyKey: 'fix-result:job-fargate-1',
-        result: { jobId: 'job-fargate-1', status: 'pushed', branch: 'bugbot/job-fargate-1', baseCommit: origin.baseCommit },
+        result: {
+          jobId: 'job-fargate-1',
+          status: 'pushed',
+          branch: 'bugbot/job-fargate-1',
+          baseCommit: origin.baseCommit,
+        },
       });
       expect(await origin.readBranch('bugbot/job-fargate-1')).toBe(pushed?.result.headCommit);
       expect(failed).toMatchObject({

@@ -50,6 +50,10 @@ function reasonsFor(decision: GateDecision, path: string): string[] {
     : [];
 }
 
+function changedFilesOf(decision: GateDecision) {
+  return decision.verdict === 'no_changes' ? [] : decision.changedFiles;
+}
+
 const write = (prepared: PreparedFixtureRun, path: string, content: string) =>
   mkdir(join(prepared.workspace, path, '..'), { recursive: true }).then(() =>
     writeFile(join(prepared.workspace, path), content),
@@ -97,7 +101,7 @@ describe('the gate on a real repository', () => {
     await rename(join(prepared.workspace, 'README.md'), join(prepared.workspace, 'src/README.md'));
     const decision = await judge(prepared);
     expect(decision.verdict).toBe('rejected');
-    expect(decision.changedFiles).toEqual(
+    expect(changedFilesOf(decision)).toEqual(
       expect.arrayContaining([
         { path: 'lib/cart.js', change: 'renamed' },
         { path: 'src/README.md', change: 'renamed' },
@@ -112,7 +116,7 @@ describe('the gate on a real repository', () => {
     await unlink(join(prepared.workspace, 'scripts/deploy.sh'));
     await unlink(join(prepared.workspace, 'src/components/CartView.js'));
     const decision = await judge(prepared);
-    expect(decision.changedFiles).toEqual(
+    expect(changedFilesOf(decision)).toEqual(
       expect.arrayContaining([
         { path: 'scripts/deploy.sh', change: 'deleted' },
         { path: 'src/components/CartView.js', change: 'deleted' },
@@ -136,7 +140,7 @@ describe('the gate on a real repository', () => {
     await unlink(join(prepared.workspace, 'src/cart.js'));
     await symlink('/etc/hostname', join(prepared.workspace, 'src/cart.js'));
     const decision = await judge(prepared);
-    expect(decision.changedFiles).toEqual([{ path: 'src/cart.js', change: 'typechange' }]);
+    expect(changedFilesOf(decision)).toEqual([{ path: 'src/cart.js', change: 'typechange' }]);
     expect(reasonsFor(decision, 'src/cart.js')).toEqual(['symbolic link']);
   });
 
@@ -154,7 +158,11 @@ describe('the gate on a real repository', () => {
 
   it('rejects .gitmodules and .gitattributes, at the root or inside src/', async () => {
     const prepared = await prepare();
-    await write(prepared, '.gitmodules', '[submodule "x"]\n\tpath = src/x\n\turl = https://example.test/x.git\n');
+    await write(
+      prepared,
+      '.gitmodules',
+      '[submodule "x"]\n\tpath = src/x\n\turl = https://example.test/x.git\n',
+    );
     await write(prepared, 'src/.gitattributes', '* filter=evil\n');
     await write(prepared, 'src/.GITignore', 'x\n');
     const decision = await judge(prepared);
@@ -174,19 +182,28 @@ describe('the gate on a real repository', () => {
 
   it('rejects more files than maxChangedFiles and more lines than maxDiffLines', async () => {
     const prepared = await prepare();
-    for (let index = 0; index < 6; index += 1) await write(prepared, `src/generated/f${index}.js`, 'export {};\n');
+    for (let index = 0; index < 6; index += 1)
+      await write(prepared, `src/generated/f${index}.js`, 'export {};\n');
     const tooManyFiles = await judge(prepared);
     expect(reasonsFor(tooManyFiles, '(change)')).toEqual(['6 files changed, over the limit of 5']);
 
     await rm(join(prepared.workspace, 'src/generated'), { recursive: true });
-    await write(prepared, 'src/big.js', Array.from({ length: 41 }, (_, index) => `export const v${index} = ${index};`).join('\n'));
+    await write(
+      prepared,
+      'src/big.js',
+      Array.from({ length: 41 }, (_, index) => `export const v${index} = ${index};`).join('\n'),
+    );
     const tooManyLines = await judge(prepared);
     expect(reasonsFor(tooManyLines, '(change)')).toEqual(['41 lines changed, over the limit of 40']);
   });
 
   it("rejects the runner's own secret copied into an allowlisted file, plain or base64", async () => {
     const prepared = await prepare();
-    await write(prepared, 'src/config.js', `export const key = '${TEST_SECRET.split('').reverse().join('')}';\n`);
+    await write(
+      prepared,
+      'src/config.js',
+      `export const key = '${TEST_SECRET.split('').reverse().join('')}';\n`,
+    );
     expect((await judge(prepared)).verdict).toBe('accepted');
 
     await write(prepared, 'src/config.js', `export const apiKey = '${TEST_SECRET}';\n`);
@@ -194,7 +211,11 @@ describe('the gate on a real repository', () => {
       "added text looks like a value of the runner's own secret environment",
     );
 
-    await write(prepared, 'src/config.js', `export const k = '${Buffer.from(TEST_SECRET).toString('base64')}';\n`);
+    await write(
+      prepared,
+      'src/config.js',
+      `export const k = '${Buffer.from(TEST_SECRET).toString('base64')}';\n`,
+    );
     expect(reasonsFor(await judge(prepared), 'src/config.js')).toEqual([
       "added text looks like a value of the runner's own secret environment",
     ]);
@@ -215,7 +236,7 @@ describe('the gate on a real repository', () => {
     const prepared = await prepare();
     await chmod(join(prepared.workspace, 'src/cart.js'), 0o755);
     const decision = await judge(prepared);
-    expect(decision.changedFiles).toEqual([{ path: 'src/cart.js', change: 'mode' }]);
+    expect(changedFilesOf(decision)).toEqual([{ path: 'src/cart.js', change: 'mode' }]);
     expect(reasonsFor(decision, 'src/cart.js')).toEqual(['file made executable']);
   });
 
@@ -224,7 +245,7 @@ describe('the gate on a real repository', () => {
     await write(prepared, 'src/debug.log', 'a log line\n');
     await write(prepared, 'dist/bundle.js', 'built\n');
     const decision = await judge(prepared);
-    expect(decision.changedFiles).toEqual(
+    expect(changedFilesOf(decision)).toEqual(
       expect.arrayContaining([
         { path: 'src/debug.log', change: 'added' },
         { path: 'dist/bundle.js', change: 'added' },
@@ -254,7 +275,10 @@ describe('what the agent does to its own repository does not matter', () => {
     await git(prepared.workspace, ['checkout', '--quiet', prepared.baseCommit, '--', 'package.json']);
     await write(prepared, 'src/cart.js', FIXED_CART);
     const decision = await judge(prepared);
-    expect(decision).toMatchObject({ verdict: 'accepted', changedFiles: [{ path: 'src/cart.js', change: 'modified' }] });
+    expect(decision).toMatchObject({
+      verdict: 'accepted',
+      changedFiles: [{ path: 'src/cart.js', change: 'modified' }],
+    });
 
     const head = await createFixCommit(prepared.layout, {
       tree: decision.finalTree,
@@ -262,9 +286,15 @@ describe('what the agent does to its own repository does not matter', () => {
       message: 'fix: cart\n',
       now: new Date('2026-11-20T10:00:00Z'),
     });
-    await pushFixBranch(prepared.layout, { url: prepared.origin.cloneUrl, branch: prepared.branch, commit: head });
+    await pushFixBranch(prepared.layout, {
+      url: prepared.origin.cloneUrl,
+      branch: prepared.branch,
+      commit: head,
+    });
     const origin = prepared.origin;
-    expect(await origin.git(['rev-list', `refs/heads/${prepared.branch}`])).toBe(`${head}\n${prepared.baseCommit}\n`);
+    expect(await origin.git(['rev-list', '--parents', `${prepared.baseCommit}..${prepared.branch}`])).toBe(
+      `${head} ${prepared.baseCommit}\n`,
+    );
     await expect(origin.git(['cat-file', '-e', sneaky])).rejects.toThrow();
     expect(await origin.readFile(prepared.branch, 'package.json')).toBe(
       await origin.readFile(prepared.baseCommit, 'package.json'),
@@ -294,7 +324,11 @@ describe('what the agent does to its own repository does not matter', () => {
       message: 'fix\n',
       now: new Date(),
     });
-    await pushFixBranch(prepared.layout, { url: prepared.origin.cloneUrl, branch: prepared.branch, commit: head });
+    await pushFixBranch(prepared.layout, {
+      url: prepared.origin.cloneUrl,
+      branch: prepared.branch,
+      commit: head,
+    });
     expect(existsSync(marker)).toBe(false);
     // And the pushed content is the file as written, not something a filter produced.
     expect(await prepared.origin.readFile(prepared.branch, 'src/cart.js')).toBe(FIXED_CART);

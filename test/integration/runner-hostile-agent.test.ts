@@ -42,7 +42,11 @@ const FIX_CART = `sed -i 's/let i = 1;/let i = 0;/' src/cart.js`;
 
 async function runHostile(script: string, env: Record<string, string> = {}): Promise<RunnerRun> {
   const claudeBin = await writeFakeClaude(join(temp.path, 'bin'), script);
-  return runRunnerCli({ job: buildJobSpec(origin), workDir: temp.path, env: { CLAUDE_BIN: claudeBin, ...env } });
+  return runRunnerCli({
+    job: buildJobSpec(origin),
+    workDir: temp.path,
+    env: { CLAUDE_BIN: claudeBin, ...env },
+  });
 }
 
 function agentHome(path: string): string {
@@ -64,11 +68,16 @@ git checkout --quiet HEAD~1 -- package.json
 ${FIX_CART}
 `);
     expect(run.exitCode).toBe(0);
-    expect(run.result).toMatchObject({ status: 'pushed', changedFiles: [{ path: 'src/cart.js', change: 'modified' }] });
+    expect(run.result).toMatchObject({
+      status: 'pushed',
+      changedFiles: [{ path: 'src/cart.js', change: 'modified' }],
+    });
     const sneaky = (await readFile(agentHome('sneaky-commit'), 'utf8')).trim();
     expect(sneaky).toMatch(/^[0-9a-f]{40}$/);
     const head = run.result.headCommit!;
-    expect(await origin.git(['rev-list', 'bugbot/job-test-1'])).toBe(`${head}\n${origin.baseCommit}\n`);
+    expect(await origin.git(['rev-list', '--parents', `${origin.baseCommit}..bugbot/job-test-1`])).toBe(
+      `${head} ${origin.baseCommit}\n`,
+    );
     await expect(origin.git(['cat-file', '-e', sneaky])).rejects.toThrow();
     expect(await origin.git(['diff', '--name-only', origin.baseCommit, head])).toBe('src/cart.js\n');
     expect((await origin.git(['log', '-1', '--format=%an %ae', head])).trim()).toBe(
@@ -82,7 +91,9 @@ mkdir -p .github/workflows && echo 'on: push' > .github/workflows/x.yml
 git add --all && git -c user.name=evil -c user.email=evil@example.test commit --quiet -m sneaky
 `);
     expect(run.exitCode).toBe(2);
-    expect(run.result.rejected).toEqual([{ path: '.github/workflows/x.yml', reason: 'git metadata file (.git*)' }]);
+    expect(run.result.rejected).toEqual([
+      { path: '.github/workflows/x.yml', reason: 'git metadata file (.git*)' },
+    ]);
     await expectNothingPushed();
   });
 
@@ -96,7 +107,11 @@ git fetch origin > "$HOME/fetch.txt" 2>&1; echo "exit=$?" >> "$HOME/fetch.txt"
 git config --list --show-origin > "$HOME/config.txt" 2>&1
 ${FIX_CART}
 `,
-      { GITHUB_TOKEN: TEST_GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY: 'aws-secret-value-for-the-test', AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE' },
+      {
+        GITHUB_TOKEN: TEST_GITHUB_TOKEN,
+        AWS_SECRET_ACCESS_KEY: 'aws-secret-value-for-the-test',
+        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      },
     );
     expect(run.result.status).toBe('pushed');
     const env = await readFile(agentHome('env.txt'), 'utf8');
@@ -111,13 +126,17 @@ ${FIX_CART}
     expect(push).toMatch(/exit=128/);
     expect(await readFile(agentHome('fetch.txt'), 'utf8')).toMatch(/exit=128/);
     // Nothing in the workspace names the origin or holds a credential.
-    const { stdout: originMentions } = await run$('grep', ['-rlF', origin.originPath, runDirs(temp.path).workspace]).catch(
-      (error: { stdout: string }) => error,
-    );
+    const { stdout: originMentions } = await run$('grep', [
+      '-rlF',
+      origin.originPath,
+      runDirs(temp.path).workspace,
+    ]).catch((error: { stdout: string }) => error);
     expect(originMentions).toBe('');
-    const { stdout: tokenMentions } = await run$('grep', ['-rlF', TEST_GITHUB_TOKEN, runDirs(temp.path).root]).catch(
-      (error: { stdout: string }) => error,
-    );
+    const { stdout: tokenMentions } = await run$('grep', [
+      '-rlF',
+      TEST_GITHUB_TOKEN,
+      runDirs(temp.path).root,
+    ]).catch((error: { stdout: string }) => error);
     expect(tokenMentions).toBe('');
     expect(await origin.listBranches()).toEqual(['refs/heads/bugbot/job-test-1', 'refs/heads/main']);
   });
@@ -145,8 +164,13 @@ git config core.fsmonitor "touch ${marker}"
 ${FIX_CART}
 rm -rf .git && echo "gitdir: ../runner.git" > .git
 `);
-    expect(run.result).toMatchObject({ status: 'pushed', changedFiles: [{ path: 'src/cart.js', change: 'modified' }] });
-    expect(await origin.git(['diff', '--name-only', origin.baseCommit, 'bugbot/job-test-1'])).toBe('src/cart.js\n');
+    expect(run.result).toMatchObject({
+      status: 'pushed',
+      changedFiles: [{ path: 'src/cart.js', change: 'modified' }],
+    });
+    expect(await origin.git(['diff', '--name-only', origin.baseCommit, 'bugbot/job-test-1'])).toBe(
+      'src/cart.js\n',
+    );
   });
 
   it('deletes a file outside the allowlist and moves one out of src/: rejected, nothing pushed', async () => {

@@ -129,7 +129,10 @@ export async function writeFakeClaude(
     total_cost_usd: 0.0123,
     ...result,
   });
-  await writeFile(path, `#!/bin/sh\nset -u\n${body}\ncat <<'BUGBOT_JSON'\n${json}\nBUGBOT_JSON\nexit ${exitCode}\n`);
+  await writeFile(
+    path,
+    `#!/bin/sh\nset -u\n${body}\ncat <<'BUGBOT_JSON'\n${json}\nBUGBOT_JSON\nexit ${exitCode}\n`,
+  );
   await chmod(path, 0o755);
   return path;
 }

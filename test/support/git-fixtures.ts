@@ -44,7 +44,8 @@ export const FIXTURE_FILES: Readonly<Record<string, string>> = {
   )}\n`,
   'README.md': '# Fixture shop\n\nA tiny storefront used by the bugbot runner tests.\n',
   '.gitignore': 'node_modules/\ndist/\n*.log\n',
-  '.github/workflows/ci.yml': 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n',
+  '.github/workflows/ci.yml':
+    'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n',
   'src/cart.js': BUGGY_CART,
   'src/cart.test.js': `import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,7 +65,8 @@ export function renderCart(items) {
   return \`<p>Total: \${formatPrice(cartTotal(items))}</p>\`;
 }
 `,
-  'app/main.js': "import { renderCart } from '../src/components/CartView.js';\n\nexport const html = renderCart([]);\n",
+  'app/main.js':
+    "import { renderCart } from '../src/components/CartView.js';\n\nexport const html = renderCart([]);\n",
   'scripts/deploy.sh': '#!/bin/sh\necho deploying\n',
 };
 
@@ -140,12 +142,16 @@ export async function createFixtureOrigin(
   const root = await mkdtemp(join(tmpdir(), 'bugbot-fixture-'));
   const seed = join(root, 'seed');
   const originPath = join(root, 'origin.git');
+  // A little history: the base commit has a parent with content the base no longer has.
+  await writeTree(seed, { 'README.md': '# Shop (draft)\n', 'src/cart.js': '// to do\n' });
+  await git(seed, ['init', '--quiet', `--initial-branch=${FIXTURE_BASE_BRANCH}`]);
+  await git(seed, ['add', '--all']);
+  await git(seed, ['commit', '--quiet', '-m', 'Start the shop']);
   await writeTree(seed, { ...FIXTURE_FILES, ...options.extraFiles });
   for (const [path, target] of Object.entries(options.symlinks ?? {})) {
     await mkdir(dirname(join(seed, path)), { recursive: true });
     await symlink(target, join(seed, path));
   }
-  await git(seed, ['init', '--quiet', `--initial-branch=${FIXTURE_BASE_BRANCH}`]);
   await git(seed, ['add', '--all']);
   for (const path of ['scripts/deploy.sh', ...(options.executable ?? [])]) {
     await git(seed, ['update-index', '--chmod=+x', '--', path]);
@@ -169,7 +175,9 @@ export async function createFixtureOrigin(
     },
     async readBranch(branch) {
       try {
-        return (await git(originPath, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).trim() || null;
+        return (
+          (await git(originPath, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).trim() || null
+        );
       } catch {
         return null;
       }
@@ -189,7 +197,11 @@ export async function writeTree(root: string, files: Record<string, string>): Pr
 }
 
 /** Every change between two commits on the origin, as `git diff --name-status` lines. */
-export async function describeOriginChange(origin: FixtureOrigin, from: string, to: string): Promise<string[]> {
+export async function describeOriginChange(
+  origin: FixtureOrigin,
+  from: string,
+  to: string,
+): Promise<string[]> {
   const out = await origin.git(['diff', '--name-status', '--no-renames', from, to]);
   return out.split('\n').filter(Boolean);
 }
@@ -223,7 +235,8 @@ export async function prepareFixtureRun(
     layout,
     workspace: layout.workspace,
     branch,
-    ...prepared,
+    baseCommit: prepared.baseCommit,
+    baseTree: prepared.baseTree,
     async cleanup() {
       await rm(layout.root, { recursive: true, force: true });
       await origin.cleanup();

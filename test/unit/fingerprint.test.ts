@@ -138,7 +138,9 @@ onPress@main.jsbundle:1:874280`);
     const second = extractErrorSignature(
       'GET https://eu.api.example.com/v2/orders/ord_Zt71LwA/invoice.pdf 500\nError: Request failed with status code 500',
     );
-    const otherRoute = extractErrorSignature('POST https://api.example.com/v2/orders 500 (Internal Server Error)');
+    const otherRoute = extractErrorSignature(
+      'POST https://api.example.com/v2/orders 500 (Internal Server Error)',
+    );
     expect(first).toMatchObject({ errorType: 'HTTP 500', frames: ['GET /v2/orders/<id>/invoice.pdf'] });
     expect(second?.fingerprint).toBe(first?.fingerprint);
     expect(otherRoute?.fingerprint).not.toBe(first?.fingerprint);
@@ -154,18 +156,42 @@ ReferenceError: gtag is not defined
   });
 
   it('reads unhandled rejections and React Native red-box errors', () => {
-    expect(extractErrorSignature('Unhandled Promise Rejection: TypeError: Load failed')?.errorType).toBe('TypeError');
-    expect(extractErrorSignature('Uncaught (in promise) [object Object]')?.errorType).toBe('UnhandledRejection');
+    expect(extractErrorSignature('Unhandled Promise Rejection: TypeError: Load failed')?.errorType).toBe(
+      'TypeError',
+    );
+    expect(extractErrorSignature('Uncaught (in promise) [object Object]')?.errorType).toBe(
+      'UnhandledRejection',
+    );
     expect(extractErrorSignature('[Error: Network request failed]')).toMatchObject({
       errorType: 'Error',
       message: 'Network request failed',
     });
-    expect(extractErrorSignature('ChunkLoadError: Loading chunk 742 failed.')?.errorType).toBe('ChunkLoadError');
+    expect(extractErrorSignature('ChunkLoadError: Loading chunk 742 failed.')?.errorType).toBe(
+      'ChunkLoadError',
+    );
   });
 
   it('reads a stack trace pasted into the description when there are no console logs', () => {
     const signature = extractReportSignature({ description: `Checkout broke:\n${safariCheckoutCrash}` });
     expect(signature?.fingerprint).toBe(extractErrorSignature(chromeCheckoutCrash)?.fingerprint);
+  });
+});
+
+describe('hostile input', () => {
+  it('reads megabyte-sized reports and single huge lines in linear time', () => {
+    // These shapes once took ~50 s each through backtracking regular expressions.
+    const hostile = [
+      'a'.repeat(200_000),
+      'aaaa.'.repeat(40_000),
+      `${'Abc'.repeat(60_000)} x`,
+      '7f'.repeat(100_000),
+    ];
+    const started = performance.now();
+    for (const text of hostile) {
+      expect(extractErrorSignature(text)).toBeNull();
+      normalizeErrorMessage(text);
+    }
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
 
@@ -175,10 +201,18 @@ describe('parseStackFrame', () => {
       rawFunction: 'Object.onOnline',
       location: 'https://x.io/a.js',
     });
-    expect(parseStackFrame('at https://x.io/a.js:1:2')).toEqual({ rawFunction: null, location: 'https://x.io/a.js' });
-    expect(parseStackFrame('@https://x.io/a.js:1:2')).toEqual({ rawFunction: null, location: 'https://x.io/a.js' });
+    expect(parseStackFrame('at https://x.io/a.js:1:2')).toEqual({
+      rawFunction: null,
+      location: 'https://x.io/a.js',
+    });
+    expect(parseStackFrame('@https://x.io/a.js:1:2')).toEqual({
+      rawFunction: null,
+      location: 'https://x.io/a.js',
+    });
     expect(parseStackFrame('handlePay@https://x.io/a.js:2:3')?.rawFunction).toBe('handlePay');
-    expect(parseStackFrame('at go (address at index.android.bundle:1:5)')?.location).toBe('index.android.bundle');
+    expect(parseStackFrame('at go (address at index.android.bundle:1:5)')?.location).toBe(
+      'index.android.bundle',
+    );
   });
 
   it('does not mistake prose or e-mail addresses for frames', () => {
@@ -194,7 +228,9 @@ describe('normalization', () => {
     expect(normalizeFileName('https://x.io/assets/index-BkX3p9Qz.js')).toBe('index.js');
     expect(normalizeFileName('https://x.io/static/js/742.c0ffee12.chunk.js')).toBe('<n>.chunk.js');
     expect(normalizeFileName('https://x.io/chunk-ABC123.js')).toBe('chunk.js');
-    expect(normalizeFileName('webpack-internal:///./src/components/CheckoutForm.tsx')).toBe('CheckoutForm.tsx');
+    expect(normalizeFileName('webpack-internal:///./src/components/CheckoutForm.tsx')).toBe(
+      'CheckoutForm.tsx',
+    );
     expect(normalizeFileName('index.android.bundle')).toBe('app.bundle');
   });
 

@@ -58,8 +58,13 @@ describe('computeTextSimilarity', () => {
   });
 
   it('penalises the same symptom in a different component', () => {
-    expect(computeTextSimilarity('App crashes when opening Settings.', 'App crashes when opening Notifications.')).toBeLessThan(
-      computeTextSimilarity('App crashes when opening Settings.', 'Settings screen crash right after opening it'),
+    expect(
+      computeTextSimilarity('App crashes when opening Settings.', 'App crashes when opening Notifications.'),
+    ).toBeLessThan(
+      computeTextSimilarity(
+        'App crashes when opening Settings.',
+        'Settings screen crash right after opening it',
+      ),
     );
   });
 });
@@ -84,6 +89,13 @@ describe('normalizeWords', () => {
 computeOrderSummary@https://x.io/static/js/main.a81c44d0.js:2:117990`);
     expect(words).toContain('undefin');
     expect(words.join(' ')).not.toMatch(/computeordersummary|main/);
+  });
+
+  it('bounds the work on huge reports', () => {
+    const started = performance.now();
+    normalizeWords('The checkout page crashes when I tap pay. '.repeat(25_000));
+    normalizeWords('a'.repeat(1_000_000));
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('folds accents, so café and cafe are one word', () => {
@@ -125,7 +137,9 @@ describe('concepts and mismatchPenalty', () => {
   it('lets a generic failure agree with a specific failure mode but not with a quality symptom', () => {
     const fails = extractFeatures('Uploading photos fails with an error');
     expect(mismatchPenalty(fails, extractFeatures('Photo upload crashes'))).toBe(1);
-    expect(mismatchPenalty(fails, extractFeatures('Photo upload works but the photo is blurry'))).toBeLessThan(1);
+    expect(
+      mismatchPenalty(fails, extractFeatures('Photo upload works but the photo is blurry')),
+    ).toBeLessThan(1);
   });
 });
 
@@ -160,9 +174,9 @@ describe('createSimilarityIndex', () => {
     expect(all.length).toBeGreaterThan(1);
     const cut = all[0]!.score;
     expect(index.query(query, { limit: 10, threshold: cut }).every((match) => match.score >= cut)).toBe(true);
-    expect(index.query(query, { limit: 10, filter: (id) => id !== all[0]!.id }).map((m) => m.id)).not.toContain(
-      all[0]!.id,
-    );
+    expect(
+      index.query(query, { limit: 10, filter: (id) => id !== all[0]!.id }).map((m) => m.id),
+    ).not.toContain(all[0]!.id);
     expect(index.query(query, { limit: 0 })).toEqual([]);
   });
 

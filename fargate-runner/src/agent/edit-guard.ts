@@ -26,10 +26,9 @@ const GLOB_CHARS = /[*?[\]{}]/;
 
 export function evaluateToolCall(input: HookInput, config: EditGuardConfig): ToolUseDecision {
   const toolName = typeof input.tool_name === 'string' ? input.tool_name : '';
-  const toolInput = (typeof input.tool_input === 'object' && input.tool_input !== null ? input.tool_input : {}) as Record<
-    string,
-    unknown
-  >;
+  const toolInput = (
+    typeof input.tool_input === 'object' && input.tool_input !== null ? input.tool_input : {}
+  ) as Record<string, unknown>;
   const workspace = realpathSync(config.workspace);
   const paths = listToolPaths(toolName, toolInput).map((path) =>
     path === null ? null : toWorkspacePath(workspace, config.workspace, path),

@@ -41,7 +41,12 @@ export interface RunAgentInput {
 }
 
 export type AgentOutcome =
-  | { readonly status: 'completed'; readonly summary: string; readonly costUsd: number; readonly turns: number }
+  | {
+      readonly status: 'completed';
+      readonly summary: string;
+      readonly costUsd: number;
+      readonly turns: number;
+    }
   | {
       readonly status: 'failed';
       readonly reason: string;
@@ -81,8 +86,14 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   const guardConfigPath = join(settingsDir, 'edit-guard.json');
   const settingsPath = join(settingsDir, 'settings.json');
   const mcpConfigPath = join(settingsDir, 'mcp.json');
-  await writeFile(guardConfigPath, JSON.stringify({ workspace: input.workspace, allowlist: input.allowlist }));
-  await writeFile(settingsPath, JSON.stringify(buildAgentSettings(buildEditGuardCommand(guardConfigPath)), null, 2));
+  await writeFile(
+    guardConfigPath,
+    JSON.stringify({ workspace: input.workspace, allowlist: input.allowlist }),
+  );
+  await writeFile(
+    settingsPath,
+    JSON.stringify(buildAgentSettings(buildEditGuardCommand(guardConfigPath)), null, 2),
+  );
   await writeFile(mcpConfigPath, JSON.stringify({ mcpServers: {} }));
 
   const outcome = await runProcess(input.claudeBin, buildClaudeArgs(input, { settingsPath, mcpConfigPath }), {
@@ -108,7 +119,8 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
       costUsd: 0,
     };
   }
-  const costUsd = typeof parsed.total_cost_usd === 'number' && parsed.total_cost_usd >= 0 ? parsed.total_cost_usd : 0;
+  const costUsd =
+    typeof parsed.total_cost_usd === 'number' && parsed.total_cost_usd >= 0 ? parsed.total_cost_usd : 0;
   const summary = typeof parsed.result === 'string' ? parsed.result : '';
   if (parsed.is_error === true || parsed.subtype !== 'success' || outcome.exitCode !== 0) {
     return { status: 'failed', reason: describeCliError(parsed, outcome.exitCode), summary, costUsd };

@@ -77,26 +77,37 @@ async function readNewContents(layout: RunLayout, entries: readonly RawDiffEntry
   const blobs = await readBlobs(layout, [...blobIds]);
   return reviewed.map((entry) => {
     const after = blobs.get(entry.newBlob);
-    const before = entry.oldPath !== null && REGULAR_MODES.has(entry.oldMode) ? blobs.get(entry.oldBlob) : undefined;
+    const before =
+      entry.oldPath !== null && REGULAR_MODES.has(entry.oldMode) ? blobs.get(entry.oldBlob) : undefined;
     const path = entry.newPath as string;
     if (!after || after === 'too-large') {
       return { path, binary: false, tooLarge: true, addedLines: [] };
     }
     if (isBinary(after)) return { path, binary: true, tooLarge: false, addedLines: [] };
     const beforeText = before && before !== 'too-large' && !isBinary(before) ? before.toString('utf8') : '';
-    return { path, binary: false, tooLarge: false, addedLines: listAddedLines(beforeText, after.toString('utf8')) };
+    return {
+      path,
+      binary: false,
+      tooLarge: false,
+      addedLines: listAddedLines(beforeText, after.toString('utf8')),
+    };
   });
 }
 
 /** Reads blobs (gitlinks are not objects here and are skipped) with one `cat-file --batch`. */
-async function readBlobs(layout: RunLayout, ids: readonly string[]): Promise<Map<string, Buffer | 'too-large'>> {
+async function readBlobs(
+  layout: RunLayout,
+  ids: readonly string[],
+): Promise<Map<string, Buffer | 'too-large'>> {
   const result = new Map<string, Buffer | 'too-large'>();
   if (ids.length === 0) return result;
   const runner = runnerGitOptions(layout);
-  const sizes = (await runGit(['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], {
-    ...runner,
-    input: `${ids.join('\n')}\n`,
-  }))
+  const sizes = (
+    await runGit(['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], {
+      ...runner,
+      input: `${ids.join('\n')}\n`,
+    })
+  )
     .toString('utf8')
     .trim()
     .split('\n');

@@ -87,6 +87,9 @@ const HARDENED_CONFIG: ReadonlyArray<readonly [string, string]> = [
   ['push.gpgSign', 'false'],
   ['push.followTags', 'false'],
   ['push.recurseSubmodules', 'no'],
+  // Without it, a push from a partial clone whose base branch has moved on cannot tell what the
+  // remote has, and lazily fetches the blobs of the whole history to send them back.
+  ['push.negotiate', 'true'],
   ['submodule.recurse', 'false'],
   ['fetch.recurseSubmodules', 'false'],
 ];
@@ -129,7 +132,9 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
     stderrTailBytes: 16 * 1024,
   });
   if (outcome.exitCode !== 0) {
-    const stderr = outcome.timedOut ? `timed out after ${outcome.durationMs} ms\n${outcome.stderr}` : outcome.stderr;
+    const stderr = outcome.timedOut
+      ? `timed out after ${outcome.durationMs} ms\n${outcome.stderr}`
+      : outcome.stderr;
     throw new GitError(args.find((arg) => !arg.startsWith('-')) ?? 'git', outcome.exitCode, stderr);
   }
   return outcome.stdout;

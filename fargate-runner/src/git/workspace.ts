@@ -44,6 +44,8 @@ export interface PrepareWorkspaceInput {
 export interface PreparedWorkspace {
   readonly baseCommit: string;
   readonly baseTree: string;
+  /** Milliseconds: fetching history (commits and trees) and checking out the base tree. */
+  readonly timings: { readonly fetch: number; readonly checkout: number };
 }
 
 export function runnerGitOptions(layout: RunLayout, extra: Partial<GitOptions> = {}): GitOptions {
@@ -63,6 +65,7 @@ export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<Pr
   await mkdir(layout.workspace, { recursive: true });
   await mkdir(layout.agentHome, { recursive: true });
 
+  const started = performance.now();
   await runGit(
     [
       'clone',
@@ -88,7 +91,11 @@ export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<Pr
     ['rev-parse', '--verify', '--end-of-options', `refs/heads/${input.baseBranch}^{commit}`],
     runner,
   );
-  const baseTree = await runGitText(['rev-parse', '--verify', '--end-of-options', `${baseCommit}^{tree}`], runner);
+  const baseTree = await runGitText(
+    ['rev-parse', '--verify', '--end-of-options', `${baseCommit}^{tree}`],
+    runner,
+  );
+  const fetched = performance.now();
 
   // Checkout through the runner's repository: in a partial clone, the missing blobs of the base
   // tree are fetched in one batch here (with the credentials, which only this step and the push
@@ -102,7 +109,8 @@ export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<Pr
   });
 
   await createAgentRepository(layout, input.branch, baseCommit);
-  return { baseCommit, baseTree };
+  const timings = { fetch: Math.round(fetched - started), checkout: Math.round(performance.now() - fetched) };
+  return { baseCommit, baseTree, timings };
 }
 
 async function createAgentRepository(layout: RunLayout, branch: string, baseCommit: string): Promise<void> {
@@ -110,7 +118,10 @@ async function createAgentRepository(layout: RunLayout, branch: string, baseComm
   await runGit(['init', '--quiet', '--template=', `--initial-branch=${branch}`, layout.workspace], agent);
   const agentGitDir = join(layout.workspace, '.git');
   await mkdir(join(agentGitDir, 'objects', 'info'), { recursive: true });
-  await writeFile(join(agentGitDir, 'objects', 'info', 'alternates'), `${join(layout.runnerGitDir, 'objects')}\n`);
+  await writeFile(
+    join(agentGitDir, 'objects', 'info', 'alternates'),
+    `${join(layout.runnerGitDir, 'objects')}\n`,
+  );
   await runGit(['update-ref', '-m', 'bugbot: work branch', `refs/heads/${branch}`, baseCommit], agent);
   // The checkout's index, stat data included, so `git status` in the workspace starts clean.
   await copyFile(layout.baseIndex, join(agentGitDir, 'index'));

@@ -38,7 +38,11 @@ export class ProcessStartError extends Error {
   }
 }
 
-export function runProcess(command: string, args: readonly string[], options: RunProcessOptions): Promise<ProcessOutcome> {
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  options: RunProcessOptions,
+): Promise<ProcessOutcome> {
   const started = Date.now();
   const maxStdout = options.maxStdoutBytes ?? 64 * 1024 * 1024;
   const stderrTail = options.stderrTailBytes ?? 64 * 1024;

@@ -64,7 +64,8 @@ export async function runVerify(input: VerifyInput): Promise<VerifyOutcome> {
     await output.close();
   }
   let tail = tailText(written.toString('utf8'), VERIFY_OUTPUT_TAIL_BYTES);
-  if (outcome.timedOut) tail += `\n[bugbot] verify did not finish within ${input.timeoutSeconds} s and was stopped`;
+  if (outcome.timedOut)
+    tail += `\n[bugbot] verify did not finish within ${input.timeoutSeconds} s and was stopped`;
   return {
     command: input.command,
     exitCode: outcome.timedOut ? null : outcome.exitCode,

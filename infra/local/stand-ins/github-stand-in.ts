@@ -91,7 +91,8 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
   const calls: RecordedCall[] = [];
   const core = new RateLimitWindow('core', CORE_PER_HOUR, 3_600_000);
   const codeSearch = new RateLimitWindow('code_search', CODE_SEARCH_PER_MINUTE, 60_000);
-  let forcedLimit: { remaining: number; kind: 'primary' | 'secondary'; retryAfterSeconds: number } | null = null;
+  let forcedLimit: { remaining: number; kind: 'primary' | 'secondary'; retryAfterSeconds: number } | null =
+    null;
 
   for (const registration of options.repositories ?? []) store.addRepository(registration);
 
@@ -104,7 +105,13 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
     const faultStatus = await faults.apply();
     if (faultStatus !== null) {
       await readBody(req);
-      sendJson(res, faultStatus, faultBody(faultStatus), faultStatus === 429 ? { 'retry-after': '1' } : {});
+      const limits = url.pathname.startsWith(`${GITHUB_SANDBOX.apiPath}/`)
+        ? rateLimitHeaders(core.peek(now().getTime()))
+        : {};
+      sendJson(res, faultStatus, faultBody(faultStatus), {
+        ...limits,
+        ...(faultStatus === 429 ? { 'retry-after': '1' } : {}),
+      });
       record(faultStatus);
       return;
     }
@@ -118,7 +125,11 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
     const raw = await readBody(req);
     const body = parseJson(raw);
     if (body === INVALID_JSON) {
-      sendJson(res, 400, { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest', status: '400' });
+      sendJson(res, 400, {
+        message: 'Problems parsing JSON',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '400',
+      });
       record(400);
       return;
     }
@@ -139,7 +150,10 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
     body: unknown,
   ): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
-    const restUrl = new URL(url.pathname.slice(GITHUB_SANDBOX.apiPath.length) + url.search, 'http://stand-in');
+    const restUrl = new URL(
+      url.pathname.slice(GITHUB_SANDBOX.apiPath.length) + url.search,
+      'http://stand-in',
+    );
     const isSearch = restUrl.pathname.startsWith('/search/');
     const at = now().getTime();
     const common = { 'x-github-request-id': requestId, 'x-github-api-version-selected': '2022-11-28' };
@@ -169,7 +183,11 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
         };
       }
       const spent: RateLimitState = { resource: 'core', limit: CORE_PER_HOUR, used: CORE_PER_HOUR, resetAt };
-      return { status: 403, body: primaryRateLimited(requestId), headers: { ...common, ...rateLimitHeaders(spent) } };
+      return {
+        status: 403,
+        body: primaryRateLimited(requestId),
+        headers: { ...common, ...rateLimitHeaders(spent) },
+      };
     }
 
     const window = isSearch ? codeSearch : core;
@@ -206,7 +224,11 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
     const repository = store.find(owner, repo);
     const service = endpoint === 'info/refs' ? url.searchParams.get('service') : endpoint;
     const validMethod = endpoint === 'info/refs' ? req.method === 'GET' : req.method === 'POST';
-    if (!repository?.bareDir || !validMethod || (service !== 'git-upload-pack' && service !== 'git-receive-pack')) {
+    if (
+      !repository?.bareDir ||
+      !validMethod ||
+      (service !== 'git-upload-pack' && service !== 'git-receive-pack')
+    ) {
       await readBody(req);
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('Repository not found.\n');

@@ -42,7 +42,12 @@ export interface GitHubClientSettings {
    * Octokit's own logging. Default: warnings to the console, nothing else — its request log would
    * print every expected 4xx (a 422 for an existing PR), and the adapter's errors say more.
    */
-  readonly log?: { debug(message: string): void; info(message: string): void; warn(message: string): void; error(message: string): void };
+  readonly log?: {
+    debug(message: string): void;
+    info(message: string): void;
+    warn(message: string): void;
+    error(message: string): void;
+  };
 }
 
 const quiet = () => {};
@@ -58,7 +63,8 @@ export function createGitHubClient(settings: GitHubClientSettings): Octokit {
 
   const throttle: ThrottlingOptions = {
     retryAfterBaseValue: backoffUnitMs,
-    onRateLimit: (retryAfter, options, _octokit, retryCount) => shouldRetryLimit(retryAfter, options, retryCount),
+    onRateLimit: (retryAfter, options, _octokit, retryCount) =>
+      shouldRetryLimit(retryAfter, options, retryCount),
     onSecondaryRateLimit: (retryAfter, options, _octokit, retryCount) =>
       shouldRetryLimit(retryAfter, options, retryCount),
     ...(settings.pacing === false ? unpaced() : {}),

@@ -88,7 +88,8 @@ export class GitHubCodeHost implements CodeHost {
       return parse(z.array(issueSchema), response.data, 'list issues');
     });
     const found = existing.find(
-      (issue) => issue.pull_request === undefined && issue.labels.some((label) => labelName(label) === input.key),
+      (issue) =>
+        issue.pull_request === undefined && issue.labels.some((label) => labelName(label) === input.key),
     );
     if (found) return toIssue(found);
 
@@ -129,7 +130,8 @@ export class GitHubCodeHost implements CodeHost {
       if (error instanceof ServiceError) throw error;
       const failure = classifyGitHubFailure(error, this.now());
       const alreadyExists =
-        failure.status === 422 && failure.messages.some((message) => /pull request already exists/i.test(message));
+        failure.status === 422 &&
+        failure.messages.some((message) => /pull request already exists/i.test(message));
       if (!alreadyExists) throw toGitHubServiceError(error, 'create pull request', this.now());
     }
 
@@ -147,10 +149,14 @@ export class GitHubCodeHost implements CodeHost {
     const match = open.find((pull) => pull.base.ref === input.base) ?? open[0];
     if (!match) {
       // Closed between the two calls: another receive will open a fresh one.
-      throw new ServiceError('github', `create pull request: GitHub reported an open PR for ${head} but lists none`, {
-        status: 422,
-        retryable: true,
-      });
+      throw new ServiceError(
+        'github',
+        `create pull request: GitHub reported an open PR for ${head} but lists none`,
+        {
+          status: 422,
+          retryable: true,
+        },
+      );
     }
     return toPullRequest(match);
   }

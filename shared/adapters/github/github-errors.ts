@@ -29,7 +29,10 @@ const SECONDARY_LIMIT_WAIT_MS = 60_000;
  */
 interface RequestErrorShape {
   readonly status: number;
-  readonly response: { readonly headers: Record<string, string | number | undefined>; readonly data?: unknown };
+  readonly response: {
+    readonly headers: Record<string, string | number | undefined>;
+    readonly data?: unknown;
+  };
 }
 
 function isRequestErrorWithResponse(error: unknown): error is RequestErrorShape {
@@ -55,9 +58,18 @@ export function classifyGitHubFailure(error: unknown, now: number): GitHubFailur
 
   const exhausted = String(headers['x-ratelimit-remaining'] ?? '') === '0';
   const secondary = /secondary rate limit/i.test(message);
-  if (status === 429 || ((status === 403 || status === 429) && (exhausted || secondary || /rate limit/i.test(message)))) {
+  if (
+    status === 429 ||
+    ((status === 403 || status === 429) && (exhausted || secondary || /rate limit/i.test(message)))
+  ) {
     const fallback = secondary ? SECONDARY_LIMIT_WAIT_MS : undefined;
-    return { kind: 'rate-limited', status, retryAfterMs: retryAfter(headers, now) ?? fallback, detail, messages };
+    return {
+      kind: 'rate-limited',
+      status,
+      retryAfterMs: retryAfter(headers, now) ?? fallback,
+      detail,
+      messages,
+    };
   }
   if (status >= 500 || status === 408) {
     return { kind: 'unavailable', status, retryAfterMs: retryAfter(headers, now), detail, messages };

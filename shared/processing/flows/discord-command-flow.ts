@@ -6,6 +6,10 @@ import type { JobFlow } from '../job-runner.js';
 export interface DiscordCommandFlowDeps {
   readonly chat: ChatPlatform;
   readonly contextualize: (job: DiscordCommandJob) => Promise<ContextualizeOutcome>;
+  readonly status: (job: DiscordCommandJob) => Promise<OutgoingMessage>;
+  readonly dashboard: (job: DiscordCommandJob) => Promise<OutgoingMessage>;
+  /** The fix flow, once deployed; without it a fix request says fixes are not set up. */
+  readonly fix?: (job: DiscordCommandJob) => Promise<OutgoingMessage>;
 }
 
 /**
@@ -28,14 +32,19 @@ export function createDiscordCommandFlow(deps: DiscordCommandFlowDeps): JobFlow<
           return;
         }
         case 'fix':
-          // The fix pipeline is its own capability; until it is deployed, say so plainly.
-          await reply(job, { content: 'Fixes are not set up on this bugbot yet, so nothing was started.' });
+          // Until the fix pipeline is deployed, say so plainly: never a fake success.
+          await reply(
+            job,
+            deps.fix
+              ? await deps.fix(job)
+              : { content: 'Fixes are not set up on this bugbot yet, so nothing was started.' },
+          );
           return;
         case 'status':
+          await reply(job, await deps.status(job));
+          return;
         case 'dashboard':
-          await reply(job, {
-            content: `\`/bugbot ${job.command.name}\` is not available on this bugbot yet.`,
-          });
+          await reply(job, await deps.dashboard(job));
           return;
       }
     },

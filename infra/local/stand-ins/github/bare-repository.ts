@@ -6,10 +6,11 @@ import { execFile } from 'node:child_process';
  * shell; `--end-of-options` keeps a branch name from being read as an option.
  */
 
-export interface GitRunner {
-  /** Runs git in `gitDir`; resolves stdout and the exit code (non-zero is not an error here). */
-  (gitDir: string, args: readonly string[]): Promise<{ code: number; stdout: Buffer }>;
-}
+/** Runs git in `gitDir`; resolves stdout and the exit code (non-zero is not an error here). */
+export type GitRunner = (
+  gitDir: string,
+  args: readonly string[],
+) => Promise<{ code: number; stdout: Buffer }>;
 
 export function createGitRunner(gitBinary = 'git'): GitRunner {
   return (gitDir, args) =>

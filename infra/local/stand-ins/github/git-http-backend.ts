@@ -33,8 +33,14 @@ const SERVED_CONFIG: ReadonlyArray<readonly [string, string]> = [
   ['http.receivepack', 'true'],
 ];
 
-export function serveGitHttp(req: IncomingMessage, res: ServerResponse, request: GitHttpRequest): Promise<number> {
-  const config = SERVED_CONFIG.filter(([key]) => key !== 'http.receivepack' || request.remoteUser !== undefined);
+export function serveGitHttp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: GitHttpRequest,
+): Promise<number> {
+  const config = SERVED_CONFIG.filter(
+    ([key]) => key !== 'http.receivepack' || request.remoteUser !== undefined,
+  );
   const env = scrubbedGitEnv({
     GIT_PROJECT_ROOT: dirname(request.bareDir),
     GIT_HTTP_EXPORT_ALL: '1',
@@ -67,6 +73,10 @@ export function serveGitHttp(req: IncomingMessage, res: ServerResponse, request:
 
     // The CGI may answer (an error, say) before reading all of its input.
     child.stdin.on('error', () => {});
+    // A client that goes away mid-pack leaves nobody to read the rest: stop this one child.
+    res.on('close', () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    });
     req.pipe(child.stdin);
     child.stderr.on('data', (chunk: Buffer) => {
       if (stderr.length < 64) stderr.push(chunk);

@@ -73,16 +73,27 @@ export async function answerRest(
       return createPull(ctx, repository, body);
     case 'GET pulls/:n': {
       const pull = repository.pulls.find((candidate) => candidate.number === number);
-      return pull ? { status: 200, body: renderPull(ctx, repository, pull) } : { status: 404, body: notFound };
+      return pull
+        ? { status: 200, body: renderPull(ctx, repository, pull) }
+        : { status: 404, body: notFound };
     }
     case 'GET labels':
-      return paginate([...repository.labels.values()].map((label) => renderLabel(ctx, repository, label)), query, self);
+      return paginate(
+        [...repository.labels.values()].map((label) => renderLabel(ctx, repository, label)),
+        query,
+        self,
+      );
     default:
       return { status: 404, body: notFound };
   }
 }
 
-function listIssues(ctx: RestContext, repository: ServedRepository, query: URLSearchParams, url: URL): RestAnswer {
+function listIssues(
+  ctx: RestContext,
+  repository: ServedRepository,
+  query: URLSearchParams,
+  url: URL,
+): RestAnswer {
   const state = query.get('state') ?? 'open';
   const wanted = (query.get('labels') ?? '')
     .split(',')
@@ -135,7 +146,12 @@ function createIssue(ctx: RestContext, repository: ServedRepository, body: unkno
   return { status: 201, body: renderIssue(ctx, repository, issue) };
 }
 
-function listPulls(ctx: RestContext, repository: ServedRepository, query: URLSearchParams, url: URL): RestAnswer {
+function listPulls(
+  ctx: RestContext,
+  repository: ServedRepository,
+  query: URLSearchParams,
+  url: URL,
+): RestAnswer {
   const state = query.get('state') ?? 'open';
   const head = query.get('head');
   const base = query.get('base');
@@ -157,7 +173,11 @@ function listPulls(ctx: RestContext, repository: ServedRepository, query: URLSea
   );
 }
 
-async function createPull(ctx: RestContext, repository: ServedRepository, body: unknown): Promise<RestAnswer> {
+async function createPull(
+  ctx: RestContext,
+  repository: ServedRepository,
+  body: unknown,
+): Promise<RestAnswer> {
   const input = asObject(body);
   const missing = (['title', 'head', 'base'] as const).filter(
     (field) => typeof input[field] !== 'string' || (input[field] as string).length === 0,
@@ -175,14 +195,18 @@ async function createPull(ctx: RestContext, repository: ServedRepository, body: 
     : [repository.owner, headSpec];
   const gitDir = repository.bareDir;
   const baseSha = gitDir ? await resolveBranch(ctx.git, gitDir, base) : null;
-  if (!baseSha) return invalid([{ resource: 'PullRequest', field: 'base', code: 'invalid' }], CREATE_PULL_DOCS);
+  if (!baseSha)
+    return invalid([{ resource: 'PullRequest', field: 'base', code: 'invalid' }], CREATE_PULL_DOCS);
   // Forks are not served: a head owned by someone else names a branch that does not exist.
   const headSha =
     gitDir && headOwner.toLowerCase() === repository.owner.toLowerCase()
       ? await resolveBranch(ctx.git, gitDir, head)
       : null;
-  if (!headSha) return invalid([{ resource: 'PullRequest', field: 'head', code: 'invalid' }], CREATE_PULL_DOCS);
-  const existing = repository.pulls.find((pull) => pull.state === 'open' && pull.head === head && pull.base === base);
+  if (!headSha)
+    return invalid([{ resource: 'PullRequest', field: 'head', code: 'invalid' }], CREATE_PULL_DOCS);
+  const existing = repository.pulls.find(
+    (pull) => pull.state === 'open' && pull.head === head && pull.base === base,
+  );
   if (existing) {
     return invalid(
       [
@@ -273,7 +297,11 @@ function renderRepository(ctx: RestContext, repository: ServedRepository): Recor
   };
 }
 
-function renderLabel(ctx: RestContext, repository: ServedRepository, label: LabelRecord): Record<string, unknown> {
+function renderLabel(
+  ctx: RestContext,
+  repository: ServedRepository,
+  label: LabelRecord,
+): Record<string, unknown> {
   return {
     id: label.id,
     node_id: `LA_${label.id}`,
@@ -285,7 +313,11 @@ function renderLabel(ctx: RestContext, repository: ServedRepository, label: Labe
   };
 }
 
-function renderIssue(ctx: RestContext, repository: ServedRepository, issue: IssueRecord): Record<string, unknown> {
+function renderIssue(
+  ctx: RestContext,
+  repository: ServedRepository,
+  issue: IssueRecord,
+): Record<string, unknown> {
   return {
     id: issue.id,
     node_id: `I_${issue.id}`,
@@ -309,7 +341,11 @@ function renderIssue(ctx: RestContext, repository: ServedRepository, issue: Issu
   };
 }
 
-function renderPullAsIssue(ctx: RestContext, repository: ServedRepository, pull: PullRecord): Record<string, unknown> {
+function renderPullAsIssue(
+  ctx: RestContext,
+  repository: ServedRepository,
+  pull: PullRecord,
+): Record<string, unknown> {
   const pullUrl = `${ctx.apiBaseUrl}/repos/${repository.fullName}/pulls/${pull.number}`;
   const htmlUrl = `${ctx.htmlBaseUrl}/${repository.fullName}/pull/${pull.number}`;
   return {
@@ -326,7 +362,11 @@ function renderPullAsIssue(ctx: RestContext, repository: ServedRepository, pull:
   };
 }
 
-function renderPull(ctx: RestContext, repository: ServedRepository, pull: PullRecord): Record<string, unknown> {
+function renderPull(
+  ctx: RestContext,
+  repository: ServedRepository,
+  pull: PullRecord,
+): Record<string, unknown> {
   const htmlUrl = `${ctx.htmlBaseUrl}/${repository.fullName}/pull/${pull.number}`;
   const branch = (ref: string, sha: string) => ({
     label: `${repository.owner}:${ref}`,
@@ -368,7 +408,9 @@ function invalid(errors: readonly ValidationError[], docs: string): RestAnswer {
 }
 
 function asObject(body: unknown): Record<string, unknown> {
-  return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  return body !== null && typeof body === 'object' && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : {};
 }
 
 function labelName(value: unknown): string | null {

@@ -105,9 +105,7 @@ export class GitHubStore {
   addRepository(registration: RepositoryRegistration): ServedRepository {
     const key = keyOf(registration.owner, registration.repo);
     const existing = this.repositories.get(key);
-    const repository = new ServedRepository(existing?.id ?? this.nextId(), registration, () =>
-      this.nextId(),
-    );
+    const repository = new ServedRepository(existing?.id ?? this.nextId(), registration, () => this.nextId());
     this.repositories.set(key, repository);
     return repository;
   }

@@ -1,0 +1,56 @@
+import type { BugReportJob, DiscordComponentJob } from '../../jobs/job-schemas.js';
+import type { ChatPlatform, OutgoingMessage } from '../../ports/chat-platform.js';
+import { type BugFlowContext, readAnalysis, refreshCard } from '../../use-cases/bug-context.js';
+import type { JobFlow } from '../job-runner.js';
+
+/** A report from the webhook: triage it. Nobody waits on an interaction, so failures show on the card. */
+export function createBugReportFlow(deps: {
+  readonly triage: (job: BugReportJob) => Promise<unknown>;
+  readonly context: BugFlowContext;
+  readonly bugChannelId: string;
+}): JobFlow<BugReportJob> {
+  return {
+    async run(job) {
+      await deps.triage(job);
+    },
+    async tellFailure(job, description) {
+      const bug = await deps.context.records.getBug(job.bugId);
+      if (bug?.card && readAnalysis(bug)?.state !== 'done') {
+        const failed = await deps.context.records.updateBug(
+          bug.bugId,
+          { analysis: { ...readAnalysis(bug), state: 'failed' } },
+          bug.version,
+        );
+        await refreshCard(failed.ok ? failed.bug : bug, deps.context);
+        return;
+      }
+      await deps.context.chat.postMessage(
+        deps.bugChannelId,
+        {
+          content: `⚠️ A bug report (\`${job.bugId}\`) could not be processed: ${description}. It is kept for the operators.`,
+        },
+        { nonce: `failed:${job.bugId}` },
+      );
+    },
+  };
+}
+
+/** Bug card buttons: the answer replaces the ephemeral "thinking…" the ingress deferred. */
+export function createBugCardFlow(deps: {
+  readonly chat: ChatPlatform;
+  readonly handle: (job: DiscordComponentJob) => Promise<OutgoingMessage>;
+}): JobFlow<DiscordComponentJob> {
+  const reply = (job: DiscordComponentJob, content: OutgoingMessage) =>
+    deps.chat.editInteractionResponse(
+      { applicationId: job.interaction.applicationId, token: job.interaction.token },
+      content,
+    );
+  return {
+    async run(job) {
+      await reply(job, await deps.handle(job));
+    },
+    async tellFailure(job, description) {
+      await reply(job, { content: `⚠️ I couldn't finish that: ${description}.` });
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import type { Bug, BugIssueLink } from '../domain/bug.js';
+import { canPerform, describeRefusal, transitionFor } from '../domain/bug-state-machine.js';
+import { renderBugDetails, renderThreadNote } from '../domain/bug-views.js';
+import { deterministicUuid } from '../domain/deterministic-id.js';
+import { fenceUntrusted, toPlainLine } from '../domain/untrusted-text.js';
+import type { DiscordComponentJob } from '../jobs/job-schemas.js';
+import type { OutgoingMessage } from '../ports/chat-platform.js';
+import type { CodeHost, RepositoryRef } from '../ports/code-host.js';
+import type { IssueTracker } from '../ports/issue-tracker.js';
+import { audit, type BugFlowContext, postInThread, readAnalysis, refreshCard } from './bug-context.js';
+
+export interface BugCardDeps extends BugFlowContext {
+  readonly tracker: IssueTracker;
+  readonly codeHost?: CodeHost;
+  readonly settings: {
+    /** Where Create Issue files the bug. */
+    readonly issueTracker: 'linear' | 'github';
+    readonly githubRepo?: RepositoryRef;
+    readonly guildId?: string;
+  };
+  /** The fix flow, once deployed; without it Draft Fix says fixes are not set up. */
+  readonly requestFix?: (job: DiscordComponentJob, bug: Bug) => Promise<OutgoingMessage>;
+}
+
+/**
+ * The bug card's buttons. Every click is audited; a click the bug's state does not allow is
+ * refused with a plain reason (and audited as refused), never applied.
+ */
+export async function handleBugCardAction(
+  job: DiscordComponentJob,
+  deps: BugCardDeps,
+): Promise<OutgoingMessage> {
+  const bug = await deps.records.getBug(job.bugId);
+  if (!bug)
+    return { content: `I don't know a bug with the id \`${toPlainLine(job.bugId, 80)}\`.`, ephemeral: true };
+  const actor = actorOf(job);
+  await audit(bug.bugId, actor, 'button', job.action, deps);
+
+  switch (job.action) {
+    case 'details':
+      return showDetails(bug, deps);
+    case 'dismiss':
+      return dismiss(bug, job, deps);
+    case 'create_issue':
+      return createIssue(bug, job, deps);
+    case 'draft_fix': {
+      const refusal = describeRefusal('draft_fix', bug.status);
+      if (refusal) return refuse(bug, actor, 'draft_fix', refusal, deps);
+      if (!deps.requestFix)
+        return {
+          content: 'Fixes are not set up on this bugbot yet, so nothing was started.',
+          ephemeral: true,
+        };
+      return deps.requestFix(job, bug);
+    }
+  }
+}
+
+function actorOf(job: DiscordComponentJob): string {
+  return `${job.interaction.member.username} (${job.interaction.member.userId})`;
+}
+
+async function refuse(
+  bug: Bug,
+  actor: string,
+  action: string,
+  reason: string,
+  deps: BugCardDeps,
+): Promise<OutgoingMessage> {
+  await audit(bug.bugId, actor, 'transition_refused', `${action}: ${reason}`, deps);
+  return { content: reason, ephemeral: true };
+}
+
+async function showDetails(bug: Bug, deps: BugCardDeps): Promise<OutgoingMessage> {
+  const analysis = readAnalysis(bug);
+  const duplicates = await Promise.all(
+    (bug.duplicateBugIds ?? []).slice(0, 10).map(async (bugId) => {
+      const duplicate = await deps.records.getBug(bugId);
+      return { bugId, at: duplicate?.createdAt ?? bug.updatedAt };
+    }),
+  );
+  return renderBugDetails(bug, {
+    analysis:
+      analysis?.state === 'done' && analysis.result
+        ? analysis.result
+        : analysis?.state === 'failed'
+          ? 'failed'
+          : undefined,
+    priority: analysis?.priority,
+    duplicates,
+    audit: await deps.records.listAudit(bug.bugId, 20),
+    deviceInfo: bug.report?.deviceInfo,
+    links: {
+      pullRequestUrl: bug.fix?.pullRequestUrl,
+      replayUrl: analysis?.replayUrl,
+      threadUrl:
+        bug.card?.threadId && deps.settings.guildId
+          ? `https://discord.com/channels/${deps.settings.guildId}/${bug.card.threadId}`
+          : undefined,
+    },
+  });
+}
+
+async function dismiss(bug: Bug, job: DiscordComponentJob, deps: BugCardDeps): Promise<OutgoingMessage> {
+  const actor = actorOf(job);
+  const refusal = describeRefusal('dismiss', bug.status);
+  if (refusal) return refuse(bug, actor, 'dismiss', refusal, deps);
+  const reason = job.reason?.trim() || 'no reason given';
+  const { from, to } = transitionFor('dismiss');
+  const moved = await deps.records.transitionBug(bug.bugId, [...from], to, {
+    dismissal: { by: job.interaction.member.username, reason, at: deps.now().toISOString() },
+  });
+  if (!moved.ok) {
+    const current = moved.current;
+    if (current?.status === 'dismissed')
+      return { content: 'This bug is already dismissed.', ephemeral: true };
+    return refuse(
+      bug,
+      actor,
+      'dismiss',
+      describeRefusal('dismiss', current?.status ?? bug.status) ?? 'The bug changed meanwhile.',
+      deps,
+    );
+  }
+  await audit(bug.bugId, actor, 'transition', `${bug.status} → dismissed: ${reason}`, deps);
+  await refreshCard(moved.bug, deps);
+  await postInThread(
+    moved.bug,
+    'dismissed',
+    renderThreadNote('dismissed', { by: job.interaction.member.username, reason }),
+    deps,
+  );
+  return { content: 'Dismissed. The card shows who and why.', ephemeral: true };
+}
+
+/**
+ * Any number of clicks, concurrent or not, make one issue: the Linear issue's id is derived from
+ * the bug, so a second create returns the first; GitHub has no such id, so its create is claimed
+ * first with a conditional write and made findable by a label.
+ */
+async function createIssue(bug: Bug, job: DiscordComponentJob, deps: BugCardDeps): Promise<OutgoingMessage> {
+  const actor = actorOf(job);
+  if (bug.issue)
+    return {
+      content: `This bug already has an issue: ${bug.issue.identifier} ${bug.issue.url}`,
+      ephemeral: true,
+    };
+  if (!canPerform('create_issue', bug.status)) {
+    return refuse(
+      bug,
+      actor,
+      'create_issue',
+      describeRefusal('create_issue', bug.status) ?? 'Not possible now.',
+      deps,
+    );
+  }
+
+  const issue = await fileIssue(bug, job.idempotencyKey, deps);
+  if (!issue)
+    return {
+      content: 'An issue is being created for this bug by another click; it will appear on the card.',
+      ephemeral: true,
+    };
+  const { from, to } = transitionFor('create_issue');
+  const moved = await deps.records.transitionBug(bug.bugId, [...from], to, { issue });
+  const current = moved.ok ? moved.bug : moved.current;
+  if (moved.ok) {
+    await audit(bug.bugId, actor, 'transition', `${bug.status} → issue_created (${issue.identifier})`, deps);
+    await deps.records.linkReference('issue', issue.identifier, bug.bugId);
+  }
+  if (current) {
+    await refreshCard(current, deps);
+    await postInThread(
+      current,
+      'issue-created',
+      renderThreadNote('issue_created', { issue, by: job.interaction.member.username }),
+      deps,
+    );
+  }
+  return { content: `Issue ${issue.identifier} created: ${issue.url}`, ephemeral: true };
+}
+
+async function fileIssue(bug: Bug, owner: string, deps: BugCardDeps): Promise<BugIssueLink | null> {
+  const title = toPlainLine(bug.title, 120);
+  const body = issueBody(bug);
+  if (deps.settings.issueTracker === 'github') {
+    const repo = deps.settings.githubRepo;
+    if (!deps.codeHost || !repo) throw new Error('GitHub is the tracker but no repository is configured');
+    // The claim names the job that creates the issue; only that job (or its redelivery) does.
+    const claim = await deps.store.claimThreadIssue({
+      threadId: `github-issue:${bug.bugId}`,
+      issueId: owner,
+      createdAt: deps.now().toISOString(),
+    });
+    if (!claim.claimed && claim.existing.issueId !== owner) {
+      return (await deps.records.getBug(bug.bugId))?.issue ?? null;
+    }
+    const created = await deps.codeHost.createIssueOnce(repo, {
+      key: `bugbot:${bug.bugId}`,
+      title,
+      body,
+      labels: ['bug'],
+    });
+    return {
+      tracker: 'github',
+      id: String(created.number),
+      identifier: `#${created.number}`,
+      url: created.url,
+    };
+  }
+  const created = await deps.tracker.createIssue({
+    id: deterministicUuid('bugbot:bug-issue', bug.bugId),
+    title,
+    description: body,
+  });
+  return { tracker: 'linear', id: created.id, identifier: created.identifier, url: created.url };
+}
+
+/** The issue carries the analysis and the context bugbot has: report, device, replay, priority. */
+function issueBody(bug: Bug): string {
+  const analysis = readAnalysis(bug);
+  const lines = [`Filed by bugbot from bug \`${bug.bugId}\` (${bug.reportCount} report(s)).`, ''];
+  if (analysis?.result) {
+    const result = analysis.result;
+    lines.push(
+      '## Analysis',
+      `- **Root cause hypothesis:** ${toPlainLine(result.rootCauseHypothesis, 1500)}`,
+      `- **Affected area:** ${toPlainLine(result.affectedArea, 200)}`,
+      `- **Severity:** ${result.severity}/5 — ${toPlainLine(result.severityReason, 500)}`,
+      `- **Suggested fix:** ${toPlainLine(result.suggestedFix, 1500)}`,
+      `- **Confidence:** ${Math.round(result.confidence * 100)}%`,
+      '',
+    );
+  }
+  if (analysis?.priority) {
+    lines.push(`## Priority P${analysis.priority.priority} (score ${analysis.priority.score})`);
+    for (const factor of analysis.priority.breakdown) lines.push(`- ${factor.reason} (+${factor.points})`);
+    lines.push('');
+  }
+  lines.push('## Report (as written by the reporter)', fenceUntrusted(bug.description));
+  const report = bug.report;
+  if (report?.deviceInfo)
+    lines.push('', 'Device:', fenceUntrusted(JSON.stringify(report.deviceInfo, null, 2), 'json'));
+  if (report?.consoleLogs)
+    lines.push('', 'Console logs (tail):', fenceUntrusted(report.consoleLogs.slice(-3000), 'log'));
+  const links = [
+    report?.url && `Page: ${report.url}`,
+    analysis?.replayUrl && `Session replay: ${analysis.replayUrl}`,
+    report?.screenshotUrl && `Screenshot: ${report.screenshotUrl}`,
+  ].filter(Boolean);
+  if (links.length > 0) lines.push('', ...links.map((link) => `- ${toPlainLine(String(link), 500)}`));
+  return lines.join('\n');
+}

@@ -1,0 +1,330 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createGitHubStandIn,
+  GITHUB_SANDBOX,
+  type GitHubStandIn,
+} from '../../infra/local/stand-ins/github-stand-in.js';
+import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
+
+/** GitHub's REST wire format as the stand-in speaks it, checked with plain `fetch`. */
+
+const execFileAsync = promisify(execFile);
+
+let root: string;
+let bareDir: string;
+let standIn: GitHubStandIn;
+let served: ServedStandIn;
+let api: string;
+let clock: number;
+
+async function git(cwd: string, args: readonly string[]): Promise<void> {
+  await execFileAsync('git', args, {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: cwd,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 'Test',
+      GIT_AUTHOR_EMAIL: 'test@example.test',
+      GIT_COMMITTER_NAME: 'Test',
+      GIT_COMMITTER_EMAIL: 'test@example.test',
+    },
+  });
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'bugbot-github-wire-'));
+  const seed = join(root, 'seed');
+  const write = async (path: string, content: string) => {
+    await mkdir(dirname(join(seed, path)), { recursive: true });
+    await writeFile(join(seed, path), content);
+  };
+  await write('src/cart.ts', 'export function cartTotal() { return 0; }\n');
+  await write('src/checkout/Checkout.tsx', 'export const Checkout = () => "Pay now";\n');
+  await write('docs/cart.md', 'How the cart works.\n');
+  await git(seed, ['init', '--quiet', '--initial-branch=main']);
+  await git(seed, ['add', '--all']);
+  await git(seed, ['commit', '--quiet', '-m', 'Initial']);
+  await git(seed, ['branch', 'same-as-main']);
+  await git(seed, ['switch', '--quiet', '-c', 'feature']);
+  await write('src/cart.ts', 'export function cartTotal() { return 1; }\n');
+  await git(seed, ['commit', '--quiet', '-am', 'Feature']);
+  bareDir = join(root, 'shop.git');
+  await git(root, ['clone', '--quiet', '--bare', '--', seed, bareDir]);
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  clock = Date.parse('2025-06-01T12:00:00Z');
+  standIn = createGitHubStandIn({ now: () => new Date(clock), random: () => 0.5 });
+  standIn.addRepository({ owner: 'acme', repo: 'shop', bareDir, defaultBranch: 'main' });
+  served = await serveStandIn(standIn);
+  api = `${served.baseUrl}/api/v3`;
+});
+
+afterEach(async () => {
+  await served.close();
+});
+
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  authorization: string | null = `token ${GITHUB_SANDBOX.token}`,
+): Promise<{ status: number; headers: Headers; json: unknown }> {
+  const response = await fetch(`${api}${path}`, {
+    method,
+    headers: {
+      accept: 'application/vnd.github+json',
+      ...(authorization ? { authorization } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, json: await response.json() };
+}
+
+describe('GitHub stand-in: REST wire format', () => {
+  it('requires credentials, with GitHub’s 401 bodies', async () => {
+    const missing = await call('GET', '/repos/acme/shop', undefined, null);
+    expect(missing.status).toBe(401);
+    expect(missing.json).toEqual({
+      message: 'Requires authentication',
+      documentation_url: 'https://docs.github.com/rest',
+      status: '401',
+    });
+    const wrong = await call('GET', '/repos/acme/shop', undefined, 'Bearer ghp_wrong');
+    expect(wrong.status).toBe(401);
+    expect(wrong.json).toMatchObject({ message: 'Bad credentials' });
+  });
+
+  it('accepts `token`, `Bearer` and basic auth with the token as password', async () => {
+    const basic = `Basic ${Buffer.from(`x-access-token:${GITHUB_SANDBOX.token}`).toString('base64')}`;
+    for (const authorization of [`token ${GITHUB_SANDBOX.token}`, `Bearer ${GITHUB_SANDBOX.token}`, basic]) {
+      const answer = await call('GET', '/repos/acme/shop', undefined, authorization);
+      expect(answer.status).toBe(200);
+      expect(answer.json).toMatchObject({
+        full_name: 'acme/shop',
+        default_branch: 'main',
+        clone_url: `${served.baseUrl}/acme/shop.git`,
+      });
+    }
+  });
+
+  it('puts rate-limit headers on every answer, counting the core budget', async () => {
+    const first = await call('GET', '/repos/acme/shop');
+    const notFound = await call('GET', '/repos/acme/missing');
+    expect(notFound.status).toBe(404);
+    expect(notFound.json).toMatchObject({ message: 'Not Found' });
+    expect(first.headers.get('x-ratelimit-limit')).toBe('5000');
+    expect(first.headers.get('x-ratelimit-remaining')).toBe('4999');
+    expect(notFound.headers.get('x-ratelimit-remaining')).toBe('4998');
+    expect(notFound.headers.get('x-ratelimit-resource')).toBe('core');
+    expect(Number(notFound.headers.get('x-ratelimit-reset'))).toBe(Math.ceil((clock + 3_600_000) / 1000));
+  });
+
+  it('creates issues with auto-created labels and filters the list by labels and state', async () => {
+    const created = await call('POST', '/repos/acme/shop/issues', {
+      title: 'Crash',
+      body: 'Details',
+      labels: ['bugbot:bug_1', 'bug'],
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({
+      number: 1,
+      state: 'open',
+      html_url: 'https://github.com/acme/shop/issues/1',
+      labels: [{ name: 'bugbot:bug_1' }, { name: 'bug' }],
+    });
+    await call('POST', '/repos/acme/shop/issues', { title: 'Other', labels: ['bug'] });
+
+    const labels = await call('GET', '/repos/acme/shop/labels');
+    expect((labels.json as { name: string }[]).map((label) => label.name).sort()).toEqual([
+      'bug',
+      'bugbot:bug_1',
+    ]);
+    const byKey = await call('GET', '/repos/acme/shop/issues?labels=bugbot%3Abug_1&state=all');
+    expect((byKey.json as { number: number }[]).map((issue) => issue.number)).toEqual([1]);
+    const byBoth = await call('GET', '/repos/acme/shop/issues?labels=bug,bugbot:bug_1');
+    expect((byBoth.json as unknown[]).length).toBe(1);
+    const closed = await call('GET', '/repos/acme/shop/issues?state=closed');
+    expect(closed.json).toEqual([]);
+    expect((await call('GET', '/repos/acme/shop/issues/2')).json).toMatchObject({ title: 'Other' });
+
+    const missingTitle = await call('POST', '/repos/acme/shop/issues', { body: 'no title' });
+    expect(missingTitle.status).toBe(422);
+    expect(missingTitle.json).toMatchObject({
+      message: 'Validation Failed',
+      errors: [{ resource: 'Issue', code: 'missing_field', field: 'title' }],
+    });
+  });
+
+  it('refuses a second open PR for the same head with GitHub’s exact 422', async () => {
+    const input = { title: 'Feature', head: 'feature', base: 'main', body: 'Body', draft: true };
+    const first = await call('POST', '/repos/acme/shop/pulls', input);
+    expect(first.status).toBe(201);
+    expect(first.json).toMatchObject({
+      number: 1,
+      state: 'open',
+      draft: true,
+      html_url: 'https://github.com/acme/shop/pull/1',
+      head: { ref: 'feature', label: 'acme:feature' },
+      base: { ref: 'main' },
+    });
+
+    const second = await call('POST', '/repos/acme/shop/pulls', input);
+    expect(second.status).toBe(422);
+    expect(second.json).toEqual({
+      message: 'Validation Failed',
+      errors: [
+        {
+          resource: 'PullRequest',
+          code: 'custom',
+          message: 'A pull request already exists for acme:feature.',
+        },
+      ],
+      documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+      status: '422',
+    });
+
+    const listed = await call('GET', '/repos/acme/shop/pulls?head=acme:feature&state=open');
+    expect((listed.json as { number: number }[]).map((pull) => pull.number)).toEqual([1]);
+    expect((await call('GET', '/repos/acme/shop/pulls?head=acme:other')).json).toEqual([]);
+    // The issue list includes PRs, marked as such.
+    const issues = await call('GET', '/repos/acme/shop/issues');
+    expect(issues.json).toEqual([expect.objectContaining({ number: 1, pull_request: expect.any(Object) })]);
+  });
+
+  it('refuses PRs whose head is missing or has no commits beyond the base', async () => {
+    const missing = await call('POST', '/repos/acme/shop/pulls', { title: 'x', head: 'nope', base: 'main' });
+    expect(missing.status).toBe(422);
+    expect(missing.json).toMatchObject({
+      errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }],
+    });
+    const empty = await call('POST', '/repos/acme/shop/pulls', {
+      title: 'x',
+      head: 'same-as-main',
+      base: 'main',
+    });
+    expect(empty.status).toBe(422);
+    expect(empty.json).toMatchObject({ errors: [{ message: 'No commits between main and same-as-main' }] });
+    const badBase = await call('POST', '/repos/acme/shop/pulls', {
+      title: 'x',
+      head: 'feature',
+      base: 'nope',
+    });
+    expect(badBase.json).toMatchObject({ errors: [{ field: 'base', code: 'invalid' }] });
+    const tricky = await call('POST', '/repos/acme/shop/pulls', {
+      title: 'x',
+      head: '--upload-pack=x',
+      base: 'main',
+    });
+    expect(tricky.status).toBe(422);
+  });
+
+  it('searches code in the default branch, by content and path, with qualifiers', async () => {
+    const search = async (q: string) => {
+      const answer = await call('GET', `/search/code?q=${encodeURIComponent(q)}`);
+      expect(answer.status).toBe(200);
+      return (answer.json as { items: { path: string }[] }).items.map((item) => item.path).sort();
+    };
+    expect(await search('cartTotal repo:acme/shop')).toEqual(['src/cart.ts']);
+    expect(await search('cart repo:acme/shop')).toEqual(['docs/cart.md', 'src/cart.ts']);
+    expect(await search('cart repo:acme/shop path:src/')).toEqual(['src/cart.ts']);
+    expect(await search('cart repo:acme/shop extension:md')).toEqual(['docs/cart.md']);
+    expect(await search('"pay now" repo:acme/shop')).toEqual(['src/checkout/Checkout.tsx']);
+    expect(await search('cartTotal repo:other/repo')).toEqual([]);
+
+    const noTerms = await call('GET', `/search/code?q=${encodeURIComponent('repo:acme/shop')}`);
+    expect(noTerms.status).toBe(422);
+  });
+
+  it('allows 10 code searches a minute, then answers 403 with the rate-limit headers', async () => {
+    const q = `/search/code?q=${encodeURIComponent('cart repo:acme/shop')}`;
+    for (let i = 0; i < 10; i += 1) {
+      const answer = await call('GET', q);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-ratelimit-remaining')).toBe(String(9 - i));
+      clock += 1_000;
+    }
+    const refused = await call('GET', q);
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({ message: expect.stringContaining('API rate limit exceeded') });
+    expect(refused.headers.get('x-ratelimit-limit')).toBe('10');
+    expect(refused.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(refused.headers.get('x-ratelimit-resource')).toBe('code_search');
+    const reset = Number(refused.headers.get('x-ratelimit-reset')) * 1000;
+    expect(reset).toBeGreaterThan(clock);
+
+    // Other endpoints have their own budget.
+    expect((await call('GET', '/repos/acme/shop')).status).toBe(200);
+    clock = reset;
+    expect((await call('GET', q)).status).toBe(200);
+  });
+
+  it('answers an injected secondary rate limit like GitHub', async () => {
+    standIn.limitNext(1, { kind: 'secondary', retryAfterSeconds: 30 });
+    const limited = await call('GET', '/repos/acme/shop');
+    expect(limited.status).toBe(403);
+    expect(limited.headers.get('retry-after')).toBe('30');
+    expect((limited.json as { message: string }).message).toMatch(/secondary rate limit/);
+    expect((await call('GET', '/repos/acme/shop')).status).toBe(200);
+  });
+
+  it('honours faults and records every call with its body', async () => {
+    standIn.setFault({ failRate: 1, status: 503, latencyMs: 0 });
+    const failed = await call('POST', '/repos/acme/shop/issues', { title: 'x' });
+    expect(failed.status).toBe(503);
+    standIn.setFault(null);
+    await call('POST', '/repos/acme/shop/issues', { title: 'y' });
+    expect(standIn.calls.map(({ method, path, status, body }) => ({ method, path, status, body }))).toEqual([
+      { method: 'POST', path: '/api/v3/repos/acme/shop/issues', status: 503, body: undefined },
+      { method: 'POST', path: '/api/v3/repos/acme/shop/issues', status: 201, body: { title: 'y' } },
+    ]);
+  });
+
+  it('snapshots pulls and issues with their bodies', async () => {
+    await call('POST', '/repos/acme/shop/issues', { title: 'Crash', body: 'Issue body', labels: ['bug'] });
+    await call('POST', '/repos/acme/shop/pulls', {
+      title: 'Fix',
+      head: 'feature',
+      base: 'main',
+      body: 'PR body',
+    });
+    expect(standIn.snapshot()).toEqual({
+      issues: [
+        {
+          repository: 'acme/shop',
+          number: 1,
+          title: 'Crash',
+          body: 'Issue body',
+          labels: ['bug'],
+          state: 'open',
+          url: 'https://github.com/acme/shop/issues/1',
+        },
+      ],
+      pulls: [
+        {
+          repository: 'acme/shop',
+          number: 2,
+          title: 'Fix',
+          body: 'PR body',
+          head: 'feature',
+          base: 'main',
+          draft: false,
+          state: 'open',
+          url: 'https://github.com/acme/shop/pull/2',
+        },
+      ],
+    });
+  });
+});

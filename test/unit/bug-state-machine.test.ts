@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { BUG_STATUSES, type BugStatus, CLOSED_BUG_STATUSES } from '../../shared/domain/bug.js';
+import {
+  allowedSources,
+  BUG_CARD_ACTIONS,
+  BUG_TRANSITIONS,
+  canPerform,
+  canTransition,
+  describeRefusal,
+  describeStatus,
+  isBugCardAction,
+  isFinalStatus,
+  stateAfterFailedFix,
+  transitionFor,
+} from '../../shared/domain/bug-state-machine.js';
+
+const VALID: ReadonlyArray<readonly [BugStatus, BugStatus]> = [
+  ['new', 'analyzing'],
+  ['new', 'triaged'],
+  ['new', 'issue_created'],
+  ['new', 'dismissed'],
+  ['new', 'duplicate'],
+  ['analyzing', 'triaged'],
+  ['analyzing', 'new'],
+  ['analyzing', 'issue_created'],
+  ['analyzing', 'dismissed'],
+  ['analyzing', 'duplicate'],
+  ['triaged', 'issue_created'],
+  ['triaged', 'fix_requested'],
+  ['triaged', 'resolved'],
+  ['triaged', 'dismissed'],
+  ['triaged', 'duplicate'],
+  ['issue_created', 'fix_requested'],
+  ['issue_created', 'resolved'],
+  ['issue_created', 'dismissed'],
+  ['fix_requested', 'fix_drafted'],
+  ['fix_requested', 'issue_created'],
+  ['fix_requested', 'triaged'],
+  ['fix_requested', 'resolved'],
+  ['fix_requested', 'dismissed'],
+  ['fix_drafted', 'fix_requested'],
+  ['fix_drafted', 'resolved'],
+  ['fix_drafted', 'dismissed'],
+];
+
+describe('canTransition', () => {
+  it('allows exactly the documented transitions', () => {
+    const valid = new Set(VALID.map(([from, to]) => `${from}->${to}`));
+    for (const from of BUG_STATUSES) {
+      for (const to of BUG_STATUSES) {
+        expect(canTransition(from, to), `${from} -> ${to}`).toBe(valid.has(`${from}->${to}`));
+      }
+    }
+  });
+
+  it('refuses the invalid ones the issue names, self-loops and leaving a final state', () => {
+    expect(canTransition('resolved', 'dismissed')).toBe(false);
+    expect(canTransition('dismissed', 'issue_created')).toBe(false);
+    expect(canTransition('issue_created', 'duplicate')).toBe(false);
+    expect(canTransition('triaged', 'triaged')).toBe(false);
+    expect(canTransition('new', 'fix_requested')).toBe(false);
+    for (const closed of CLOSED_BUG_STATUSES) {
+      expect(isFinalStatus(closed)).toBe(true);
+      expect(BUG_STATUSES.some((to) => canTransition(closed, to))).toBe(false);
+    }
+  });
+
+  it('lets every open status be dismissed and reach a final state', () => {
+    for (const status of BUG_STATUSES.filter((s) => !CLOSED_BUG_STATUSES.includes(s))) {
+      expect(canTransition(status, 'dismissed')).toBe(true);
+      expect(isFinalStatus(status)).toBe(false);
+    }
+  });
+
+  it('only moves between known statuses', () => {
+    for (const targets of Object.values(BUG_TRANSITIONS))
+      for (const to of targets) expect(BUG_STATUSES).toContain(to);
+  });
+});
+
+describe('allowedSources', () => {
+  it('lists the from-statuses of a conditional write', () => {
+    expect(allowedSources('analyzing')).toEqual(['new']);
+    expect(allowedSources('triaged')).toEqual(['new', 'analyzing', 'fix_requested']);
+    expect(allowedSources('duplicate')).toEqual(['new', 'analyzing', 'triaged']);
+    expect(allowedSources('dismissed')).toEqual([
+      'new',
+      'analyzing',
+      'triaged',
+      'issue_created',
+      'fix_requested',
+      'fix_drafted',
+    ]);
+    expect(allowedSources('new')).toEqual(['analyzing']);
+  });
+});
+
+describe('transitionFor', () => {
+  it('maps each button to its target and the statuses it may start from', () => {
+    expect(transitionFor('create_issue')).toEqual({
+      to: 'issue_created',
+      from: ['new', 'analyzing', 'triaged'],
+    });
+    expect(transitionFor('draft_fix')).toEqual({
+      to: 'fix_requested',
+      from: ['triaged', 'issue_created', 'fix_drafted'],
+    });
+    expect(transitionFor('dismiss')).toEqual({ to: 'dismissed', from: allowedSources('dismissed') });
+  });
+
+  it('never asks for a transition the machine refuses', () => {
+    for (const action of BUG_CARD_ACTIONS) {
+      const { to, from } = transitionFor(action);
+      for (const source of from) expect(canTransition(source, to), `${action} from ${source}`).toBe(true);
+    }
+  });
+
+  it('recognises button actions', () => {
+    expect(isBugCardAction('dismiss')).toBe(true);
+    expect(isBugCardAction('details')).toBe(false);
+    expect(isBugCardAction(undefined)).toBe(false);
+  });
+});
+
+describe('describeRefusal', () => {
+  it('is null when the action is allowed', () => {
+    expect(describeRefusal('create_issue', 'triaged')).toBeNull();
+    expect(describeRefusal('dismiss', 'fix_drafted')).toBeNull();
+    expect(canPerform('draft_fix', 'issue_created')).toBe(true);
+  });
+
+  it('says plainly why an action is refused', () => {
+    expect(describeRefusal('create_issue', 'dismissed')).toBe(
+      'This bug was dismissed, so no issue can be created.',
+    );
+    expect(describeRefusal('dismiss', 'resolved')).toBe(
+      'This bug is already resolved, so it cannot be dismissed.',
+    );
+    expect(describeRefusal('draft_fix', 'duplicate')).toMatch(
+      /duplicate of another bug, so no fix can be drafted/,
+    );
+    expect(describeRefusal('create_issue', 'issue_created')).toBe(
+      'An issue was already created for this bug.',
+    );
+    expect(describeRefusal('draft_fix', 'fix_requested')).toBe(
+      'A fix is already being drafted for this bug.',
+    );
+    expect(describeRefusal('draft_fix', 'analyzing')).toMatch(/once it is triaged/);
+  });
+
+  it('explains every refused action from every status', () => {
+    for (const action of BUG_CARD_ACTIONS) {
+      for (const status of BUG_STATUSES) {
+        const refusal = describeRefusal(action, status);
+        expect(refusal === null, `${action} from ${status}`).toBe(canPerform(action, status));
+        if (refusal !== null) expect(refusal).toMatch(/^[A-Z].*\.$/);
+      }
+    }
+  });
+});
+
+describe('helpers', () => {
+  it('returns a failed fix to where it came from', () => {
+    expect(stateAfterFailedFix({ issue: { id: 'x' } })).toBe('issue_created');
+    expect(stateAfterFailedFix({})).toBe('triaged');
+    for (const status of [stateAfterFailedFix({}), stateAfterFailedFix({ issue: 1 })]) {
+      expect(canTransition('fix_requested', status)).toBe(true);
+    }
+  });
+
+  it('describes every status in words', () => {
+    for (const status of BUG_STATUSES) expect(describeStatus(status).length).toBeGreaterThan(0);
+    expect(describeStatus('fix_requested')).toBe('waiting for a fix');
+  });
+});
