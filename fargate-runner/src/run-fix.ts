@@ -107,11 +107,13 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
       summary: redact(truncate(agent.summary.trim(), MAX_SUMMARY_CHARS)),
     };
     if (agent.status === 'failed') {
-      log('agent failed', { reason: agent.reason });
+      log('agent failed', { reason: redact(agent.reason) });
       return finish({ ...result, status: 'failed', error: redact(agent.reason) });
     }
 
-    const inspection = await timed('gate', () => inspectFinalTree(layout, prepared.baseTree));
+    const inspection = await timed('gate', () =>
+      inspectFinalTree(layout, prepared.baseTree, { maxReviewedFiles: spec.limits.maxChangedFiles }),
+    );
     const decision = decideGate({
       allowlist: spec.allowlist,
       limits: spec.limits,
@@ -169,7 +171,7 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
     );
     return finish({ ...result, status: 'pushed', headCommit });
   } catch (error) {
-    log('run failed', { error: describeError(error) });
+    log('run failed', { error: redact(describeError(error)) });
     return finish({ ...result, status: 'failed', error: redact(describeError(error)) });
   }
 
@@ -186,11 +188,18 @@ export function exitCodeFor(status: FixResult['status']): number {
   return 1;
 }
 
-/** The GitHub token travels only as a header scoped to the remote's origin, never in a URL or file. */
+/**
+ * The GitHub token travels only as a header scoped to the remote's origin, never in a URL or a
+ * file. Required for https; used for the local stack's loopback http remote when given.
+ */
 export function buildAuth(cloneUrl: string, githubToken: string | undefined): GitAuth | undefined {
   const url = new URL(cloneUrl);
-  if (url.protocol !== 'https:') return undefined;
-  if (!githubToken) throw new MissingTokenError('GITHUB_TOKEN is required for an https:// repository');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (!githubToken) {
+    if (url.protocol === 'https:')
+      throw new MissingTokenError('GITHUB_TOKEN is required for an https:// repository');
+    return undefined;
+  }
   const basic = Buffer.from(`x-access-token:${githubToken}`).toString('base64');
   return { origin: `${url.protocol}//${url.host}/`, header: `Authorization: Basic ${basic}` };
 }

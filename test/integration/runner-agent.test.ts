@@ -300,6 +300,51 @@ describe('attacks through the real Claude Code CLI end with nothing forbidden on
   });
 });
 
+describe('the CLI limits the runner passes are enforced by the real CLI', () => {
+  it('--max-turns: an agent that keeps going fails the run, nothing pushed', async () => {
+    const cart = workspacePath('src/cart.js');
+    const run = await runWithAgent(
+      [
+        toolUseTurn('Read', { file_path: cart }),
+        toolUseTurn('Edit', { file_path: cart, old_string: 'let i = 1;', new_string: 'let i = 0;' }),
+        toolUseTurn('Read', { file_path: cart }),
+        toolUseTurn('Read', { file_path: cart }),
+        toolUseTurn('Read', { file_path: cart }),
+      ],
+      { limits: { maxTurns: 2, maxBudgetUsd: 5, timeoutSeconds: 90, maxChangedFiles: 5, maxDiffLines: 40 } },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.result).toMatchObject({
+      status: 'failed',
+      error: 'the agent reached its turn limit before finishing',
+    });
+    await expectNothingPushed();
+  });
+
+  it('--max-budget-usd: an expensive turn stops the agent, with its cost reported', async () => {
+    const cart = workspacePath('src/cart.js');
+    const run = await runWithAgent(
+      [
+        {
+          ...toolUseTurn('Read', { file_path: cart }),
+          usage: { inputTokens: 2_000_000, outputTokens: 1000 },
+        },
+        toolUseTurn('Edit', { file_path: cart, old_string: 'let i = 1;', new_string: 'let i = 0;' }),
+      ],
+      {
+        limits: { maxTurns: 10, maxBudgetUsd: 0.5, timeoutSeconds: 90, maxChangedFiles: 5, maxDiffLines: 40 },
+      },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.result).toMatchObject({
+      status: 'failed',
+      error: 'the agent reached its budget before finishing',
+    });
+    expect(run.result.costUsd).toBeGreaterThan(0.5);
+    await expectNothingPushed();
+  });
+});
+
 describe('the repository cannot configure the agent', () => {
   it("never runs the repository's .claude/settings.json hooks or .mcp.json servers", async () => {
     const marker = join(temp.path, 'REPO_HOOK_RAN');

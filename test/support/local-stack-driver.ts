@@ -14,6 +14,7 @@ import {
   SANDBOX_MAINTAINER_ROLE_ID,
   startLocalStack,
 } from '../../infra/local/local-stack.js';
+import { signReport } from '../../infra/local/report-sender.js';
 import type { Fault } from '../../infra/local/stand-ins/stand-in.js';
 
 /**
@@ -29,6 +30,7 @@ export interface StackDriver {
     args?: string[],
     options?: InteractionOptions & { thread?: boolean; as?: 'maintainer' | 'member' },
   ): Promise<{ status: number; body: string; interaction: BuiltInteraction }>;
+  sendReport(report: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }>;
   setFault(service: Fault & { service: string }): Promise<void>;
   clearFaults(): Promise<void>;
   state(): Promise<StackState>;
@@ -43,7 +45,7 @@ export interface StackDriver {
 
 export interface StackState {
   queues: { jobs: { visible: number; inFlight: number }; dlq: { visible: number } };
-  bugs: Record<string, unknown>[];
+  bugs: StateBug[];
   sandbox: {
     discord: {
       messages: SentMessage[];
@@ -57,6 +59,18 @@ export interface StackState {
     };
     [service: string]: unknown;
   };
+}
+
+export interface StateBug {
+  bugId: string;
+  status: string;
+  priority: number | null;
+  duplicateOf?: string;
+  reportCount: number;
+  distinctReporters: string[];
+  issue?: { identifier: string; url: string };
+  card?: { channelId: string; messageId: string; threadId?: string };
+  analysis?: { state: string };
 }
 
 export interface SentMessage {
@@ -113,6 +127,15 @@ export async function startStackDriver(handlerEnv: Record<string, string> = {}):
       });
       return { status: response.status, body: await response.text(), interaction };
     },
+    async sendReport(report) {
+      const signed = signReport(stack.keys.webhookSecret, report);
+      const response = await fetch(`${stack.url}/webhooks/bug-report`, {
+        method: 'POST',
+        headers: signed.headers,
+        body: signed.body,
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
     async setFault(fault) {
       const response = await fetch(`${stack.url}/_local/faults`, {
         method: 'POST',
@@ -121,7 +144,7 @@ export async function startStackDriver(handlerEnv: Record<string, string> = {}):
       if (!response.ok) throw new Error(`fault refused: ${await response.text()}`);
     },
     async clearFaults() {
-      for (const service of ['discord', 'linear', 'posthog']) {
+      for (const service of ['discord', 'linear', 'posthog', 'anthropic', 'github']) {
         await fetch(`${stack.url}/_local/faults`, {
           method: 'POST',
           body: JSON.stringify({ service, clear: true }),

@@ -152,6 +152,10 @@ describe('buildAuth', () => {
 
   it('uses nothing for local repositories and insists on a token for https', () => {
     expect(buildAuth('file:///srv/shop.git', 'ghs_token')).toBeUndefined();
+    expect(buildAuth('http://127.0.0.1:3000/_sandbox/github/acme/shop.git', undefined)).toBeUndefined();
+    expect(buildAuth('http://127.0.0.1:3000/_sandbox/github/acme/shop.git', 'ghs_token')?.origin).toBe(
+      'http://127.0.0.1:3000/',
+    );
     expect(() => buildAuth('https://github.com/acme/shop.git', undefined)).toThrow(
       /GITHUB_TOKEN is required/,
     );

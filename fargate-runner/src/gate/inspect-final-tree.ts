@@ -49,7 +49,15 @@ export async function snapshotWorkspaceTree(layout: RunLayout): Promise<string> 
   return runGitText(['write-tree'], options);
 }
 
-export async function inspectFinalTree(layout: RunLayout, baseTree: string): Promise<FinalTreeInspection> {
+/**
+ * `maxReviewedFiles`: past this many changed files the change is rejected on count alone, so the
+ * new contents are not read (an agent that rewrote the whole tree costs no more to refuse).
+ */
+export async function inspectFinalTree(
+  layout: RunLayout,
+  baseTree: string,
+  options: { maxReviewedFiles?: number } = {},
+): Promise<FinalTreeInspection> {
   const finalTree = await snapshotWorkspaceTree(layout);
   if (finalTree === baseTree) return { finalTree, entries: [], numstat: [], contents: [] };
   const runner = runnerGitOptions(layout);
@@ -59,7 +67,8 @@ export async function inspectFinalTree(layout: RunLayout, baseTree: string): Pro
     runGit([...diffArgs, '--numstat', baseTree, finalTree], runner),
   ]);
   const entries = parseRawDiff(raw.toString('utf8'));
-  const contents = await readNewContents(layout, entries);
+  const tooMany = options.maxReviewedFiles !== undefined && entries.length > options.maxReviewedFiles;
+  const contents = tooMany ? [] : await readNewContents(layout, entries);
   return { finalTree, entries, numstat: parseNumstat(numstat.toString('utf8')), contents };
 }
 

@@ -1,0 +1,228 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  replyTo,
+  type StackDriver,
+  type StackState,
+  startStackDriver,
+} from '../support/local-stack-driver.js';
+
+let driver: StackDriver;
+
+beforeAll(async () => {
+  driver = await startStackDriver();
+}, 60_000);
+afterAll(async () => driver?.close());
+afterEach(async () => driver.clearFaults());
+
+const crashLogs = (bundleHash: string, line: number) =>
+  [
+    "TypeError: Cannot read properties of undefined (reading 'map')",
+    `    at CheckoutForm (https://shop.example.com/assets/main.${bundleHash}.js:${line}:17)`,
+    `    at PaymentStep (https://shop.example.com/assets/main.${bundleHash}.js:${line + 40}:9)`,
+    '    at renderWithHooks (https://shop.example.com/assets/vendor.js:1:2)',
+  ].join('\n');
+
+const bugOf = (state: StackState, bugId: string) => state.bugs.find((bug) => bug.bugId === bugId);
+const cardOf = (state: StackState, bugId: string) => {
+  const bug = bugOf(state, bugId);
+  return state.sandbox.discord.messages.find((message) => message.id === bug?.card?.messageId);
+};
+const buttonsOf = (
+  message:
+    | { components: { components: { custom_id?: string; label?: string; disabled?: boolean }[] }[] }
+    | undefined,
+) => (message?.components ?? []).flatMap((row) => row.components).filter((button) => button.custom_id);
+
+async function reportAndWaitForCard(report: Record<string, unknown>) {
+  const sent = await driver.sendReport(report);
+  expect(sent.status).toBe(202);
+  const bugId = String(sent.body.bugId);
+  const state = await driver.waitFor('the card', (current) =>
+    bugOf(current, bugId)?.card && cardOf(current, bugId) ? current : undefined,
+  );
+  return { bugId, state };
+}
+
+async function click(action: string, bugId: string, as: 'maintainer' | 'member' = 'maintainer') {
+  const sent = await driver.sendCommand('button', [action, bugId], { as });
+  expect(sent.status).toBe(200);
+  const reply = await driver.waitFor(`the ${action} reply`, (state) => replyTo(state, sent.interaction));
+  return { sent, reply };
+}
+
+describe('bug reports through the local stack', () => {
+  let checkoutBug: string;
+
+  it('turns a signed report into a triaged card with four buttons and a thread', async () => {
+    const { bugId, state } = await reportAndWaitForCard({
+      id: 'r1',
+      description: 'Checkout crashes when I press Pay',
+      user_id: 'u_maya',
+      user_email: 'maya@example.com',
+      console_logs: crashLogs('3f2a9c1b', 120),
+      device_info: { os: 'iOS 17.4', model: 'iPhone 15' },
+    });
+    checkoutBug = bugId;
+    const bug = bugOf(state, bugId);
+    expect(bug?.status).toBe('triaged');
+    expect(bug?.priority).toBeGreaterThanOrEqual(1);
+    const card = cardOf(state, bugId);
+    expect(card?.embeds[0]?.title).toContain('Checkout crashes');
+    expect(card?.allowedMentions).toEqual({ parse: [] });
+    expect(buttonsOf(card).map((button) => button.custom_id)).toEqual([
+      `bug:create_issue:${bugId}`,
+      `bug:draft_fix:${bugId}`,
+      `bug:dismiss:${bugId}`,
+      `bug:details:${bugId}`,
+    ]);
+    expect(state.sandbox.discord.threads.some((thread) => thread.id === bug?.card?.threadId)).toBe(true);
+  });
+
+  it('links the same crash reported in other words by another user, with no second card', async () => {
+    const cardsBefore = (await driver.state()).sandbox.discord.messages.filter(
+      (message) => message.kind === 'channel' && message.embeds.length > 0,
+    ).length;
+    const sent = await driver.sendReport({
+      description: 'paying does nothing and then the whole checkout page goes white on my android',
+      user_id: 'u_devon',
+      console_logs: crashLogs('99aa11bb', 14),
+    });
+    const duplicateId = String(sent.body.bugId);
+    const state = await driver.waitFor('the duplicate', (current) =>
+      bugOf(current, duplicateId)?.status === 'duplicate' ? current : undefined,
+    );
+    expect(bugOf(state, duplicateId)?.duplicateOf).toBe(checkoutBug);
+    const original = bugOf(state, checkoutBug);
+    expect(original?.reportCount).toBe(2);
+    expect(original?.distinctReporters).toEqual(['u_devon', 'u_maya']);
+    const note = await driver.waitFor('the note in the thread', (current) =>
+      current.sandbox.discord.messages.find(
+        (message) =>
+          message.threadId === original?.card?.threadId && message.content.includes('Another report'),
+      ),
+    );
+    expect(note.content).toContain('#2');
+    const cardsAfter = state.sandbox.discord.messages.filter(
+      (message) => message.kind === 'channel' && message.embeds.length > 0,
+    ).length;
+    expect(cardsAfter).toBe(cardsBefore);
+  });
+
+  it('gives a different bug its own card', async () => {
+    const { bugId, state } = await reportAndWaitForCard({
+      description: 'Dark mode makes the settings text unreadable',
+      user_id: 'u_priya',
+    });
+    expect(bugId).not.toBe(checkoutBug);
+    expect(bugOf(state, bugId)?.duplicateOf).toBeUndefined();
+  });
+
+  it('refuses a report without a description, naming the field, and queues nothing', async () => {
+    const sent = await driver.sendReport({ description: '   ', user_id: 'u_x' });
+    expect(sent.status).toBe(422);
+    expect(JSON.stringify(sent.body)).toContain('description');
+  });
+
+  it('shows the full analysis in an ephemeral View Details', async () => {
+    const { sent, reply } = await click('details', checkoutBug);
+    // Ephemerality is decided when the ingress defers; the processor's edit fills it in.
+    expect(JSON.parse(sent.body)).toEqual({ type: 5, data: { flags: 64 } });
+    const text = JSON.stringify(reply.embeds);
+    expect(text).toMatch(/Root cause/i);
+    expect(text).toMatch(/Priority/i);
+  });
+
+  it('makes one issue however many people click Create Issue at once', async () => {
+    const issuesBefore = (await driver.state()).sandbox.linear.issues.length;
+    const [first, second] = await Promise.all([
+      click('create_issue', checkoutBug),
+      click('create_issue', checkoutBug),
+    ]);
+    const state = await driver.waitForIdle();
+    expect(state.sandbox.linear.issues).toHaveLength(issuesBefore + 1);
+    const bug = bugOf(state, checkoutBug);
+    expect(bug?.status).toBe('issue_created');
+    expect(first.reply.content + second.reply.content).toContain(bug?.issue?.identifier ?? 'missing');
+    const card = cardOf(state, checkoutBug);
+    expect(buttonsOf(card).find((button) => button.custom_id?.startsWith('bug:create_issue'))?.disabled).toBe(
+      true,
+    );
+    const threadPosts = state.sandbox.discord.messages.filter(
+      (message) => message.threadId === bug?.card?.threadId && message.content.startsWith('Issue '),
+    );
+    expect(threadPosts).toHaveLength(1);
+  });
+
+  it('says fixes are not set up yet rather than pretending', async () => {
+    const { reply } = await click('draft_fix', checkoutBug);
+    expect(reply.content).toContain('not set up');
+  });
+
+  it('refuses Draft Fix to a member without the maintainer role at the door', async () => {
+    const sent = await driver.sendCommand('button', ['draft_fix', checkoutBug], { as: 'member' });
+    const answer = JSON.parse(sent.body) as { type: number; data: { flags: number } };
+    expect(answer.type).toBe(4);
+    expect(answer.data.flags).toBe(64);
+  });
+
+  it('dismisses with a reason from the modal, shows it on the card, and refuses an issue afterwards', async () => {
+    const { bugId } = await reportAndWaitForCard({
+      description: 'The logo is one pixel off on the about page',
+      user_id: 'u_sam',
+    });
+    const modal = await driver.sendCommand('button', ['dismiss', bugId]);
+    expect(JSON.parse(modal.body).type).toBe(9);
+    const submitted = await driver.sendCommand('dismiss', [bugId], { reason: 'Works as designed' });
+    const reply = await driver.waitFor('the dismissal', (state) => replyTo(state, submitted.interaction));
+    expect(reply.content).toContain('Dismissed');
+    const state = await driver.state();
+    expect(bugOf(state, bugId)?.status).toBe('dismissed');
+    expect(JSON.stringify(cardOf(state, bugId)?.embeds)).toContain('Works as designed');
+
+    const refused = await click('create_issue', bugId);
+    expect(refused.reply.content).toBe('This bug was dismissed, so no issue can be created.');
+  });
+
+  it('answers /bugbot status with the history and /bugbot dashboard from the index', async () => {
+    const bug = bugOf(await driver.state(), checkoutBug);
+    const status = await driver.sendCommand('status', [], { issue: bug?.issue?.identifier });
+    const statusReply = await driver.waitFor('status', (state) => replyTo(state, status.interaction));
+    const statusText = JSON.stringify(statusReply.embeds);
+    expect(statusText).toContain(bug?.issue?.identifier ?? 'missing');
+    expect(statusText).toMatch(/History/);
+    expect(statusText).toMatch(/analyzing → triaged/);
+
+    const dashboard = await driver.sendCommand('dashboard');
+    const dashboardReply = await driver.waitFor('dashboard', (state) =>
+      replyTo(state, dashboard.interaction),
+    );
+    expect(JSON.stringify(dashboardReply.embeds)).toMatch(/P\d/);
+  });
+
+  it('posts the card as "analysis pending" when the model is down, then completes it on a retry', async () => {
+    await driver.setFault({ service: 'anthropic', failRate: 0, status: 529, latencyMs: 0, failNext: 3 });
+    const sent = await driver.sendReport({
+      description: 'Search results never load on the orders page',
+      user_id: 'u_lee',
+    });
+    const bugId = String(sent.body.bugId);
+    const done = await driver.waitFor(
+      'the triaged card',
+      (state) => (bugOf(state, bugId)?.status === 'triaged' ? state : undefined),
+      30_000,
+    );
+    // The card was first posted as "analysis pending" (what Discord received), then edited.
+    const posts = driver.stack.sandbox.discord.calls.filter(
+      (call) =>
+        call.method === 'POST' &&
+        call.path.endsWith('/messages') &&
+        JSON.stringify(call.body ?? '').includes('Search results never load'),
+    );
+    expect(posts).toHaveLength(1);
+    expect(JSON.stringify(posts[0]?.body)).toMatch(/Analysis pending/);
+    const card = cardOf(done, bugId);
+    expect(card?.editCount).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(card?.embeds)).not.toMatch(/analysis pending/i);
+    expect(JSON.stringify(card?.embeds)).toMatch(/Root cause/i);
+  }, 45_000);
+});
