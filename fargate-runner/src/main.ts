@@ -1,12 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig } from '../../shared/config/load-config.js';
 import { collectSecretValues, redactSecrets } from '../../shared/domain/allowlist-gate.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import { type FixResult, fixResultSchema } from '../../shared/jobs/job-schemas.js';
 import { locateClaudeBin } from './agent/run-claude.js';
-import { type FixJobSpec, parseFixJobSpec } from './fix-job-spec.js';
+import { type FixJobSpec, parseFixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 import { exitCodeFor, runFix } from './run-fix.js';
 
 /**

@@ -6,7 +6,7 @@ import { toPlainLine, truncate } from '../../shared/domain/untrusted-text.js';
 import type { FixResult } from '../../shared/jobs/job-schemas.js';
 import { buildFixPrompt } from './agent/build-prompt.js';
 import { runAgent } from './agent/run-claude.js';
-import { DEFAULT_VERIFY_TIMEOUT_SECONDS, type FixJobSpec } from './fix-job-spec.js';
+import { DEFAULT_VERIFY_TIMEOUT_SECONDS, type FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 import { inspectFinalTree } from './gate/inspect-final-tree.js';
 import { type GitAuth, GitError } from './git/git-command.js';
 import { BranchExistsError, createFixCommit, pushFixBranch } from './git/publish.js';

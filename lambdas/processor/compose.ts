@@ -1,13 +1,16 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ClaudeAnalyst } from '../../shared/adapters/anthropic/claude-analyst.js';
+import { EcsFixLauncher } from '../../shared/adapters/aws-ecs/ecs-fix-launcher.js';
 import { readServiceSecrets } from '../../shared/adapters/aws-secrets/secrets-manager-service-secrets.js';
 import { DiscordChatPlatform } from '../../shared/adapters/discord/discord-chat-platform.js';
 import { createDiscordRest } from '../../shared/adapters/discord/discord-rest.js';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
 import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-records.js';
 import { DynamoDbBugStore } from '../../shared/adapters/dynamodb/dynamodb-bug-store.js';
+import { DynamoDbFixJobs } from '../../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
 import { createGitHubClient } from '../../shared/adapters/github/create-github-client.js';
 import { GitHubCodeHost } from '../../shared/adapters/github/github-code-host.js';
 import { createLinearClient } from '../../shared/adapters/linear/create-linear-client.js';
@@ -27,6 +30,8 @@ import type { JobFlows } from '../../shared/processing/job-runner.js';
 import { handleBugCardAction } from '../../shared/use-cases/bug-card-actions.js';
 import { showBugStatus, showDashboard } from '../../shared/use-cases/bug-queries.js';
 import { contextualize } from '../../shared/use-cases/contextualize.js';
+import { reportFixResult, reportFixTaskStopped } from '../../shared/use-cases/report-fix-result.js';
+import { type RequestFixDeps, requestFix } from '../../shared/use-cases/request-fix.js';
 import { triageBugReport } from '../../shared/use-cases/triage-bug-report.js';
 
 /**
@@ -95,6 +100,8 @@ export async function composeProcessorFlows(config: ProcessorConfig): Promise<Jo
   const now = () => new Date();
   const context = { records, store, chat, now };
   const bugChannelId = config.BUG_CHANNEL_ID;
+  const fixJobs = new DynamoDbFixJobs(dynamo, config.TABLE_NAME);
+  const fixes = composeFixes(config, { ...context, tracker, codeHost, githubRepo, fixJobs });
 
   return {
     'discord.command': createDiscordCommandFlow({
@@ -102,6 +109,7 @@ export async function composeProcessorFlows(config: ProcessorConfig): Promise<Jo
       contextualize: (job) => contextualize(job, { tracker, chat, replay, store, now }),
       status: (job) => showBugStatus(job, { records, now, guildId: config.DISCORD_GUILD_ID }),
       dashboard: () => showDashboard({ records, now, guildId: config.DISCORD_GUILD_ID }),
+      fix: fixes && ((job) => requestFix(job, {}, fixes)),
     }),
     'discord.component': createBugCardFlow({
       chat,
@@ -111,6 +119,7 @@ export async function composeProcessorFlows(config: ProcessorConfig): Promise<Jo
           tracker,
           codeHost,
           settings: { issueTracker: config.ISSUE_TRACKER, githubRepo, guildId: config.DISCORD_GUILD_ID },
+          requestFix: fixes && ((job, bug) => requestFix(job, { bug }, fixes)),
         }),
     }),
     'bug.report': createBugReportFlow({
@@ -121,11 +130,72 @@ export async function composeProcessorFlows(config: ProcessorConfig): Promise<Jo
         return triageBugReport(job, { ...context, analyst, replay, settings: { bugChannelId } });
       },
     }),
-    // Until the fix pipeline is deployed these jobs are kept, not dropped: the DLQ holds them
-    // for a redrive once their flow exists.
-    'fix.result': { run: async () => notYet('fix results') },
-    'fix.task-stopped': { run: async () => notYet('fix task events') },
+    // Without a fix pipeline these jobs are kept, not dropped: the DLQ holds them for a redrive.
+    'fix.result': {
+      run: async (job) =>
+        fixes ? reportFixResult(job, fixResultDeps(fixes, config)) : notYet('fix results'),
+    },
+    'fix.task-stopped': {
+      run: async (job) =>
+        fixes ? reportFixTaskStopped(job, fixResultDeps(fixes, config)) : notYet('fix task events'),
+    },
   };
+}
+
+/** The fix pipeline, when this deployment has one: a repository, a GitHub token and a runner to launch. */
+function composeFixes(
+  config: ProcessorConfig,
+  parts: Omit<RequestFixDeps, 'launcher' | 'settings' | 'codeHost'> & {
+    codeHost?: CodeHost;
+    githubRepo?: RepositoryRef;
+  },
+): RequestFixDeps | undefined {
+  const { codeHost, githubRepo } = parts;
+  if (
+    !codeHost ||
+    !githubRepo ||
+    !config.FIX_CLUSTER_ARN ||
+    !config.FIX_TASK_DEFINITION_ARN ||
+    !config.FIX_SUBNET_IDS
+  )
+    return undefined;
+  const launcher = new EcsFixLauncher(
+    new ECSClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 } }),
+    {
+      clusterArn: config.FIX_CLUSTER_ARN,
+      taskDefinitionArn: config.FIX_TASK_DEFINITION_ARN,
+      subnetIds: config.FIX_SUBNET_IDS.split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+      securityGroupId: config.FIX_SECURITY_GROUP_ID ?? '',
+      containerName: config.FIX_CONTAINER_NAME,
+    },
+  );
+  return {
+    ...parts,
+    codeHost,
+    launcher,
+    settings: {
+      repo: githubRepo,
+      cloneUrl: config.FIX_CLONE_URL,
+      allowlist: config.FIX_ALLOWLIST.split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+      limits: {
+        maxTurns: config.FIX_MAX_TURNS,
+        maxBudgetUsd: config.FIX_MAX_BUDGET_USD,
+        timeoutSeconds: config.FIX_TIMEOUT_SECONDS,
+        maxChangedFiles: config.FIX_MAX_CHANGED_FILES,
+        maxDiffLines: config.FIX_MAX_DIFF_LINES,
+      },
+      verifyCommand: config.FIX_VERIFY_COMMAND,
+      perUserPerHour: config.FIX_PER_USER_PER_HOUR,
+    },
+  };
+}
+
+function fixResultDeps(fixes: RequestFixDeps, config: ProcessorConfig) {
+  return { ...fixes, repo: fixes.settings.repo, resultGraceSeconds: config.FIX_RESULT_GRACE_SECONDS };
 }
 
 function notYet(what: string): never {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig } from './load-config.js';
 
 const snowflake = z.string().regex(/^\d{15,22}$/, 'must be a Discord snowflake');
@@ -45,6 +45,23 @@ export const processorConfigSchema = z
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
     ANTHROPIC_BASE_URL: url.optional(),
     ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
+    // The fix pipeline: launched as an ECS task (the local stack answers RunTask itself).
+    FIX_CLUSTER_ARN: optionalSetting(z.string().min(1)),
+    FIX_TASK_DEFINITION_ARN: optionalSetting(z.string().min(1)),
+    FIX_SUBNET_IDS: optionalSetting(z.string().min(1)),
+    FIX_SECURITY_GROUP_ID: optionalSetting(z.string().min(1)),
+    FIX_CONTAINER_NAME: z.string().min(1).default('runner'),
+    FIX_ALLOWLIST: z.string().min(1).default('src/,app/,components/,pages/'),
+    FIX_CLONE_URL: optionalSetting(z.url()),
+    FIX_VERIFY_COMMAND: optionalSetting(z.string().min(1).max(4000)),
+    FIX_MAX_TURNS: z.coerce.number().int().min(1).max(500).default(30),
+    FIX_MAX_BUDGET_USD: z.coerce.number().positive().max(1000).default(5),
+    FIX_TIMEOUT_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1200),
+    FIX_MAX_CHANGED_FILES: z.coerce.number().int().min(1).max(1000).default(10),
+    FIX_MAX_DIFF_LINES: z.coerce.number().int().min(1).max(100_000).default(400),
+    FIX_PER_USER_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
+    /** How long a stopped task's result may take to arrive before the fix is declared failed. */
+    FIX_RESULT_GRACE_SECONDS: z.coerce.number().int().min(0).max(900).default(30),
     HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
   })
   .superRefine((env, context) => {

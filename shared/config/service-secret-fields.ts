@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The fields of the one Secrets Manager secret (`SECRETS_ARN`) that holds bugbot's service

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Jobs are the only thing that crosses the queue. Producers (ingress Lambdas, the fix runner,

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { FixJobSpec } from '../../fargate-runner/src/fix-job-spec.js';
+import type { FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 import { type FixResult, fixResultSchema } from '../../shared/jobs/job-schemas.js';
 import type { FixtureOrigin } from '../support/git-fixtures.js';
 

@@ -6,7 +6,7 @@ import {
   buildClaudeArgs,
   parseCliResult,
 } from '../../fargate-runner/src/agent/run-claude.js';
-import type { FixJobSpec } from '../../fargate-runner/src/fix-job-spec.js';
+import type { FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 import { buildAuth, buildCommitMessage, exitCodeFor } from '../../fargate-runner/src/run-fix.js';
 
 describe('buildClaudeArgs', () => {

@@ -4,7 +4,7 @@ import {
   findCloneUrlProblem,
   fixJobSpecSchema,
   parseFixJobSpec,
-} from '../../fargate-runner/src/fix-job-spec.js';
+} from '../../shared/jobs/fix-job-spec.js';
 
 const VALID = {
   jobId: 'job-1',

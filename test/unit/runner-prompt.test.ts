@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildFixPrompt } from '../../fargate-runner/src/agent/build-prompt.js';
-import type { FixJobSpec } from '../../fargate-runner/src/fix-job-spec.js';
+import type { FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 
 const SPEC: FixJobSpec = {
   jobId: 'job-1',

@@ -1,6 +1,6 @@
 import { isPathAllowed, normalizeAllowlist } from '../../../shared/domain/allowlist-gate.js';
 import { fenceUntrusted, toPlainLine, truncate } from '../../../shared/domain/untrusted-text.js';
-import type { FixJobSpec } from '../fix-job-spec.js';
+import type { FixJobSpec } from '../../../shared/jobs/fix-job-spec.js';
 
 /** Long reports are cut: the agent needs the gist and the repository, not 100 KB of logs. */
 const MAX_REPORT_CHARS = 16_000;

@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ServiceError } from '../../domain/errors.js';
 import { fenceUntrusted, truncate } from '../../domain/untrusted-text.js';
 import type { Analyst, BugAnalysisResult, TriageInput } from '../../ports/analyst.js';

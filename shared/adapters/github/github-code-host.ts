@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ServiceError } from '../../domain/errors.js';
 import type {
   CodeHost,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, ServiceError } from '../../domain/errors.js';
 import { isValidPersonId, isValidSessionId } from '../../domain/recordings.js';
 import { describeZodIssues } from '../../jobs/job-schemas.js';

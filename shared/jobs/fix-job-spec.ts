@@ -1,6 +1,6 @@
-import { z } from 'zod';
-import { findAllowlistEntryProblem } from '../../shared/domain/allowlist-gate.js';
-import { describeZodIssues } from '../../shared/jobs/job-schemas.js';
+import * as z from 'zod';
+import { findAllowlistEntryProblem } from '../domain/allowlist-gate.js';
+import { describeZodIssues } from './job-schemas.js';
 
 /**
  * `job.json`, as in DESIGN.md "Fix runner", plus two optional additions:
