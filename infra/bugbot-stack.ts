@@ -1,8 +1,10 @@
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BugTable } from './constructs/bug-table.js';
+import { FixRunner } from './constructs/fix-runner.js';
 import { HttpIngress } from './constructs/http-ingress.js';
 import { JobsQueue } from './constructs/jobs-queue.js';
+import { OperationsDashboard } from './constructs/operations-dashboard.js';
 import { PROCESSOR_TIMEOUT, Processor, VISIBILITY_TIMEOUT_FACTOR } from './constructs/processor.js';
 import { ServiceSecrets } from './constructs/service-secrets.js';
 import { type DeploymentSettings, listUnsetSettings } from './deployment-settings.js';
@@ -23,6 +25,8 @@ export class BugbotStack extends Stack {
   readonly serviceSecrets: ServiceSecrets;
   readonly httpIngress: HttpIngress;
   readonly processor: Processor;
+  readonly fixRunner: FixRunner;
+  readonly operations: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props: BugbotStackProps) {
     super(scope, id, props);
@@ -39,11 +43,33 @@ export class BugbotStack extends Stack {
       serviceSecrets: this.serviceSecrets,
       settings,
     });
+    this.fixRunner = new FixRunner(this, 'FixRunner', {
+      jobsQueue: this.jobsQueue,
+      bugTable: this.bugTable,
+      serviceSecrets: this.serviceSecrets,
+    });
     this.processor = new Processor(this, 'Processor', {
+      fixRunner: this.fixRunner,
       jobsQueue: this.jobsQueue,
       bugTable: this.bugTable,
       serviceSecrets: this.serviceSecrets,
       settings,
+    });
+
+    this.operations = new OperationsDashboard(this, 'Operations', {
+      api: this.httpIngress.api,
+      functions: {
+        discordInteractions: this.httpIngress.discordInteractions.function,
+        bugReportWebhook: this.httpIngress.bugReportWebhook.function,
+        processor: this.processor.handler.function,
+      },
+      jobsQueue: this.jobsQueue.queue,
+      deadLetterQueue: this.jobsQueue.deadLetterQueue,
+      fixRunner: {
+        clusterName: this.fixRunner.cluster.clusterName,
+        taskDefinitionFamily: this.fixRunner.taskDefinition.family,
+      },
+      alarmEmail: settings.alarmEmail || undefined,
     });
 
     new CfnOutput(this, 'DiscordInteractionsEndpoint', {
@@ -53,6 +79,22 @@ export class BugbotStack extends Stack {
     new CfnOutput(this, 'BugReportWebhookEndpoint', {
       description: 'Supabase database webhook URL',
       value: `${this.httpIngress.url}webhooks/bug-report`,
+    });
+    new CfnOutput(this, 'OperationsDashboardUrl', {
+      description: 'The CloudWatch dashboard (README, "Operations")',
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.operations.dashboard.dashboardName}`,
+    });
+    new CfnOutput(this, 'JobsQueueUrl', {
+      description: 'JOBS_QUEUE_URL for `npm run dlq -- redrive`',
+      value: this.jobsQueue.queue.queueUrl,
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      description: 'DEAD_LETTER_QUEUE_URL for `npm run dlq -- list|redrive`',
+      value: this.jobsQueue.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic of the alarms; subscribe more endpoints to it',
+      value: this.operations.topic.topicArn,
     });
     new CfnOutput(this, 'ServiceSecretsArn', {
       description: 'Fill in the service tokens here before the first bug report',

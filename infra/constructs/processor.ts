@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { DeploymentSettings } from '../deployment-settings.js';
 import type { BugTable } from './bug-table.js';
 import { BugbotFunction } from './bugbot-function.js';
+import type { FixRunner } from './fix-runner.js';
 import type { JobsQueue } from './jobs-queue.js';
 import type { ServiceSecrets } from './service-secrets.js';
 
@@ -25,6 +26,8 @@ export interface ProcessorProps {
   readonly bugTable: BugTable;
   readonly serviceSecrets: ServiceSecrets;
   readonly settings: DeploymentSettings;
+  /** The processor starts fix runs on it (`FIX_*` variables, RunTask and PassRole). */
+  readonly fixRunner: FixRunner;
 }
 
 /**
@@ -37,7 +40,7 @@ export class Processor extends Construct {
 
   constructor(scope: Construct, id: string, props: ProcessorProps) {
     super(scope, id);
-    const { jobsQueue, bugTable, serviceSecrets, settings } = props;
+    const { jobsQueue, bugTable, serviceSecrets, settings, fixRunner } = props;
 
     this.handler = new BugbotFunction(this, 'Handler', {
       entry: 'lambdas/processor/handler.ts',
@@ -56,6 +59,7 @@ export class Processor extends Construct {
         LINEAR_TEAM_ID: settings.linearTeamId,
         POSTHOG_PROJECT_ID: settings.posthogProjectId,
         POSTHOG_HOST: settings.posthogHost,
+        ...fixRunner.launcherEnvironment,
       },
     });
     const fn = this.handler.function;
@@ -78,6 +82,7 @@ export class Processor extends Construct {
     jobsQueue.grantDeadLetter(fn);
     bugTable.grantReadWriteItems(fn);
     serviceSecrets.grantReadValue(fn);
+    fixRunner.grantLaunch(fn);
 
     this.node.addValidation({ validate: () => checkVisibilityTimeout(jobsQueue.queue) });
 

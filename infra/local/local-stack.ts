@@ -1,19 +1,28 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
+import { SqsJobQueue } from '../../shared/adapters/aws-sqs/sqs-job-queue.js';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
 import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-records.js';
+import { DynamoDbFixJobs } from '../../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
+import { METRICS_NAMESPACE } from '../../shared/observability/business-metric-catalog.js';
 import { buildApiGatewayEvent } from './api-gateway-event.js';
 import { ensureTable, startDynalite } from './dynamo/start-dynalite.js';
+import { startEcsStandIn } from './ecs-stand-in.js';
+import { LocalFixLauncher } from './local-fix-launcher.js';
 import { type LocalKeys, loadOrCreateLocalKeys } from './local-keys.js';
+import { ensureSandboxRepo, type SandboxRepo } from './sandbox-repo.js';
 import { decideServiceModes, type ServiceMode, type ServiceName } from './service-modes.js';
 import { engineQueue, LambdaPoller } from './sqs/lambda-poller.js';
 import { LocalSqs } from './sqs/local-sqs.js';
 import { startSqsServer } from './sqs/sqs-server.js';
+import { installSandboxAgent } from './stand-ins/anthropic/sandbox-agent.js';
 import { createAnthropicStandIn } from './stand-ins/anthropic-stand-in.js';
 import { createDiscordStandIn, type DiscordStandIn } from './stand-ins/discord-stand-in.js';
 import { createGitHubStandIn, GITHUB_SANDBOX, type GitHubStandIn } from './stand-ins/github-stand-in.js';
@@ -67,6 +76,10 @@ export interface LocalStack {
     readonly standIns: readonly StandIn[];
   };
   readonly engine: LocalSqs;
+  /** Runs the fix runner as a child process; its results come back as jobs on the jobs queue. */
+  readonly launcher: LocalFixLauncher;
+  /** `acme/shop` as the GitHub stand-in serves it (`cloneUrl` is its smart-HTTP URL). */
+  readonly sandboxRepo: SandboxRepo & { readonly cloneUrl: string };
   readonly sqsEndpoint: string;
   readonly dynamoEndpoint: string;
   state(): Promise<LocalState>;
@@ -127,15 +140,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const sqsServer = await startSqsServer({ engine });
 
   const discord = createDiscordStandIn({ applicationId: keys.discordApplicationId });
+  // In memory (tests), a throwaway copy of the sandbox repository, removed on close.
+  const sandboxRoot = options.inMemory ? mkdtempSync(join(tmpdir(), 'bugbot-local-sandbox-')) : dataDir;
+  const sandboxRepo = await ensureSandboxRepo(sandboxRoot, { fresh: options.fresh });
   const github = createGitHubStandIn({
-    repositories: [{ owner: SANDBOX_REPO.owner, repo: SANDBOX_REPO.repo }],
+    repositories: [{ owner: SANDBOX_REPO.owner, repo: SANDBOX_REPO.repo, ...sandboxRepo }],
   });
+  const anthropic = createAnthropicStandIn();
+  installSandboxAgent(anthropic);
   // Only sandboxed services get a stand-in: a real one must never be shadowed by a sandbox.
   const standIns: StandIn[] = [
     discord,
     createLinearStandIn(),
     createPostHogStandIn({ apiKey: POSTHOG_STAND_IN_API_KEY, projectId: POSTHOG_STAND_IN_PROJECT_ID }),
-    createAnthropicStandIn(),
+    anthropic,
     github,
   ].filter((standIn) => !modes[standIn.service].real);
 
@@ -212,6 +230,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const port = (server.address() as AddressInfo).port;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
 
+  const launcherSqs = new SQSClient({
+    endpoint: sqsServer.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const launcher = new LocalFixLauncher({
+    queue: new SqsJobQueue(launcherSqs, `${sqsServer.url}/000000000000/${JOBS_QUEUE}`),
+    anthropicApiKey: modes.anthropic.real ? (env.ANTHROPIC_API_KEY ?? '') : 'sk-ant-sandbox',
+    anthropicBaseUrl: modes.anthropic.real ? env.ANTHROPIC_BASE_URL : `${url}/_sandbox/anthropic`,
+    anthropicModel: env.ANTHROPIC_MODEL,
+    githubToken: modes.github.real ? env.GITHUB_TOKEN : GITHUB_SANDBOX.token,
+    claudeBin: env.CLAUDE_BIN,
+    env,
+  });
+
+  // The processor launches fixes with its production launcher (ecs:RunTask); locally, RunTask
+  // reads the job spec from the table as the Fargate task would and starts the runner process.
+  const fixJobs = new DynamoDbFixJobs(createDocumentClient(dynamoClient), LOCAL_TABLE_NAME);
+  const ecs = await startEcsStandIn({
+    loadSpec: async (jobId) => (await fixJobs.getFixJob(jobId))?.spec ?? null,
+    launch: (spec) => launcher.launch(spec),
+  });
+
   // The handlers read their configuration at import, as a Lambda does at cold start.
   Object.assign(
     process.env,
@@ -224,6 +265,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoEndpoint: dynamo.endpoint,
       discord: discord.ids,
     }),
+    {
+      AWS_ENDPOINT_URL_ECS: ecs.url,
+      FIX_CLUSTER_ARN: 'arn:aws:ecs:us-east-1:000000000000:cluster/bugbot-local',
+      FIX_TASK_DEFINITION_ARN: 'arn:aws:ecs:us-east-1:000000000000:task-definition/bugbot-fix-runner:1',
+      FIX_SUBNET_IDS: 'subnet-local',
+      FIX_SECURITY_GROUP_ID: 'sg-local',
+      FIX_CONTAINER_NAME: 'runner',
+      ...(modes.github.real
+        ? {}
+        : {
+            FIX_CLONE_URL: `${url}/_sandbox/github/${SANDBOX_REPO.owner}/${SANDBOX_REPO.repo}.git`,
+            FIX_VERIFY_COMMAND: 'node --test',
+          }),
+      FIX_RESULT_GRACE_SECONDS: env.FIX_RESULT_GRACE_SECONDS ?? '5',
+    },
     options.handlerEnv,
   );
   const [discordModule, webhookModule, processorModule] = await Promise.all([
@@ -260,11 +316,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     modes,
     sandbox: { discord, github, standIns },
     engine,
+    launcher,
+    sandboxRepo: {
+      ...sandboxRepo,
+      cloneUrl: `${url}/_sandbox/github/${SANDBOX_REPO.owner}/${SANDBOX_REPO.repo}.git`,
+    },
     sqsEndpoint: sqsServer.url,
     dynamoEndpoint: dynamo.endpoint,
     state,
     async close() {
       if (persist) clearInterval(persist);
+      await launcher.close();
+      await ecs.close();
+      launcherSqs.destroy();
       await poller.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
@@ -273,6 +337,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       engine.close();
       dynamoClient.destroy();
       await dynamo.close();
+      if (options.inMemory) rmSync(sandboxRoot, { recursive: true, force: true });
     },
   };
 }
@@ -300,6 +365,9 @@ function buildHandlerEnv(input: {
     BUG_REPORT_WEBHOOK_SECRET: env.BUG_REPORT_WEBHOOK_SECRET ?? keys.webhookSecret,
     FIX_ALLOWED_ROLE_IDS: env.FIX_ALLOWED_ROLE_IDS ?? SANDBOX_MAINTAINER_ROLE_ID,
     POWERTOOLS_DEV: env.POWERTOOLS_DEV ?? 'false',
+    // The handlers print the same EMF metric lines as in Lambda (POWERTOOLS_DEV alone would mute them).
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'false',
   };
   if (modes.discord.real) {
     Object.assign(handlerEnv, {

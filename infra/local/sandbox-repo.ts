@@ -76,7 +76,13 @@ export async function ensureSandboxRepo(
     const treeId = (await runGit([...tree, 'write-tree'], indexEnv, sourceDir)).trim();
     const commit = (
       await runGit(
-        [`--git-dir=${bareDir}`, 'commit-tree', treeId, '-m', 'Acme shop: cart, checkout and the Place order button'],
+        [
+          `--git-dir=${bareDir}`,
+          'commit-tree',
+          treeId,
+          '-m',
+          'Acme shop: cart, checkout and the Place order button',
+        ],
         { ...env, ...INITIAL_COMMIT_ENV },
       )
     ).trim();
@@ -119,7 +125,12 @@ function runGit(args: readonly string[], env: Record<string, string>, cwd?: stri
   return new Promise((resolve, reject) => {
     const options = { env, cwd, encoding: 'utf8' as const, maxBuffer: 16 * 1024 * 1024 };
     execFile('git', args, options, (error, stdout, stderr) => {
-      if (error) reject(new Error(`git ${args.find((arg) => !arg.startsWith('--')) ?? ''} failed: ${stderr.trim()}`, { cause: error }));
+      if (error)
+        reject(
+          new Error(`git ${args.find((arg) => !arg.startsWith('--')) ?? ''} failed: ${stderr.trim()}`, {
+            cause: error,
+          }),
+        );
       else resolve(stdout);
     });
   });

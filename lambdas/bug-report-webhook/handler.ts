@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { PowertoolsBusinessMetrics } from '../../shared/adapters/aws-cloudwatch/powertools-business-metrics.js';
 import { SqsJobQueue } from '../../shared/adapters/aws-sqs/sqs-job-queue.js';
 import { loadWebhookIngressConfig } from '../../shared/config/webhook-ingress-config.js';
 import { ConfigError } from '../../shared/domain/errors.js';
@@ -12,6 +13,8 @@ import {
   readHeader,
 } from '../../shared/http/api-gateway.js';
 import { type BugReportJob, JOB_SCHEMA_VERSION } from '../../shared/jobs/job-schemas.js';
+import { createServiceMetrics, SERVICE_NAMES } from '../../shared/observability/metrics.js';
+import type { BusinessMetrics } from '../../shared/ports/business-metrics.js';
 import type { JobQueue } from '../../shared/ports/job-queue.js';
 import { authenticateWebhook } from '../../shared/webhooks/authenticate-webhook.js';
 import { identifyDelivery } from '../../shared/webhooks/identify-delivery.js';
@@ -33,6 +36,8 @@ export interface BugReportWebhookDeps {
   jobQueue: JobQueue;
   credentials: WebhookCredentialsProvider;
   logger: WebhookLogger;
+  /** Counts accepted reports (`ReportsReceived`). */
+  metrics?: BusinessMetrics;
   now?: () => Date;
 }
 
@@ -43,7 +48,7 @@ export type BugReportWebhookHandler = (event: HttpEvent) => Promise<HttpResult>;
  * Refusals queue nothing. Cheap checks come first so a flood of junk costs no HMAC or queue call.
  */
 export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugReportWebhookHandler {
-  const { jobQueue, credentials, logger } = deps;
+  const { jobQueue, credentials, logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
 
   return async (event) => {
@@ -107,6 +112,7 @@ export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugRe
       return unavailable();
     }
     logger.info('bug report queued', { bugId, mode: auth.delivery.mode, source: parsed.source.kind });
+    metrics?.record('ReportsReceived', 1);
     return jsonResult(202, { bugId });
   };
 }
@@ -127,7 +133,8 @@ function describeFault(error: unknown): Record<string, unknown> {
 
 // ---- composition root -------------------------------------------------------------------------
 
-const logger = new Logger({ serviceName: 'bugbot-webhook-ingress' });
+const logger = new Logger({ serviceName: SERVICE_NAMES.webhookIngress });
+const metrics = new PowertoolsBusinessMetrics(createServiceMetrics(SERVICE_NAMES.webhookIngress));
 let secretsManager: SecretsManagerClient | undefined;
 
 /**
@@ -158,7 +165,7 @@ function composeFromEnvironment(env: Record<string, string | undefined>): Compos
     // a failure here is retried by the first delivery, so it is safe to ignore now.
     credentials().catch(() => undefined);
     const jobQueue = new SqsJobQueue(new SQSClient({}), config.jobsQueueUrl);
-    return { ok: true, handle: createBugReportWebhookHandler({ jobQueue, credentials, logger }) };
+    return { ok: true, handle: createBugReportWebhookHandler({ jobQueue, credentials, logger, metrics }) };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, error };
     throw error;
@@ -174,5 +181,9 @@ export const handler: BugReportWebhookHandler = async (event) => {
     logger.error('webhook ingress is misconfigured', { problems: composition.error.problems });
     return errorResult(500, 'the webhook ingress is not configured');
   }
-  return composition.handle(event);
+  try {
+    return await composition.handle(event);
+  } finally {
+    metrics.flush();
+  }
 };

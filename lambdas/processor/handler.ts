@@ -1,21 +1,29 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { PowertoolsBusinessMetrics } from '../../shared/adapters/aws-cloudwatch/powertools-business-metrics.js';
 import { SqsJobRetryControl } from '../../shared/adapters/aws-sqs/sqs-job-retry-control.js';
 import { loadProcessorConfig } from '../../shared/config/processor-config.js';
+import { createServiceMetrics, SERVICE_NAMES } from '../../shared/observability/metrics.js';
 import { type JobCorrelation, type JobFlows, runJob } from '../../shared/processing/job-runner.js';
 import { composeProcessorFlows } from './compose.js';
 
-const logger = new Logger({ serviceName: 'bugbot-processor' });
+const logger = new Logger({ serviceName: SERVICE_NAMES.processor });
+// Off outside Lambda (the local stack, tests): Powertools Tracer only traces where X-Ray runs.
+const tracer = new Tracer({ serviceName: SERVICE_NAMES.processor });
+// EMF on stdout, flushed once per invocation; flows get the same object to count business events.
+const businessMetrics = new PowertoolsBusinessMetrics(createServiceMetrics(SERVICE_NAMES.processor), {
+  onError: (error, metric) => logger.warn('metric not recorded', { metric, error }),
+});
 // Cold start: a bad configuration fails here, naming every problem, before any job is touched.
 const config = loadProcessorConfig(process.env);
 const retryControl = new SqsJobRetryControl(
-  new SQSClient({}),
+  tracer.captureAWSv3Client(new SQSClient({})),
   config.JOBS_QUEUE_URL,
   config.DEAD_LETTER_QUEUE_URL,
 );
-const processor = new BatchProcessor(EventType.SQS);
 const correlationKeys = ['jobKind', 'idempotencyKey', 'interactionId', 'bugId', 'jobId', 'messageId'];
 
 const runnerLog = {
@@ -38,29 +46,57 @@ function loadFlows(): Promise<JobFlows> {
 async function processRecord(record: SQSRecord, jobFlows: JobFlows): Promise<void> {
   logger.removeKeys(correlationKeys);
   logger.appendKeys({ messageId: record.messageId });
-  await runJob(
-    {
-      messageId: record.messageId,
-      receiptHandle: record.receiptHandle,
-      body: record.body,
-      receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
-    },
-    {
-      flows: jobFlows,
-      retryControl,
-      log: runnerLog,
-      maxReceives: config.MAX_RECEIVES,
-      backoffSeconds: (receiveCount: number) =>
-        Math.min(300, config.RETRY_BASE_DELAY_SECONDS * 3 ** (receiveCount - 1)),
-      onJob: (ids: JobCorrelation) => logger.appendKeys({ ...ids }),
-    },
-  );
+  // A message that is not a job never reaches onJob: it is counted as `invalid`.
+  let kind = 'invalid';
+  try {
+    const outcome = await runJob(
+      {
+        messageId: record.messageId,
+        receiptHandle: record.receiptHandle,
+        body: record.body,
+        receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+      },
+      {
+        flows: jobFlows,
+        retryControl,
+        log: runnerLog,
+        maxReceives: config.MAX_RECEIVES,
+        backoffSeconds: (receiveCount: number) =>
+          Math.min(300, config.RETRY_BASE_DELAY_SECONDS * 3 ** (receiveCount - 1)),
+        onJob: (ids: JobCorrelation) => {
+          kind = ids.jobKind;
+          logger.appendKeys({ ...ids });
+        },
+      },
+    );
+    businessMetrics.record(outcome === 'done' ? 'JobsProcessed' : 'JobFailures', 1, { kind });
+  } catch (error) {
+    businessMetrics.record('JobFailures', 1, { kind });
+    throw error;
+  }
 }
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const jobFlows = await loadFlows();
-  return processPartialResponse(event, (record: SQSRecord) => processRecord(record, jobFlows), processor, {
-    context,
-    throwOnFullBatchFailure: false,
-  });
+  // The manual form of Powertools' captureLambdaHandler: one subsegment per invocation.
+  const segment = tracer.getSegment();
+  const subsegment = segment?.addNewSubsegment('## processor handler');
+  if (subsegment) tracer.setSegment(subsegment);
+  tracer.annotateColdStart();
+  tracer.addServiceNameAnnotation();
+  try {
+    const jobFlows = await loadFlows();
+    return await processPartialResponse(
+      event,
+      (record: SQSRecord) => processRecord(record, jobFlows),
+      processor,
+      { context, throwOnFullBatchFailure: false },
+    );
+  } catch (error) {
+    tracer.addErrorAsMetadata(error as Error);
+    throw error;
+  } finally {
+    subsegment?.close();
+    if (segment) tracer.setSegment(segment);
+    businessMetrics.flush();
+  }
 }

@@ -157,7 +157,15 @@ export const fixTaskStoppedJobSchema = z.object({
   taskArn: z.string(),
   stopCode: z.string().optional(),
   stoppedReason: z.string().optional(),
-  exitCode: z.number().int().nullable().optional(),
+  /**
+   * The runner's exit code, null when it never ran. The local launcher sends a number or null;
+   * the EventBridge rule can only send it as a string, "" when the event has none (see
+   * `TASK_STOPPED_TEMPLATE` in infra/constructs/fix-runner.ts). Parsed, it is always a number or null.
+   */
+  exitCode: z
+    .union([z.number().int(), z.null(), z.string().regex(/^(-?\d+|null)?$/, 'must be an integer')])
+    .optional()
+    .transform((code) => (typeof code === 'string' ? (/^-?\d+$/.test(code) ? Number(code) : null) : code)),
 });
 export type FixTaskStoppedJob = z.infer<typeof fixTaskStoppedJobSchema>;
 

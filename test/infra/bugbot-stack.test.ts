@@ -319,6 +319,12 @@ describe('functions', () => {
       LINEAR_TEAM_ID: SETTINGS_CONTEXT.linearTeamId,
       POSTHOG_PROJECT_ID: SETTINGS_CONTEXT.posthogProjectId,
       POSTHOG_HOST: SETTINGS_CONTEXT.posthogHost,
+      // The fix launcher's (test/infra/fix-runner.test.ts checks their values).
+      FIX_CLUSTER_ARN: expect.anything(),
+      FIX_TASK_DEFINITION_ARN: expect.anything(),
+      FIX_SUBNET_IDS: expect.anything(),
+      FIX_SECURITY_GROUP_ID: expect.anything(),
+      FIX_CONTAINER_NAME: expect.any(String),
     });
   });
 });
@@ -384,8 +390,26 @@ describe('least privilege', () => {
     expect(permissions.filter((permission) => permission.endsWith(deadLetterArn()))).toEqual([
       `Allow sqs:SendMessage ${deadLetterArn()}`,
     ]);
-    // Nothing beyond the queue, the table and its indexes, the secret, its logs and X-Ray.
-    const allowedResources = new Set([queueArn(), deadLetterArn(), table, ...indexes, secretArn(), '"*"']);
+    // Nothing beyond the queue, the table and its indexes, the secret, its logs, X-Ray, and
+    // starting the fix runner (RunTask, PassRole; scoped in test/infra/fix-runner.test.ts).
+    const { taskDefinition } = stack.fixRunner;
+    const passedRoles = [taskDefinition.taskRole, taskDefinition.executionRole!].map((role) => ({
+      'Fn::GetAtt': [logicalId(role), 'Arn'],
+    }));
+    const fixRunner = [
+      JSON.stringify({ Ref: logicalId(taskDefinition) }),
+      JSON.stringify(passedRoles),
+      JSON.stringify([...passedRoles].reverse()),
+    ];
+    const allowedResources = new Set([
+      queueArn(),
+      deadLetterArn(),
+      table,
+      ...indexes,
+      secretArn(),
+      ...fixRunner,
+      '"*"',
+    ]);
     for (const permission of permissions) {
       const [, action, resourceJson] = /^Allow (\S+) (.*)$/.exec(permission)!;
       if (action!.startsWith('logs:')) continue;

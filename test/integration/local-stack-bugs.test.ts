@@ -153,10 +153,55 @@ describe('bug reports through the local stack', () => {
     expect(threadPosts).toHaveLength(1);
   });
 
-  it('says fixes are not set up yet rather than pretending', async () => {
+  it('drafts a fix for a maintainer: a pull request, a Linear attachment, a thread message and the card', async () => {
     const { reply } = await click('draft_fix', checkoutBug);
-    expect(reply.content).toContain('not set up');
-  });
+    expect(reply.content).toContain('Drafting a fix');
+    const state = await driver.waitFor(
+      'the pull request',
+      (current) => (bugOf(current, checkoutBug)?.status === 'fix_drafted' ? current : undefined),
+      120_000,
+    );
+    const github = state.sandbox.github as {
+      pulls: { head: string; base: string; body: string; draft: boolean; url: string }[];
+    };
+    expect(github.pulls).toHaveLength(1);
+    const [pull] = github.pulls;
+    expect(pull?.head).toMatch(/^bugbot\/fix-/);
+    expect(pull?.base).toBe('main');
+    expect(pull?.body).toContain('`src/cart.js` (modified)');
+    expect(pull?.body).toMatch(/`node --test` exited \*\*0\*\*/);
+    expect(pull?.draft).toBe(false); // checks passed
+    expect(JSON.stringify(state.sandbox.linear.attachments)).toContain(pull?.url ?? 'missing');
+    const bug = bugOf(state, checkoutBug);
+    const note = state.sandbox.discord.messages.find(
+      (message) => message.threadId === bug?.card?.threadId && message.content.startsWith('Fix drafted'),
+    );
+    expect(note?.content).toContain(pull?.url);
+    expect(JSON.stringify(cardOf(state, checkoutBug))).toContain(pull?.url);
+  }, 150_000);
+
+  it('tells the thread when the fix runner crashes, and puts the bug back', async () => {
+    const { bugId } = await reportAndWaitForCard({
+      description: 'Coupon codes are ignored at checkout when the cart has one item',
+      user_id: 'u_kim',
+    });
+    driver.stack.launcher.crashNext();
+    const { reply } = await click('draft_fix', bugId);
+    expect(reply.content).toContain('Drafting a fix');
+    const state = await driver.waitFor(
+      'the failure note',
+      (current) => {
+        const bug = bugOf(current, bugId);
+        const note = current.sandbox.discord.messages.find(
+          (message) => message.threadId === bug?.card?.threadId && message.content.startsWith('Fix failed'),
+        );
+        return note && bug?.status === 'triaged' ? { note, current } : undefined;
+      },
+      60_000,
+    );
+    expect(state.note.content).toContain('stopped without a result');
+    expect(state.note.content).toContain('exit code 137');
+  }, 90_000);
 
   it('refuses Draft Fix to a member without the maintainer role at the door', async () => {
     const sent = await driver.sendCommand('button', ['draft_fix', checkoutBug], { as: 'member' });

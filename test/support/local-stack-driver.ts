@@ -95,7 +95,12 @@ export async function startStackDriver(handlerEnv: Record<string, string> = {}):
     inMemory: true,
     env: {},
     visibilityTimeoutSeconds: 2,
-    handlerEnv: { RETRY_BASE_DELAY_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'ERROR', ...handlerEnv },
+    handlerEnv: {
+      RETRY_BASE_DELAY_SECONDS: '0',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      FIX_RESULT_GRACE_SECONDS: '1',
+      ...handlerEnv,
+    },
   });
   const state = async () => (await (await fetch(`${stack.url}/_local/state`)).json()) as StackState;
   const initial = await state();

@@ -6,8 +6,8 @@ import {
   buildClaudeArgs,
   parseCliResult,
 } from '../../fargate-runner/src/agent/run-claude.js';
-import type { FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 import { buildAuth, buildCommitMessage, exitCodeFor } from '../../fargate-runner/src/run-fix.js';
+import type { FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 
 describe('buildClaudeArgs', () => {
   it('runs headless with JSON output, limits, only our settings, no MCP, a fixed tool set', () => {

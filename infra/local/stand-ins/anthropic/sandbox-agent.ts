@@ -16,7 +16,8 @@ export const SANDBOX_AGENT_SCRIPT = 'sandbox-agent';
 export const SANDBOX_AGENT_NO_FIX_SCRIPT = 'sandbox-agent-no-fix';
 
 /** The shipped bug, character for character (`sandbox-repo/src/cart.js`). */
-export const SANDBOX_BUGGY_LINE = '  const total = items.map(lineTotal).reduce((sum, amount) => sum + amount, 0);';
+export const SANDBOX_BUGGY_LINE =
+  '  const total = items.map(lineTotal).reduce((sum, amount) => sum + amount, 0);';
 export const SANDBOX_FIXED_LINES = [
   '  // A cart restored before its lines load (a guest, a returning visitor) has no items list yet.',
   '  const total = (items ?? []).map(lineTotal).reduce((sum, amount) => sum + amount, 0);',
@@ -27,7 +28,8 @@ export const SANDBOX_FIX_SUMMARY =
   'order was pressed; cartTotal now treats a missing list as empty.';
 
 /** What a report of the sandbox bug mentions: the checkout, the cart, paying, or the exception. */
-export const SANDBOX_BUG_PATTERN = /\b(cart|carts|checkout|check out|pay|paying|payment|place order|total)\b|reading 'map'|cartTotal/i;
+export const SANDBOX_BUG_PATTERN =
+  /\b(cart|carts|checkout|check out|pay|paying|payment|place order|total)\b|reading 'map'|cartTotal/i;
 
 /** The runner's prompt opens with this (fargate-runner/src/agent/build-prompt.ts). */
 const FIX_PROMPT_OPENING = 'Fix the bug described below';
@@ -42,10 +44,7 @@ export function createSandboxAgentScripts(): Script[] {
     {
       name: SANDBOX_AGENT_SCRIPT,
       match: (request) => isFixRequest(request) && SANDBOX_BUG_PATTERN.test(readReportedPart(request)),
-      respond: scriptedAgent(
-        [readCart, editCart, summarise],
-        textTurn(SANDBOX_FIX_SUMMARY),
-      ),
+      respond: scriptedAgent([readCart, editCart, summarise], textTurn(SANDBOX_FIX_SUMMARY)),
     },
     {
       name: SANDBOX_AGENT_NO_FIX_SCRIPT,
