@@ -181,8 +181,7 @@ export class FixRunner extends Construct {
     // a setuid binary to regain (ECS on Fargate offers no `no-new-privileges` switch).
     linuxParameters.dropCapabilities(ecs.Capability.ALL);
 
-    const secret = (field: ServiceSecretField) =>
-      ecs.Secret.fromSecretsManager(serviceSecrets.secret, field);
+    const secret = (field: ServiceSecretField) => ecs.Secret.fromSecretsManager(serviceSecrets.secret, field);
 
     this.container = this.taskDefinition.addContainer('Runner', {
       containerName: FIX_RUNNER_CONTAINER_NAME,

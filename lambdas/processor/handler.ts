@@ -88,7 +88,9 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     return await processPartialResponse(
       event,
       (record: SQSRecord) => processRecord(record, jobFlows),
-      processor,
+      // One processor per invocation: its state is per batch, and the local stack runs
+      // invocations side by side in one process (a Lambda container never does).
+      new BatchProcessor(EventType.SQS),
       { context, throwOnFullBatchFailure: false },
     );
   } catch (error) {
