@@ -71,7 +71,10 @@ export function describeError(error: unknown): string {
 }
 
 /** `node:util` parseArgs (strict, positionals allowed), its parse errors turned into usage errors. */
-export function parseCli<const T extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: T) {
+export function parseCli<const T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: T,
+) {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -82,4 +85,27 @@ export function parseCli<const T extends NonNullable<ParseArgsConfig['options']>
 /** The local stack's base URL: LOCAL_STACK_URL, else http://127.0.0.1:$PORT (3000). */
 export function localStackUrl(env: Env): string {
   return (env.LOCAL_STACK_URL ?? `http://127.0.0.1:${env.PORT ?? 3000}`).replace(/\/+$/, '');
+}
+
+/**
+ * An AWS client's region, endpoint and keys from the given environment (the process's when run
+ * as a script), so a test's environment decides them as the shell's would. Without keys the
+ * SDK's own chain applies (profiles, SSO, roles).
+ */
+export function awsClientConfig(env: Env, service: 'SQS' | 'SECRETS_MANAGER') {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
+  return {
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {}),
+  };
 }

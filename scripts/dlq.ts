@@ -8,7 +8,15 @@ import {
   type SQSClientConfig,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { type CliIo, defineCli, type Env, parseCli, runWhenMain, UsageError } from './cli-support.js';
+import {
+  awsClientConfig,
+  type CliIo,
+  defineCli,
+  type Env,
+  parseCli,
+  runWhenMain,
+  UsageError,
+} from './cli-support.js';
 
 const USAGE = `Usage: npm run dlq -- list [--max N] [--json]
        npm run dlq -- redrive [--rate N] [--wait SECONDS]
@@ -63,7 +71,8 @@ export const main = defineCli(USAGE, async (argv, env, io) => {
   if (command !== 'list' && command !== 'redrive') throw new UsageError('say list or redrive');
 
   const endpoint = values.endpoint ?? env.AWS_ENDPOINT_URL_SQS;
-  if (values.local && !endpoint) throw new UsageError('--local needs --endpoint <the SQS URL npm start printed>');
+  if (values.local && !endpoint)
+    throw new UsageError('--local needs --endpoint <the SQS URL npm start printed>');
   const queues: Queues = values.local
     ? {
         jobs: `${endpoint!.replace(/\/+$/, '')}/${LOCAL_QUEUES.account}/${LOCAL_QUEUES.jobs}`,
@@ -81,7 +90,9 @@ export const main = defineCli(USAGE, async (argv, env, io) => {
       return 0;
     }
     if (values.max !== undefined)
-      throw new UsageError('redrive moves every job in the DLQ; --max applies to list (use --rate to slow it)');
+      throw new UsageError(
+        'redrive moves every job in the DLQ; --max applies to list (use --rate to slow it)',
+      );
     if (!queues.jobs) throw new UsageError('JOBS_QUEUE_URL is not set (redrive needs the destination)');
     return await redrive(client, queues.deadLetter, queues.jobs, {
       rate: values.rate === undefined ? undefined : positiveInteger(values.rate, '--rate'),
@@ -97,7 +108,11 @@ export const main = defineCli(USAGE, async (argv, env, io) => {
  * Receives up to `max` DLQ messages with a short visibility timeout, then makes every one visible
  * again (ChangeMessageVisibility 0) even if the listing fails half-way: nothing is consumed.
  */
-export async function listDeadLetteredJobs(client: SQSClient, queueUrl: string, max: number): Promise<ListedJob[]> {
+export async function listDeadLetteredJobs(
+  client: SQSClient,
+  queueUrl: string,
+  max: number,
+): Promise<ListedJob[]> {
   const listed = new Map<string, ListedJob>();
   const receipts: string[] = [];
   try {
@@ -109,14 +124,19 @@ export async function listDeadLetteredJobs(client: SQSClient, queueUrl: string, 
           VisibilityTimeout: LIST_VISIBILITY_SECONDS,
           // Long polling asks every SQS server, so a short page does not hide messages.
           WaitTimeSeconds: 1,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'DeadLetterQueueSourceArn'],
+          MessageSystemAttributeNames: [
+            'ApproximateReceiveCount',
+            'SentTimestamp',
+            'DeadLetterQueueSourceArn',
+          ],
           MessageAttributeNames: ['failure'],
         }),
       );
       if (Messages.length === 0) break;
       for (const message of Messages) {
         if (message.ReceiptHandle) receipts.push(message.ReceiptHandle);
-        if (message.MessageId && !listed.has(message.MessageId)) listed.set(message.MessageId, describeMessage(message));
+        if (message.MessageId && !listed.has(message.MessageId))
+          listed.set(message.MessageId, describeMessage(message));
       }
     }
   } finally {
@@ -125,7 +145,11 @@ export async function listDeadLetteredJobs(client: SQSClient, queueUrl: string, 
   return [...listed.values()];
 }
 
-async function releaseMessages(client: SQSClient, queueUrl: string, receipts: readonly string[]): Promise<void> {
+async function releaseMessages(
+  client: SQSClient,
+  queueUrl: string,
+  receipts: readonly string[],
+): Promise<void> {
   for (let start = 0; start < receipts.length; start += 10) {
     const chunk = receipts.slice(start, start + 10);
     await client.send(
@@ -176,13 +200,27 @@ function printListing(listed: readonly ListedJob[], max: number, json: boolean, 
     io.out('the DLQ is empty');
     return;
   }
-  io.out(`${listed.length} job(s) in the DLQ${listed.length === max ? ` (the first ${max}; --max for more)` : ''}:`);
+  io.out(
+    `${listed.length} job(s) in the DLQ${listed.length === max ? ` (the first ${max}; --max for more)` : ''}:`,
+  );
   const rows = [
     ['sent', 'kind', 'idempotency key', 'receives', 'failure'],
-    ...listed.map((job) => [job.sentAt ?? '-', job.kind, job.idempotencyKey, String(job.receives), job.failure]),
+    ...listed.map((job) => [
+      job.sentAt ?? '-',
+      job.kind,
+      job.idempotencyKey,
+      String(job.receives),
+      job.failure,
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  for (const row of rows) io.out(`  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}`);
+  for (const row of rows)
+    io.out(
+      `  ${row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd()}`,
+    );
   io.out('nothing was consumed: every listed job is visible in the DLQ again');
 }
 
@@ -221,7 +259,9 @@ async function redrive(
       return 0;
     }
     if (task?.Status === 'FAILED' || task?.Status === 'CANCELLED') {
-      io.err(`the move ${task.Status.toLowerCase()} after ${moved} job(s): ${task.FailureReason ?? 'no reason given'}`);
+      io.err(
+        `the move ${task.Status.toLowerCase()} after ${moved} job(s): ${task.FailureReason ?? 'no reason given'}`,
+      );
       return 1;
     }
     if (Date.now() >= deadline) {
@@ -244,32 +284,9 @@ async function readAttributes(
   return Attributes as Record<string, string> & { QueueArn: string };
 }
 
-/**
- * The client from the given environment (the process's when run as a script), so a test's
- * environment decides it as the shell's would; the SDK's own chain covers profiles and roles.
- */
 function buildClientConfig(env: Env, endpoint: string | undefined, local: boolean): SQSClientConfig {
-  if (local) {
-    return {
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    };
-  }
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  return {
-    ...(endpoint ? { endpoint } : {}),
-    ...(region ? { region } : {}),
-    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? {
-          credentials: {
-            accessKeyId: env.AWS_ACCESS_KEY_ID,
-            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-          },
-        }
-      : {}),
-  };
+  if (!local) return awsClientConfig({ ...env, AWS_ENDPOINT_URL_SQS: endpoint }, 'SQS');
+  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 }
 
 function requireEnv(env: Env, name: string): string {
@@ -280,7 +297,8 @@ function requireEnv(env: Env, name: string): string {
 
 function positiveInteger(value: string, flag: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new UsageError(`${flag} must be a positive whole number`);
+  if (!Number.isInteger(number) || number < 1)
+    throw new UsageError(`${flag} must be a positive whole number`);
   return number;
 }
 

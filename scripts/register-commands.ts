@@ -4,7 +4,15 @@ import { DiscordAPIError } from '@discordjs/rest';
 import { type RESTPutAPIApplicationCommandsResult, Routes } from 'discord-api-types/v10';
 import { createDiscordRest } from '../shared/adapters/discord/discord-rest.js';
 import { applicationCommands } from '../shared/discord/command-definitions.js';
-import { type CliIo, defineCli, type Env, localStackUrl, parseCli, runWhenMain, UsageError } from './cli-support.js';
+import {
+  type CliIo,
+  defineCli,
+  type Env,
+  localStackUrl,
+  parseCli,
+  runWhenMain,
+  UsageError,
+} from './cli-support.js';
 
 const USAGE = `Usage: npm run register-commands -- (--guild <id> | --global) [--local]
 
@@ -50,7 +58,8 @@ function resolveTarget(env: Env, guild: string | undefined, global: boolean): Ta
   const botToken = env.DISCORD_BOT_TOKEN ?? '';
   const applicationId = env.DISCORD_APPLICATION_ID ?? '';
   if (!botToken) problems.push('DISCORD_BOT_TOKEN is not set');
-  if (!SNOWFLAKE.test(applicationId)) problems.push('DISCORD_APPLICATION_ID must be the application id (17-20 digits)');
+  if (!SNOWFLAKE.test(applicationId))
+    problems.push('DISCORD_APPLICATION_ID must be the application id (17-20 digits)');
   const guildId = global ? undefined : (guild ?? env.DISCORD_GUILD_ID);
   if (!global && !guildId) problems.push('say --guild <id> (or set DISCORD_GUILD_ID), or --global');
   if (guildId !== undefined && !SNOWFLAKE.test(guildId)) problems.push('the guild id must be 17-20 digits');
@@ -62,8 +71,11 @@ function resolveTarget(env: Env, guild: string | undefined, global: boolean): Ta
 async function resolveLocalTarget(env: Env, guild: string | undefined, global: boolean): Promise<Target> {
   const base = localStackUrl(env);
   const keysPath = join(env.LOCAL_DATA_DIR ?? '.local', 'keys.json');
-  if (!existsSync(keysPath)) throw new UsageError(`${keysPath} not found: start the local stack first (npm start)`);
-  const { discordApplicationId } = JSON.parse(readFileSync(keysPath, 'utf8')) as { discordApplicationId: string };
+  if (!existsSync(keysPath))
+    throw new UsageError(`${keysPath} not found: start the local stack first (npm start)`);
+  const { discordApplicationId } = JSON.parse(readFileSync(keysPath, 'utf8')) as {
+    discordApplicationId: string;
+  };
   let guildId = guild;
   if (!global && !guildId) {
     const response = await fetch(`${base}/_local/state`, { signal: AbortSignal.timeout(5000) });
@@ -90,10 +102,14 @@ async function registerCommands(target: Target, io: CliIo): Promise<number> {
   const where = target.guildId ? `server ${target.guildId}` : 'every server (global)';
   let registered: RESTPutAPIApplicationCommandsResult;
   try {
-    registered = (await rest.put(route, { body: applicationCommands })) as RESTPutAPIApplicationCommandsResult;
+    registered = (await rest.put(route, {
+      body: applicationCommands,
+    })) as RESTPutAPIApplicationCommandsResult;
   } catch (error) {
     if (error instanceof DiscordAPIError) {
-      io.err(`Discord refused the commands for ${where}: ${error.status} ${error.message} (code ${error.code})`);
+      io.err(
+        `Discord refused the commands for ${where}: ${error.status} ${error.message} (code ${error.code})`,
+      );
       if (error.status === 401) io.err('  → check DISCORD_BOT_TOKEN (Bot token of this application)');
       if (error.status === 403)
         io.err('  → is the bot in that server, invited with the applications.commands scope?');
@@ -103,7 +119,8 @@ async function registerCommands(target: Target, io: CliIo): Promise<number> {
   }
   io.out(`registered ${registered.length} command(s) for application ${target.applicationId} in ${where}:`);
   for (const command of registered) {
-    const kind = command.type === 3 ? 'message command' : command.type === 2 ? 'user command' : 'slash command';
+    const kind =
+      command.type === 3 ? 'message command' : command.type === 2 ? 'user command' : 'slash command';
     const subcommands = (command.options ?? []).map((option) => option.name);
     io.out(
       `  ${command.type === 1 ? '/' : ''}${command.name}  (${kind}${subcommands.length > 0 ? `: ${subcommands.join(', ')}` : ''})  id ${command.id}`,

@@ -202,7 +202,10 @@ export class OperationsAlarms extends Construct {
       'ProcessorDurationP99',
       `The processor's p99 duration was above ${ALARM_THRESHOLDS.processorDurationP99Ms / 1000} s in 2 of the last 3 five-minute periods.`,
       {
-        metric: functions.processor.metricDuration({ period: fiveMinutes, statistic: cloudwatch.Stats.p(99) }),
+        metric: functions.processor.metricDuration({
+          period: fiveMinutes,
+          statistic: cloudwatch.Stats.p(99),
+        }),
         threshold: ALARM_THRESHOLDS.processorDurationP99Ms,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
@@ -210,16 +213,12 @@ export class OperationsAlarms extends Construct {
       },
     );
 
-    add(
-      'FixFailures',
-      `${ALARM_THRESHOLDS.fixFailuresPerHour} or more fix tasks failed within an hour.`,
-      {
-        metric: businessMetric('FixesFailed', { period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
-        threshold: ALARM_THRESHOLDS.fixFailuresPerHour,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-      },
-    );
+    add('FixFailures', `${ALARM_THRESHOLDS.fixFailuresPerHour} or more fix tasks failed within an hour.`, {
+      metric: businessMetric('FixesFailed', { period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
+      threshold: ALARM_THRESHOLDS.fixFailuresPerHour,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
 
     add('Api5xx', 'The HTTP API answered a 5xx to Discord or the bug-report webhook.', {
       metric: api.metricServerError({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
@@ -261,7 +260,10 @@ export function lambdaErrorRate(fn: lambda.IFunction, label: string, suffix = ''
  * A bugbot business metric without its extra dimension, as the emitting service publishes it
  * (EMF dimension `service`; see shared/observability/business-metric-catalog.ts).
  */
-export function businessMetric(name: BusinessMetricName, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+export function businessMetric(
+  name: BusinessMetricName,
+  options: cloudwatch.MetricOptions = {},
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName: name,

@@ -155,6 +155,8 @@ export class FixRunner extends Construct {
       'HTTPS: GitHub, Anthropic and the AWS APIs (security groups cannot filter by hostname)',
     );
 
+    // Container Insights: per-task CPU and memory, to size the task from real runs. Billed as
+    // CloudWatch metrics and performance log events, a few dollars a month at our volume.
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,

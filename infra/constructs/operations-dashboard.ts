@@ -80,7 +80,9 @@ export class OperationsDashboard extends Construct {
     );
 
     this.dashboard.addWidgets(
-      graph('API requests', [api.metricCount({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM, label: 'requests' })]),
+      graph('API requests', [
+        api.metricCount({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM, label: 'requests' }),
+      ]),
       graph('API 4xx and 5xx', [
         api.metricClientError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM, label: '4xx' }),
         api.metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM, label: '5xx' }),
@@ -212,7 +214,11 @@ export class OperationsDashboard extends Construct {
         ],
         8,
       ),
-      graph('Fix cost (USD)', [businessMetric('FixCostUsd', { period: Duration.hours(1), label: 'spend' })], 8),
+      graph(
+        'Fix cost (USD)',
+        [businessMetric('FixCostUsd', { period: Duration.hours(1), label: 'spend' })],
+        8,
+      ),
     ];
     this.dashboard.addWidgets(...fixWidgets);
     if (fixRunner) {

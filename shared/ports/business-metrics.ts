@@ -14,5 +14,9 @@ export type { BusinessMetricName } from '../observability/business-metric-catalo
  *   metrics.record('JobsProcessed', 1, { kind: job.kind });
  */
 export interface BusinessMetrics {
-  record<N extends BusinessMetricName>(name: N, value: number, ...dimensions: BusinessMetricDimensions<N>): void;
+  record<N extends BusinessMetricName>(
+    name: N,
+    value: number,
+    ...dimensions: BusinessMetricDimensions<N>
+  ): void;
 }

@@ -96,6 +96,9 @@ export async function runJob(record: JobRecord, deps: JobRunnerDeps): Promise<Ru
         receiveCount: record.receiveCount,
       });
       await tellFailure(flow, job, describeJobFailure(error, true), deps);
+      // Visible again at once, so the redrive policy moves it to the DLQ now rather than after a
+      // whole visibility timeout.
+      await deps.retryControl.delayNextAttempt(record.receiptHandle, 0).catch(() => undefined);
     } else {
       const retryAfter = error instanceof ServiceError ? error.retryAfterMs : undefined;
       const delay =

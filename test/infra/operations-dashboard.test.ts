@@ -299,7 +299,7 @@ describe('alarms', () => {
       expect(a.OKActions, a.AlarmName).toEqual([topic()]);
       expect(a.TreatMissingData, a.AlarmName).toBe('notBreaching');
       expect(
-        (resources[a.id]?.Properties as { AlarmDescription: string }).AlarmDescription,
+        (resources[a.id]!.Properties as { AlarmDescription: string }).AlarmDescription,
         a.AlarmName,
       ).toMatch(/Runbook: README\.md/);
     }
@@ -451,7 +451,8 @@ describe('alarm topic', () => {
         JSON.stringify(resource.Properties.Topics) ===
           JSON.stringify([{ Ref: logicalId(stack.operations.topic) }]),
     );
-    const statements = (policy?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] })
+    expect(policy).toBeDefined();
+    const statements = (policy!.Properties.PolicyDocument as { Statement: Record<string, unknown>[] })
       .Statement;
     expect(statements).toEqual(
       expect.arrayContaining([

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { JOBS_QUEUE } from '../../infra/local/local-stack.js';
 import {
   replyTo,
   type StackDriver,
@@ -179,6 +180,37 @@ describe('bug reports through the local stack', () => {
     expect(note?.content).toContain(pull?.url);
     expect(JSON.stringify(cardOf(state, checkoutBug))).toContain(pull?.url);
   }, 150_000);
+
+  it('opens one pull request however often the result is delivered', async () => {
+    const before = await driver.state();
+    const bug = bugOf(before, checkoutBug) as { fix?: { jobId: string; branch: string } } | undefined;
+    const jobId = bug?.fix?.jobId ?? 'missing';
+    const result = {
+      v: 1,
+      kind: 'fix.result',
+      idempotencyKey: `fix-result:${jobId}`,
+      receivedAt: new Date().toISOString(),
+      result: {
+        jobId,
+        status: 'pushed',
+        branch: bug?.fix?.branch ?? 'missing',
+        changedFiles: [{ path: 'src/cart.js', change: 'modified' }],
+        rejected: [],
+        summary: 'Guarded cartTotal against a missing items list.',
+        costUsd: 0.04,
+        verify: { command: 'node --test', exitCode: 0, outputTail: 'pass 7' },
+      },
+    };
+    for (let copy = 0; copy < 3; copy += 1)
+      driver.stack.engine.sendMessage(JOBS_QUEUE, { body: JSON.stringify(result) });
+    const after = await driver.waitForIdle();
+    expect((after.sandbox.github as { pulls: unknown[] }).pulls).toHaveLength(1);
+    const drafted = after.sandbox.discord.messages.filter((message) =>
+      message.content.startsWith('Fix drafted'),
+    );
+    expect(drafted).toHaveLength(1);
+    expect(after.queues.dlq.visible).toBe(before.queues.dlq.visible);
+  });
 
   it('tells the thread when the fix runner crashes, and puts the bug back', async () => {
     const { bugId } = await reportAndWaitForCard({

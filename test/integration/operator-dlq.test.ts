@@ -41,7 +41,10 @@ beforeEach(() => {
   engine.createQueue(DEAD_LETTER_QUEUE, {});
   engine.createQueue(JOBS_QUEUE, {
     VisibilityTimeout: '60',
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: engine.queueArn(DEAD_LETTER_QUEUE), maxReceiveCount: 3 }),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: engine.queueArn(DEAD_LETTER_QUEUE),
+      maxReceiveCount: 3,
+    }),
   });
 });
 afterEach(() => {
@@ -66,8 +69,15 @@ async function fillDeadLetterQueue() {
     await engine.receiveMessages(JOBS_QUEUE, { visibilityTimeout: 0 });
   }
   // 2. A permanent failure: the processor dead-letters it itself, saying why (the real adapter).
-  const control = new SqsJobRetryControl(sqs, server.queueUrl(JOBS_QUEUE), server.queueUrl(DEAD_LETTER_QUEUE));
-  await control.deadLetter(JSON.stringify(buildCommandJob({ idempotencyKey: 'interaction:refused' })), 'linear 400');
+  const control = new SqsJobRetryControl(
+    sqs,
+    server.queueUrl(JOBS_QUEUE),
+    server.queueUrl(DEAD_LETTER_QUEUE),
+  );
+  await control.deadLetter(
+    JSON.stringify(buildCommandJob({ idempotencyKey: 'interaction:refused' })),
+    'linear 400',
+  );
   // 3. Something that is not a job at all; its body must not be printed.
   await control.deadLetter('user wrote: my password is hunter2', 'malformed job: body is not JSON');
   expect(engine.counts(DEAD_LETTER_QUEUE)).toEqual({ visible: 3, inFlight: 0, delayed: 0 });
@@ -104,7 +114,11 @@ describe('npm run dlq -- list', () => {
     const json = capture();
     expect(await main(['list', '--json', ...local, server.url], {}, json.io)).toBe(0);
     const listed = JSON.parse(json.out.join('\n')) as ListedJob[];
-    expect(listed.map((job) => job.idempotencyKey).sort()).toEqual(['-', 'interaction:exhausted', 'interaction:refused']);
+    expect(listed.map((job) => job.idempotencyKey).sort()).toEqual([
+      '-',
+      'interaction:exhausted',
+      'interaction:refused',
+    ]);
     const exhausted = listed.find((job) => job.idempotencyKey === 'interaction:exhausted');
     expect(exhausted).toMatchObject({ kind: 'discord.command', failure: 'retries exhausted' });
     expect(exhausted?.receives).toBeGreaterThanOrEqual(3);
@@ -170,7 +184,11 @@ describe('npm run dlq: usage', () => {
       [['list', '--local'], {}, '--local needs --endpoint'],
       [['redrive', '--max', '3', ...local, 'http://127.0.0.1:1'], {}, '--max applies to list'],
       [['list', '--max', '0', ...local, 'http://127.0.0.1:1'], {}, '--max must be a positive whole number'],
-      [['redrive'], { DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/dlq' }, 'JOBS_QUEUE_URL is not set'],
+      [
+        ['redrive'],
+        { DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/dlq' },
+        'JOBS_QUEUE_URL is not set',
+      ],
     ];
     for (const [argv, env, message] of cases) {
       const { io, err } = capture();

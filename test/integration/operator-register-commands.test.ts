@@ -51,7 +51,7 @@ function expectDefinitions(commands: Record<string, unknown>[]) {
   expect(commands).toHaveLength(applicationCommands.length);
   for (const definition of applicationCommands) {
     const match = commands.find((c) => c.name === definition.name && c.type === definition.type);
-    expect(match, definition.name).toMatchObject(definition as Record<string, unknown>);
+    expect(match, definition.name).toMatchObject(definition as unknown as Record<string, unknown>);
   }
 }
 

@@ -94,7 +94,8 @@ export async function startStackDriver(handlerEnv: Record<string, string> = {}):
     dataDir,
     inMemory: true,
     env: {},
-    visibilityTimeoutSeconds: 2,
+    // Long enough for the slowest flow (GitHub writes are paced a second apart).
+    visibilityTimeoutSeconds: 30,
     handlerEnv: {
       RETRY_BASE_DELAY_SECONDS: '0',
       POWERTOOLS_LOG_LEVEL: 'ERROR',

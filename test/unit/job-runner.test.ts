@@ -85,6 +85,7 @@ describe('runJob', () => {
     await expect(runJob(record(body, 3), deps)).rejects.toBeInstanceOf(RetryLaterError);
     expect(told).toEqual(['Linear had an error (HTTP 503); I tried several times and gave up']);
     expect(retryControl.deadLetters).toHaveLength(0); // SQS's redrive moves it after the third receive
+    expect(retryControl.delays.at(-1)?.seconds).toBe(0); // …at once, not after a visibility timeout
   });
 
   it("honours a 429's retry-after", async () => {

@@ -167,6 +167,27 @@ describe('PowertoolsBusinessMetrics (EMF on stdout)', () => {
     expect(emfLines()).toHaveLength(2);
   });
 
+  it('keeps each dimension value apart when values repeat, and leaves the buffered metrics undimensioned', () => {
+    const metrics = new PowertoolsBusinessMetrics(createServiceMetrics(SERVICE_NAMES.processor));
+    for (const kind of ['bug.report', 'fix.result', 'bug.report'])
+      metrics.record('JobsProcessed', 1, { kind });
+    metrics.record('FixesPushed', 1);
+    metrics.flush();
+    const lines = emfLines();
+    expect(lines.map((line) => [line.kind, line.JobsProcessed ?? line.FixesPushed])).toEqual([
+      ['bug.report', 1],
+      ['fix.result', 1],
+      ['bug.report', 1],
+      [undefined, 1],
+    ]);
+    expect(lines.map((line) => line._aws.CloudWatchMetrics[0]?.Dimensions)).toEqual([
+      [['service', 'kind']],
+      [['service', 'kind']],
+      [['service', 'kind']],
+      [['service']],
+    ]);
+  });
+
   it('never throws: a value that is not a finite number or a missing dimension is reported and dropped', () => {
     const errors: string[] = [];
     const metrics = new PowertoolsBusinessMetrics(createServiceMetrics(SERVICE_NAMES.processor), {

@@ -1,0 +1,281 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { REPOSITORY_ROOT } from '../../infra/constructs/bugbot-function.js';
+import { FIELD_RULES, main } from '../../scripts/secrets.js';
+import {
+  buildEmptyServiceSecrets,
+  SERVICE_SECRET_FIELDS,
+} from '../../shared/config/service-secret-fields.js';
+import { makeWebhookSecret } from '../factories/bug-reports.js';
+
+/**
+ * `npm run secrets -- check` against a local config file and against a stand-in that speaks
+ * Secrets Manager's JSON protocol (awsJson1_1, `secretsmanager.GetSecretValue`), so the real SDK
+ * signs, sends and parses as it would against AWS.
+ */
+
+const run = promisify(execFile);
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bugbot-service-AbCdEf';
+
+/** Values that must never appear in the output. */
+const FULL_SECRET = {
+  discordBotToken: 'discord-value-MTIzNDU2Nzg5MDEyMzQ1Njc4',
+  linearApiKey: 'lin_api_value_0123456789',
+  githubToken: 'ghp_value_0123456789abcdef',
+  posthogApiKey: 'phx_value_0123456789',
+  anthropicApiKey: 'sk-ant-value-0123456789',
+  bugReportWebhookSecret: makeWebhookSecret(),
+  bugReportBearerToken: 'bearer-value-0123456789abcdef',
+};
+
+class SecretsManagerStandIn {
+  secretString: string | undefined = JSON.stringify(FULL_SECRET);
+  readonly requests: { target: string; secretId: unknown; signed: boolean }[] = [];
+  url = '';
+  private server: Server | undefined;
+
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => void this.route(request, response));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: unknown };
+    const target = String(request.headers['x-amz-target'] ?? '');
+    this.requests.push({
+      target,
+      secretId: body.SecretId,
+      signed: /^AWS4-HMAC-SHA256 Credential=AKIDOPERATOR\/\d{8}\/eu-west-1\/secretsmanager\//.test(
+        String(request.headers.authorization ?? ''),
+      ),
+    });
+    const reply = (status: number, payload: Record<string, unknown>) => {
+      response.writeHead(status, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': 'req-1',
+        ...(status >= 400 ? { 'x-amzn-errortype': String(payload.__type) } : {}),
+      });
+      response.end(JSON.stringify(payload));
+    };
+    if (target !== 'secretsmanager.GetSecretValue')
+      return reply(400, { __type: 'UnknownOperationException' });
+    if (body.SecretId !== SECRET_ARN || this.secretString === undefined) {
+      return reply(400, {
+        __type: 'ResourceNotFoundException',
+        message: "Secrets Manager can't find the specified secret.",
+      });
+    }
+    return reply(200, {
+      ARN: SECRET_ARN,
+      Name: 'bugbot-service',
+      VersionId: '6f1d1c1e-0000-4000-8000-000000000001',
+      VersionStages: ['AWSCURRENT'],
+      SecretString: this.secretString,
+      CreatedDate: 1_746_100_000,
+    });
+  }
+}
+
+const aws = new SecretsManagerStandIn();
+let workDir: string;
+
+beforeAll(async () => {
+  await aws.start();
+  workDir = mkdtempSync(path.join(tmpdir(), 'bugbot-secrets-'));
+});
+afterAll(async () => {
+  await aws.stop();
+  rmSync(workDir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  aws.secretString = JSON.stringify(FULL_SECRET);
+  aws.requests.length = 0;
+});
+
+const awsEnv = {
+  SECRETS_ARN: SECRET_ARN,
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'AKIDOPERATOR',
+  AWS_SECRET_ACCESS_KEY: 'operator-secret-key',
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: '',
+};
+
+async function check(argv: string[], env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(
+    argv,
+    { ...awsEnv, AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url, ...env },
+    { out: (line) => out.push(line), err: (line) => err.push(line) },
+  );
+  const text = [...out, ...err].join('\n');
+  for (const value of Object.values(FULL_SECRET)) expect(text, 'a value was printed').not.toContain(value);
+  return { code, out, err, text };
+}
+
+function lineOf(text: string, field: string): string {
+  return text.split('\n').find((line) => line.includes(`${field} (`)) ?? `(no line for ${field})`;
+}
+
+describe('npm run secrets -- check, against Secrets Manager', () => {
+  it('reads SECRETS_ARN with a signed GetSecretValue and says every field is set (exit 0)', async () => {
+    const { code, out, text } = await check(['check']);
+    expect(code).toBe(0);
+    expect(aws.requests).toEqual([
+      { target: 'secretsmanager.GetSecretValue', secretId: SECRET_ARN, signed: true },
+    ]);
+    expect(out[0]).toBe(`${SECRET_ARN}:`);
+    for (const field of SERVICE_SECRET_FIELDS) expect(lineOf(text, field)).toMatch(/^\s+set\s/);
+    expect(out.at(-1)).toBe('ok: bugbot can run with these');
+  });
+
+  it('names each missing field of a freshly deployed (empty) secret, and exits 1', async () => {
+    aws.secretString = JSON.stringify(buildEmptyServiceSecrets());
+    const { code, text } = await check(['check']);
+    expect(code).toBe(1);
+    for (const field of ['discordBotToken', 'linearApiKey', 'posthogApiKey', 'anthropicApiKey']) {
+      expect(lineOf(text, field)).toMatch(/^\s+MISSING\s.*required:/);
+      expect(text).toContain(`  - ${field} is required`);
+    }
+    expect(lineOf(text, 'githubToken')).toMatch(/^\s+missing\s.*optional:/);
+    expect(lineOf(text, 'bugReportWebhookSecret')).toMatch(
+      /^\s+missing\s.*one of the two webhook credentials/,
+    );
+    expect(text).toContain(
+      '  - set bugReportWebhookSecret or bugReportBearerToken: the bug-report webhook refuses every delivery without one',
+    );
+    expect(text).toContain('5 problem(s):');
+  });
+
+  it('passes with only one webhook credential, and with no GitHub token', async () => {
+    const { githubToken: _github, bugReportBearerToken: _bearer, ...rest } = FULL_SECRET;
+    aws.secretString = JSON.stringify(rest);
+    expect((await check(['check'])).code).toBe(0);
+  });
+
+  it('flags malformed values by their shape, never by their content', async () => {
+    aws.secretString = JSON.stringify({
+      ...FULL_SECRET,
+      bugReportWebhookSecret: 'not-a-standard-secret-value',
+      bugReportBearerToken: 'short',
+      linearApiKey: 42,
+      legacyToken: 'stray-value-0123',
+    });
+    const { code, text } = await check(['check']);
+    expect(code).toBe(1);
+    expect(lineOf(text, 'bugReportWebhookSecret')).toMatch(/INVALID.*must be whsec_ followed by base64/);
+    expect(lineOf(text, 'bugReportBearerToken')).toMatch(/INVALID.*must be at least 16 characters/);
+    expect(lineOf(text, 'linearApiKey')).toMatch(/INVALID.*must be a string/);
+    expect(text).toMatch(/unknown\s+legacyToken\s+not a bugbot field; ignored/);
+    for (const leaked of ['not-a-standard-secret-value', 'short', 'stray-value-0123']) {
+      expect(text).not.toContain(leaked);
+    }
+  });
+
+  it('reports a secret that is not JSON without echoing it, and a missing secret by its error', async () => {
+    aws.secretString = 'discordBotToken=abc123-do-not-print';
+    const notJson = await check(['check']);
+    expect(notJson.code).toBe(1);
+    expect(notJson.text).toContain('is not JSON');
+    expect(notJson.text).not.toContain('abc123-do-not-print');
+
+    const missing = await check([
+      'check',
+      '--secret-id',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:nope',
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.err.join('\n')).toMatch(/^failed: ResourceNotFoundException/);
+  });
+
+  it('prints JSON for machines', async () => {
+    aws.secretString = JSON.stringify({ ...FULL_SECRET, anthropicApiKey: '' });
+    const { code, out } = await check(['check', '--json']);
+    expect(code).toBe(1);
+    const report = JSON.parse(out.join('\n')) as { ok: boolean; fields: { field: string; state: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.fields.find((entry) => entry.field === 'anthropicApiKey')?.state).toBe('missing');
+  });
+});
+
+describe('npm run secrets -- check --file, for a local config', () => {
+  it('checks the secret’s JSON from a file, without calling AWS', async () => {
+    const file = path.join(workDir, 'secret.json');
+    writeFileSync(file, JSON.stringify({ ...FULL_SECRET, posthogApiKey: '  ' }));
+    const { code, text } = await check(['check', '--file', file]);
+    expect(code).toBe(1);
+    expect(lineOf(text, 'posthogApiKey')).toMatch(/MISSING/);
+    expect(aws.requests).toEqual([]);
+  });
+
+  it('checks a .env file by the environment variables the local stack reads', async () => {
+    const file = path.join(workDir, 'local.env');
+    writeFileSync(
+      file,
+      [
+        '# the local stack reads these',
+        `DISCORD_BOT_TOKEN=${FULL_SECRET.discordBotToken}`,
+        `LINEAR_API_KEY="${FULL_SECRET.linearApiKey}"`,
+        `POSTHOG_API_KEY=${FULL_SECRET.posthogApiKey}`,
+        `ANTHROPIC_API_KEY=${FULL_SECRET.anthropicApiKey}`,
+        `BUG_REPORT_BEARER_TOKEN=${FULL_SECRET.bugReportBearerToken}`,
+        'LINEAR_TEAM_ID=team-42',
+      ].join('\n'),
+    );
+    const { code, text, out } = await check(['check', '--file', file]);
+    expect(code).toBe(0);
+    expect(out[0]).toBe(`${file}:`);
+    expect(lineOf(text, 'discordBotToken')).toMatch(/^\s+set\s+discordBotToken \(DISCORD_BOT_TOKEN\)/);
+    expect(lineOf(text, 'githubToken')).toMatch(/missing/);
+    expect(text).not.toContain('LINEAR_TEAM_ID');
+  });
+});
+
+describe('npm run secrets: usage', () => {
+  it('knows what every service secret field is for', () => {
+    expect(Object.keys(FIELD_RULES).sort()).toEqual([...SERVICE_SECRET_FIELDS].sort());
+  });
+
+  it('refuses what it cannot act on (exit 2)', async () => {
+    for (const [argv, env, message] of [
+      [[], {}, 'say check'],
+      [['check', '--file', 'a.json', '--secret-id', 'x'], {}, 'choose --file or --secret-id'],
+      [['check'], { SECRETS_ARN: '' }, 'SECRETS_ARN is not set'],
+      [['check', '--file', path.join(workDir, 'absent.env')], {}, 'cannot read'],
+    ] as [string[], Record<string, string>, string][]) {
+      const { code, err } = await check(argv, env);
+      expect(code, argv.join(' ')).toBe(2);
+      expect(err.join('\n')).toContain(message);
+    }
+  });
+
+  it('is wired as an npm script whose exit code says whether bugbot can run', async () => {
+    const good = path.join(workDir, 'good.json');
+    writeFileSync(good, JSON.stringify(FULL_SECRET));
+    const { stdout } = await run('npm', ['run', '--silent', 'secrets', '--', 'check', '--file', good], {
+      cwd: REPOSITORY_ROOT,
+    });
+    expect(stdout).toContain('ok: bugbot can run with these');
+
+    const bad = path.join(workDir, 'bad.json');
+    writeFileSync(bad, JSON.stringify(buildEmptyServiceSecrets()));
+    const failed = await run('npm', ['run', '--silent', 'secrets', '--', 'check', '--file', bad], {
+      cwd: REPOSITORY_ROOT,
+    }).catch((error: { code: number; stdout: string }) => error);
+    expect('code' in failed ? failed.code : 0).toBe(1);
+  });
+});
