@@ -4,8 +4,8 @@ import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { FixJobSpec } from '../shared/jobs/fix-job-spec.js';
 import { type RunFixReport, runFix } from '../fargate-runner/src/run-fix.js';
+import type { FixJobSpec } from '../shared/jobs/fix-job-spec.js';
 import { median } from './support/stats.js';
 import { type BenchRow, printSection } from './support/table.js';
 

@@ -4,9 +4,9 @@ import * as z from 'zod';
 import { loadConfig } from '../../shared/config/load-config.js';
 import { collectSecretValues, redactSecrets } from '../../shared/domain/allowlist-gate.js';
 import { ConfigError } from '../../shared/domain/errors.js';
+import { type FixJobSpec, parseFixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 import { type FixResult, fixResultSchema } from '../../shared/jobs/job-schemas.js';
 import { locateClaudeBin } from './agent/run-claude.js';
-import { type FixJobSpec, parseFixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 import { exitCodeFor, runFix } from './run-fix.js';
 
 /**

@@ -62,21 +62,11 @@ async function main(): Promise<number> {
   }
   const keys = JSON.parse(readFileSync(keysPath, 'utf8')) as LocalKeys;
   const sandbox = await readSandbox(values.url, values.thread);
-  const member = {
-    user: {
-      id: '1300000000000000042',
-      username: values.as === 'member' ? 'sam' : 'maya',
-      discriminator: '0',
-      global_name: null,
-      avatar: null,
-    },
-    roles: values.as === 'member' ? [] : [SANDBOX_MAINTAINER_ROLE_ID],
-    joined_at: '2026-01-01T00:00:00.000Z',
-    deaf: false,
-    mute: false,
-    flags: 0,
-    permissions: '0',
-  };
+  // The same people as the integration tests: maintainers hold the sandbox's fix role.
+  const member =
+    values.as === 'member'
+      ? buildMember('1300000000000000043', 'sam', [])
+      : buildMember('1300000000000000042', 'maya', [SANDBOX_MAINTAINER_ROLE_ID]);
   const interaction = buildInteraction(command, rest, values, { keys, sandbox, member });
   if (!interaction) {
     console.error(`unknown or incomplete command: ${[command, ...rest].join(' ')}\n\n${usage}`);

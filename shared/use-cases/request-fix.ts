@@ -232,7 +232,15 @@ async function resolveTarget(
     // `/bugbot fix` inside a bug card's thread: that bug.
     const threadBugId = await deps.records.findBugIdByReference('thread', job.interaction.threadId);
     const threadBug = threadBugId ? await deps.records.getBug(threadBugId) : null;
-    if (threadBug) return { bug: threadBug, issue: threadBug.issue, title: threadBug.title, body: bugBody(threadBug), url: threadBug.issue?.url, notifyChannelId };
+    if (threadBug)
+      return {
+        bug: threadBug,
+        issue: threadBug.issue,
+        title: threadBug.title,
+        body: bugBody(threadBug),
+        url: threadBug.issue?.url,
+        notifyChannelId,
+      };
   }
   if (message) {
     const title = toPlainLine(message.split('\n')[0] ?? '', 100) || 'Bug reported in Discord';
