@@ -23,6 +23,7 @@ import type { ProcessorConfig } from '../../shared/config/processor-config.js';
 import type { ConfiguredServiceSecrets } from '../../shared/config/service-secrets.js';
 import { ConfigError, PermanentJobError } from '../../shared/domain/errors.js';
 import type { Analyst } from '../../shared/ports/analyst.js';
+import type { BusinessMetrics } from '../../shared/ports/business-metrics.js';
 import type { CodeHost, RepositoryRef } from '../../shared/ports/code-host.js';
 import { createBugCardFlow, createBugReportFlow } from '../../shared/processing/flows/bug-flows.js';
 import { createDiscordCommandFlow } from '../../shared/processing/flows/discord-command-flow.js';
@@ -39,7 +40,10 @@ import { triageBugReport } from '../../shared/use-cases/triage-bug-report.js';
  * environment when set (local stack, tests), else from the service secret, read once per
  * container.
  */
-export async function composeProcessorFlows(config: ProcessorConfig): Promise<JobFlows> {
+export async function composeProcessorFlows(
+  config: ProcessorConfig,
+  observability: { metrics: BusinessMetrics },
+): Promise<JobFlows> {
   const secrets = await resolveSecrets(config);
   const chat = new DiscordChatPlatform(
     createDiscordRest({
@@ -98,7 +102,7 @@ export async function composeProcessorFlows(config: ProcessorConfig): Promise<Jo
     : undefined;
   const githubRepo = parseRepo(config.GITHUB_REPO);
   const now = () => new Date();
-  const context = { records, store, chat, now };
+  const context = { records, store, chat, now, metrics: observability.metrics };
   const bugChannelId = config.BUG_CHANNEL_ID;
   const fixJobs = new DynamoDbFixJobs(dynamo, config.TABLE_NAME);
   const fixes = composeFixes(config, { ...context, tracker, codeHost, githubRepo, fixJobs });

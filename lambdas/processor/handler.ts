@@ -36,7 +36,7 @@ let flows: Promise<JobFlows> | undefined;
 
 function loadFlows(): Promise<JobFlows> {
   // Reading the secret can fail transiently: forget a failed attempt so the next batch retries.
-  flows ??= composeProcessorFlows(config).catch((error: unknown) => {
+  flows ??= composeProcessorFlows(config, { metrics: businessMetrics }).catch((error: unknown) => {
     flows = undefined;
     throw error;
   });

@@ -4,6 +4,7 @@ import type { PriorityResult } from '../domain/priority.js';
 import type { BugAnalysisResult } from '../ports/analyst.js';
 import type { BugRecords } from '../ports/bug-records.js';
 import type { BugStore } from '../ports/bug-store.js';
+import type { BusinessMetrics } from '../ports/business-metrics.js';
 import type { ChatPlatform, OutgoingMessage } from '../ports/chat-platform.js';
 
 /**
@@ -29,6 +30,8 @@ export interface BugFlowContext {
   readonly store: BugStore;
   readonly chat: ChatPlatform;
   readonly now: () => Date;
+  /** Business metrics for the dashboard; absent in tests that do not count. */
+  readonly metrics?: BusinessMetrics;
 }
 
 export function cardFor(bug: Bug): OutgoingMessage {

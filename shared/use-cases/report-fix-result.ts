@@ -49,11 +49,12 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
         subtitle: 'Drafted by bugbot',
       });
     }
-    await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched', 'finished'], {
+    const finished = await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched'], {
       status: 'finished',
       result,
       pullRequestUrl: pull.url,
     });
+    if (finished.ok) countFix(record, result, deps);
     await tell(
       record,
       bug,
@@ -73,10 +74,11 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
     return;
   }
 
-  await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched', 'finished'], {
+  const finished = await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched'], {
     status: 'finished',
     result,
   });
+  if (finished.ok) countFix(record, result, deps);
   const reasons = reasonsOf(result);
   const note =
     result.status === 'rejected'
@@ -120,6 +122,7 @@ export async function reportFixTaskStopped(job: FixTaskStoppedJob, deps: FixResu
     status: 'failed',
   });
   if (!failed.ok) return; // the result won the race
+  deps.metrics?.record('FixesFailed', 1);
   const why = [
     job.stoppedReason && toPlainLine(job.stoppedReason, 200),
     job.exitCode !== undefined && job.exitCode !== null ? `exit code ${job.exitCode}` : null,
@@ -168,6 +171,18 @@ async function tell(
   const channelId = bug?.card?.threadId ?? record.notifyChannelId;
   await deps.chat.postMessage(channelId, message, { nonce: key });
   await deps.store.recordStep({ key: stepKey, step: key, result: {}, completedAt: deps.now().toISOString() });
+}
+
+/** Counted once per fix: only by the delivery that moved the job to `finished`. */
+function countFix(record: FixJobRecord, result: FixResult, deps: FixResultDeps): void {
+  if (result.status === 'pushed') deps.metrics?.record('FixesPushed', 1);
+  if (result.status === 'rejected') deps.metrics?.record('FixesRejected', 1);
+  if (result.status === 'failed') deps.metrics?.record('FixesFailed', 1);
+  deps.metrics?.record('FixCostUsd', result.costUsd);
+  deps.metrics?.record(
+    'FixDuration',
+    Math.max(0, (deps.now().getTime() - Date.parse(record.createdAt)) / 1000),
+  );
 }
 
 function reasonsOf(result: FixResult): string[] {

@@ -155,6 +155,7 @@ async function launchOnce(record: FixJobRecord, deps: RequestFixDeps): Promise<O
   if (record.status === 'requested') {
     const { taskId } = await deps.launcher.launch(record.spec);
     await deps.fixJobs.updateFixJob(record.jobId, ['requested'], { status: 'launched', taskId });
+    deps.metrics?.record('FixesRequested', 1);
   }
   return {
     content: `Drafting a fix for ${toPlainLine(record.spec.task.title, 80)} on \`${record.spec.branch}\`; the pull request (or what stopped it) will be posted in the thread.`,

@@ -70,17 +70,20 @@ export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Prom
       const moved = await deps.records.transitionBug(bug.bugId, ['new'], 'duplicate', {
         duplicateOf: originalId,
       });
-      if (moved.ok) await audit(bug.bugId, 'system', 'transition', `new → duplicate of ${originalId}`, deps);
+      if (moved.ok) {
+        await audit(bug.bugId, 'system', 'transition', `new → duplicate of ${originalId}`, deps);
+        deps.metrics?.record('DuplicatesFound', 1);
+      }
       return foldIntoOriginal(moved.ok ? moved.bug : (moved.current ?? bug), originalId, deps);
     }
   }
 
-  if (bug.status === 'new' || bug.status === 'analyzing') bug = await analyze(bug, deps);
+  if (bug.status === 'new' || bug.status === 'analyzing') bug = await analyze(bug, job.receivedAt, deps);
   await ensureCard(bug, deps);
   return { kind: 'triaged', bug };
 }
 
-async function analyze(bug: Bug, deps: TriageDeps): Promise<Bug> {
+async function analyze(bug: Bug, receivedAt: string, deps: TriageDeps): Promise<Bug> {
   if (bug.status === 'new') {
     const moved = await deps.records.transitionBug(bug.bugId, ['new'], 'analyzing');
     if (moved.ok) {
@@ -141,6 +144,7 @@ async function analyze(bug: Bug, deps: TriageDeps): Promise<Bug> {
     const stored = await deps.records.updateBug(bug.bugId, patch, current.version);
     return stored.ok ? stored.bug : current;
   }
+  deps.metrics?.record('TriageLatency', Math.max(0, deps.now().getTime() - Date.parse(receivedAt)));
   await audit(
     bug.bugId,
     'system',
