@@ -59,6 +59,8 @@ export class Processor extends Construct {
         LINEAR_TEAM_ID: settings.linearTeamId,
         POSTHOG_PROJECT_ID: settings.posthogProjectId,
         POSTHOG_HOST: settings.posthogHost,
+        DISCORD_GUILD_ID: settings.guildId,
+        FIX_ALLOWLIST: settings.allowlist.join(','),
         ...fixRunner.launcherEnvironment,
       },
     });

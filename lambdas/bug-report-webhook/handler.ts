@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
 import { PowertoolsBusinessMetrics } from '../../shared/adapters/aws-cloudwatch/powertools-business-metrics.js';
 import { SqsJobQueue } from '../../shared/adapters/aws-sqs/sqs-job-queue.js';
 import { loadWebhookIngressConfig } from '../../shared/config/webhook-ingress-config.js';
@@ -14,6 +15,7 @@ import {
 } from '../../shared/http/api-gateway.js';
 import { type BugReportJob, JOB_SCHEMA_VERSION } from '../../shared/jobs/job-schemas.js';
 import { createServiceMetrics, SERVICE_NAMES } from '../../shared/observability/metrics.js';
+import { loadServiceTracer, traceHttpInvocation } from '../../shared/observability/tracing.js';
 import type { BusinessMetrics } from '../../shared/ports/business-metrics.js';
 import type { JobQueue } from '../../shared/ports/job-queue.js';
 import { authenticateWebhook } from '../../shared/webhooks/authenticate-webhook.js';
@@ -25,7 +27,10 @@ import {
   type WebhookCredentialsProvider,
 } from '../../shared/webhooks/webhook-credentials.js';
 
-/** The subset of a structured logger the handler uses (Powertools' Logger fits). */
+/**
+ * The subset of a structured logger the handler uses (Powertools' Logger fits). Attributes carry
+ * ids, counts and fixed reasons only: never a credential or the report's text.
+ */
 export interface WebhookLogger {
   info(message: string, attributes: Record<string, unknown>): void;
   warn(message: string, attributes: Record<string, unknown>): void;
@@ -97,6 +102,8 @@ export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugRe
     }
 
     const { bugId, idempotencyKey } = identifyDelivery(auth.delivery, body.text);
+    // The processor's correlation keys; the idempotency key names the delivery (`webhook:<id>`).
+    const correlation = { jobKind: 'bug.report', bugId, idempotencyKey } as const;
     const job: BugReportJob = {
       v: JOB_SCHEMA_VERSION,
       kind: 'bug.report',
@@ -108,10 +115,14 @@ export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugRe
     try {
       await jobQueue.send(job);
     } catch (error) {
-      logger.error('bug report not queued', { bugId, error: describeFault(error) });
+      logger.error('bug report not queued', { ...correlation, error: describeFault(error) });
       return unavailable();
     }
-    logger.info('bug report queued', { bugId, mode: auth.delivery.mode, source: parsed.source.kind });
+    logger.info('bug report queued', {
+      ...correlation,
+      mode: auth.delivery.mode,
+      source: parsed.source.kind,
+    });
     metrics?.record('ReportsReceived', 1);
     return jsonResult(202, { bugId });
   };
@@ -135,6 +146,8 @@ function describeFault(error: unknown): Record<string, unknown> {
 
 const logger = new Logger({ serviceName: SERVICE_NAMES.webhookIngress });
 const metrics = new PowertoolsBusinessMetrics(createServiceMetrics(SERVICE_NAMES.webhookIngress));
+// Loaded only in Lambda, where it traces (see shared/observability/tracing.ts for the cost).
+const tracer = await loadServiceTracer(SERVICE_NAMES.webhookIngress, process.env);
 let secretsManager: SecretsManagerClient | undefined;
 
 /**
@@ -143,12 +156,17 @@ let secretsManager: SecretsManagerClient | undefined;
  */
 async function readServiceSecret(secretId: string, signal: AbortSignal): Promise<string> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  secretsManager ??= new SecretsManagerClient({});
+  secretsManager ??= traced(new SecretsManagerClient({}));
   const output = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }), {
     abortSignal: signal,
   });
   if (output.SecretString === undefined) throw new ConfigError(['service secret: has no SecretString']);
   return output.SecretString;
+}
+
+/** An AWS SDK client whose calls become subsegments (and carry the trace to SQS) where tracing is on. */
+function traced<Client>(client: Client): Client {
+  return tracer ? tracer.captureAWSv3Client(client) : client;
 }
 
 type Composition = { ok: true; handle: BugReportWebhookHandler } | { ok: false; error: ConfigError };
@@ -164,7 +182,7 @@ function composeFromEnvironment(env: Record<string, string | undefined>): Compos
     // Start the secret read during init, which is not on the first delivery's one-second clock;
     // a failure here is retried by the first delivery, so it is safe to ignore now.
     credentials().catch(() => undefined);
-    const jobQueue = new SqsJobQueue(new SQSClient({}), config.jobsQueueUrl);
+    const jobQueue = new SqsJobQueue(traced(new SQSClient({})), config.jobsQueueUrl);
     return { ok: true, handle: createBugReportWebhookHandler({ jobQueue, credentials, logger, metrics }) };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, error };
@@ -176,7 +194,14 @@ function composeFromEnvironment(env: Record<string, string | undefined>): Compos
 // module stays importable (tests, the local stack) and every refused delivery says why in the logs.
 const composition = composeFromEnvironment(process.env);
 
-export const handler: BugReportWebhookHandler = async (event) => {
+/** `context` is optional so the local stack and tests can call it with an event alone. */
+export const handler = (event: HttpEvent, context?: Context): Promise<HttpResult> => {
+  // Adds the request id and cold start to every line (no persistent keys: nothing leaks across invocations).
+  if (context) logger.addContext(context);
+  return traceHttpInvocation(tracer, '## bug-report-webhook handler', () => handleConfigured(event));
+};
+
+async function handleConfigured(event: HttpEvent): Promise<HttpResult> {
   if (!composition.ok) {
     logger.error('webhook ingress is misconfigured', { problems: composition.error.problems });
     return errorResult(500, 'the webhook ingress is not configured');
@@ -186,4 +211,4 @@ export const handler: BugReportWebhookHandler = async (event) => {
   } finally {
     metrics.flush();
   }
-};
+}

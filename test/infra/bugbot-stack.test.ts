@@ -319,6 +319,8 @@ describe('functions', () => {
       LINEAR_TEAM_ID: SETTINGS_CONTEXT.linearTeamId,
       POSTHOG_PROJECT_ID: SETTINGS_CONTEXT.posthogProjectId,
       POSTHOG_HOST: SETTINGS_CONTEXT.posthogHost,
+      DISCORD_GUILD_ID: SETTINGS_CONTEXT.guildId,
+      FIX_ALLOWLIST: SETTINGS_CONTEXT.allowlist,
       // The fix launcher's (test/infra/fix-runner.test.ts checks their values).
       FIX_CLUSTER_ARN: expect.anything(),
       FIX_TASK_DEFINITION_ARN: expect.anything(),

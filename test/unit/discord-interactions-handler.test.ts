@@ -581,6 +581,36 @@ describe('discord interactions ingress: refusals queue nothing', () => {
   });
 });
 
+describe('discord interactions ingress: logs', () => {
+  it('logs a queued button job with its correlation keys and none of the user text', async () => {
+    const { send, logs } = createHarness();
+    const reason = 'Duplicate of the Safari coupon bug, see my notes';
+    const interaction = buildModalSubmit('bug:dismiss:b42', reason);
+    await send(interaction);
+    expect(logs).toEqual([
+      {
+        level: 'info',
+        message: 'interaction job queued',
+        jobKind: 'discord.component',
+        idempotencyKey: interaction.id,
+        interactionId: interaction.id,
+        bugId: 'b42',
+      },
+    ]);
+    expect(JSON.stringify(logs)).not.toContain('Safari');
+    expect(JSON.stringify(logs)).not.toContain(interaction.token);
+  });
+
+  it('names a rejected interaction by its id only when the id is a snowflake', async () => {
+    const { send, logs } = createHarness();
+    const wrongApplication = { ...buildSlashCommand('dashboard'), application_id: '1180000000000009999' };
+    await send(wrongApplication);
+    await send({ type: 2, id: 'not a snowflake <@everyone>', application_id: APPLICATION_ID });
+    expect(logs.map((entry) => entry.interactionId)).toEqual([wrongApplication.id, undefined]);
+    expect(JSON.stringify(logs)).not.toContain('everyone');
+  });
+});
+
 describe('discord interactions ingress: queue failures', () => {
   it('answers 500 with a generic message when the job cannot be queued, and logs it', async () => {
     const { send, queue, logs } = createHarness();
@@ -594,6 +624,10 @@ describe('discord interactions ingress: queue failures', () => {
     expect(readBody(result)).toEqual({ error: 'internal error' });
     expect(result.body).not.toContain('sqs');
     const failure = logs.find((entry) => entry.level === 'error');
-    expect(failure).toMatchObject({ kind: 'discord.command', idempotencyKey: interaction.id });
+    expect(failure).toMatchObject({
+      jobKind: 'discord.command',
+      idempotencyKey: interaction.id,
+      interactionId: interaction.id,
+    });
   });
 });

@@ -119,7 +119,8 @@ describe('discord interactions Lambda (composition root)', () => {
   });
 
   it('answers 500 with a generic message when SQS keeps failing, and logs it', async () => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    // Powertools Logger writes errors to stderr through its own Console.
+    const log = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     failing = true;
     try {
       const result = await handler(buildSignedEvent(buildSlashCommand('dashboard'), { keys: KEYS }));
@@ -128,8 +129,10 @@ describe('discord interactions Lambda (composition root)', () => {
       const logged = log.mock.calls.map((args) => JSON.parse(String(args[0])) as Record<string, unknown>);
       expect(logged).toContainEqual(
         expect.objectContaining({
-          level: 'error',
+          level: 'ERROR',
+          service: 'bugbot-discord-interactions',
           message: 'could not enqueue the interaction job',
+          jobKind: 'discord.command',
           error: expect.objectContaining({ cause: expect.objectContaining({ name: 'InternalError' }) }),
         }),
       );
