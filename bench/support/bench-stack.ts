@@ -38,7 +38,12 @@ export async function startBenchStack(): Promise<BenchStack> {
     inMemory: true,
     env: {},
     // Logs at ERROR keep the bench output readable; RETRY_BASE_DELAY 0 as in the integration tests.
-    handlerEnv: { RETRY_BASE_DELAY_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    // Metric lines would bury the tables; the tests check that the stack prints them.
+    handlerEnv: {
+      RETRY_BASE_DELAY_SECONDS: '0',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    },
   });
   const state = (await (await fetch(`${stack.url}/_local/state`)).json()) as {
     sandbox: { discord: { channels: { id: string; guildId: string; name: string }[] } };

@@ -30,7 +30,7 @@ beforeAll(async () => {
   vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
     printed.push(`${args.map(String).join(' ')}\n`);
   });
-  driver = await startStackDriver({ POWERTOOLS_LOG_LEVEL: 'INFO' });
+  driver = await startStackDriver({ POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' });
 }, 60_000);
 afterAll(async () => {
   await driver?.close();
@@ -96,9 +96,10 @@ describe('the local stack’s console', () => {
     expect(logs).toContainEqual(
       expect.objectContaining({
         service: 'bugbot-discord-interactions',
-        level: 'info',
+        level: 'INFO',
         message: 'interaction job queued',
-        kind: 'discord.command',
+        jobKind: 'discord.command',
+        interactionId: sent.interaction.id,
       }),
     );
     // Powertools Logger, with the job's correlation keys.

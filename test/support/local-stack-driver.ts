@@ -99,6 +99,8 @@ export async function startStackDriver(handlerEnv: Record<string, string> = {}):
     handlerEnv: {
       RETRY_BASE_DELAY_SECONDS: '0',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      // Quiet by default; operator-local-metrics.test.ts turns them on to check them.
+      POWERTOOLS_METRICS_DISABLED: 'true',
       FIX_RESULT_GRACE_SECONDS: '1',
       ...handlerEnv,
     },
