@@ -100,6 +100,11 @@ export class BugbotStack extends Stack {
       description: 'Fill in the service tokens here before the first bug report',
       value: this.serviceSecrets.secret.secretArn,
     });
+    new CfnOutput(this, 'WebhookSecretArn', {
+      description:
+        'Fill in the bug-report webhook credentials here (bugReportWebhookSecret, bugReportBearerToken)',
+      value: this.serviceSecrets.webhookSecret.secretArn,
+    });
 
     const unset = listUnsetSettings(settings);
     if (unset.length > 0) {

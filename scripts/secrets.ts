@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SERVICE_SECRET_FIELDS, type ServiceSecretField } from '../shared/config/service-secret-fields.js';
+import {
+  SERVICE_SECRET_FIELDS,
+  SERVICE_TOKEN_FIELDS,
+  type ServiceSecretField,
+  WEBHOOK_SECRET_FIELDS,
+} from '../shared/config/service-secret-fields.js';
 import { isStandardWebhookSecret, MIN_BEARER_TOKEN_LENGTH } from '../shared/config/webhook-ingress-config.js';
 import {
   awsClientConfig,
@@ -13,18 +18,34 @@ import {
   UsageError,
 } from './cli-support.js';
 
-const USAGE = `Usage: npm run secrets -- check [--file <path>] [--secret-id <arn>] [--json]
+const USAGE = `Usage: npm run secrets -- check [--webhook] [--file <path>] [--secret-id <arn>] [--json]
 
-Says which of bugbot's service secret fields are set, missing or malformed — never their values —
-and exits 1 when bugbot cannot run with them (a required field missing or malformed, or neither
-bug-report webhook credential set).
+Says which of bugbot's secret fields are set, missing or malformed — never their values — and
+exits 1 when bugbot cannot run with them. A deployment has two secrets: the service tokens
+(ServiceSecretsArn) and the bug-report webhook's credentials (WebhookSecretArn); check both.
 
   (default)          the deployed service secret: SECRETS_ARN (the stack output ServiceSecretsArn)
-                     read with Secrets Manager, using the usual AWS credentials and AWS_REGION
+                     read with Secrets Manager, using the usual AWS credentials and AWS_REGION;
+                     exits 1 when a required token is missing or malformed
+  --webhook          the webhook secret instead: WEBHOOK_SECRET_ARN (the stack output
+                     WebhookSecretArn); exits 1 unless at least one webhook credential is set
+                     and well-formed, or when it holds a service token
   --secret-id <arn>  another secret
-  --file <path>      a local config: the secret's JSON, or a .env file (DISCORD_BOT_TOKEN=…, the
-                     variables the local stack reads)
+  --file <path>      a local config: a secret's JSON, or a .env file (DISCORD_BOT_TOKEN=…, the
+                     variables the local stack reads; checked for both secrets' fields)
   --json             machine-readable`;
+
+/**
+ * What is being checked: the service secret, the webhook secret, or a local stack's .env, which
+ * holds both secrets' variables side by side.
+ */
+export type SecretScope = 'service' | 'webhook' | 'local';
+
+const SCOPE_FIELDS: Readonly<Record<SecretScope, readonly ServiceSecretField[]>> = {
+  service: SERVICE_TOKEN_FIELDS,
+  webhook: WEBHOOK_SECRET_FIELDS,
+  local: SERVICE_SECRET_FIELDS,
+};
 
 type Need = 'required' | 'webhook' | 'optional';
 
@@ -38,7 +59,7 @@ interface FieldRule {
 }
 
 /**
- * What each field of the service secret is for and whether bugbot can run without it. Typed by
+ * What each field of either secret is for and whether bugbot can run without it. Typed by
  * SERVICE_SECRET_FIELDS, so a new field does not compile until someone decides this.
  */
 export const FIELD_RULES: Readonly<Record<ServiceSecretField, FieldRule>> = {
@@ -90,6 +111,8 @@ export interface SecretsReport {
   /** Names the source has that bugbot does not read. */
   readonly unknown: readonly string[];
   readonly problems: readonly string[];
+  /** Worth a word but not stopping bugbot (e.g. webhook credentials left in the service secret). */
+  readonly notes: readonly string[];
   readonly ok: boolean;
 }
 
@@ -97,6 +120,7 @@ export const main = defineCli(USAGE, async (argv, env, io) => {
   const { values, positionals } = parseCli(argv, {
     file: { type: 'string' },
     'secret-id': { type: 'string' },
+    webhook: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
   if (positionals[0] !== 'check' || positionals.length > 1) throw new UsageError('say check');
@@ -104,8 +128,9 @@ export const main = defineCli(USAGE, async (argv, env, io) => {
 
   const loaded = values.file
     ? readConfigFile(values.file)
-    : await readServiceSecret(env, values['secret-id']);
-  const report = checkSecrets(loaded.source, loaded.values, loaded.byEnv);
+    : await readDeployedSecret(env, values['secret-id'], values.webhook);
+  const scope: SecretScope = values.webhook ? 'webhook' : loaded.byEnv ? 'local' : 'service';
+  const report = checkSecrets(loaded.source, loaded.values, loaded.byEnv, scope);
   printReport(report, values.json, io);
   return report.ok ? 0 : 1;
 });
@@ -130,10 +155,15 @@ function readConfigFile(path: string): LoadedConfig {
   return { source: path, values: parseEnv(text), byEnv: true };
 }
 
-async function readServiceSecret(env: Env, secretId: string | undefined): Promise<LoadedConfig> {
-  const id = secretId ?? env.SECRETS_ARN;
+async function readDeployedSecret(
+  env: Env,
+  secretId: string | undefined,
+  webhook: boolean,
+): Promise<LoadedConfig> {
+  const variable = webhook ? 'WEBHOOK_SECRET_ARN' : 'SECRETS_ARN';
+  const id = secretId ?? env[variable];
   if (!id)
-    throw new UsageError('SECRETS_ARN is not set: pass --secret-id <arn>, or --file for a local config');
+    throw new UsageError(`${variable} is not set: pass --secret-id <arn>, or --file for a local config`);
   const client = new SecretsManagerClient(awsClientConfig(env, 'SECRETS_MANAGER'));
   try {
     const output = await client.send(new GetSecretValueCommand({ SecretId: id }));
@@ -150,7 +180,7 @@ function parseSecretJson(text: string, source: string): Record<string, unknown> 
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new Error(`${source} is not JSON (the service secret is one JSON object of fields)`);
+    throw new Error(`${source} is not JSON (each bugbot secret is one JSON object of fields)`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`${source} is not a JSON object of fields`);
@@ -163,36 +193,54 @@ export function checkSecrets(
   source: string,
   values: Readonly<Record<string, unknown>>,
   byEnv: boolean,
+  scope: SecretScope = byEnv ? 'local' : 'service',
 ): SecretsReport {
-  const known = new Set<string>(
-    SERVICE_SECRET_FIELDS.map((field) => (byEnv ? FIELD_RULES[field].env : field)),
-  );
-  const fields = SERVICE_SECRET_FIELDS.map((field) => {
+  const nameOf = (field: ServiceSecretField) => (byEnv ? FIELD_RULES[field].env : field);
+  const isBlank = (value: unknown) =>
+    value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+  const checked = SCOPE_FIELDS[scope];
+  const fields = checked.map((field) => {
     const rule = FIELD_RULES[field];
-    const value = values[byEnv ? rule.env : field];
+    const value = values[nameOf(field)];
     const base = { field, env: rule.env, need: rule.need };
-    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-      return { ...base, state: 'missing' as const };
-    }
+    if (isBlank(value)) return { ...base, state: 'missing' as const };
     if (typeof value !== 'string') return { ...base, state: 'invalid' as const, problem: 'must be a string' };
     const problem = rule.check?.(value);
     return problem ? { ...base, state: 'invalid' as const, problem } : { ...base, state: 'set' as const };
   });
 
   const problems: string[] = [];
+  const notes: string[] = [];
   for (const entry of fields) {
-    const name = byEnv ? entry.env : entry.field;
+    const name = nameOf(entry.field);
     if (entry.state === 'invalid') problems.push(`${name} ${entry.problem}`);
     if (entry.state === 'missing' && entry.need === 'required') problems.push(`${name} is required`);
   }
   const webhook = fields.filter((entry) => entry.need === 'webhook');
-  if (!webhook.some((entry) => entry.state === 'set')) {
-    const names = webhook.map((entry) => (byEnv ? entry.env : entry.field)).join(' or ');
+  if (webhook.length > 0 && !webhook.some((entry) => entry.state === 'set')) {
+    const names = webhook.map((entry) => nameOf(entry.field)).join(' or ');
     problems.push(`set ${names}: the bug-report webhook refuses every delivery without one`);
   }
+
+  // The other secret's fields: the service secret's seeded template still lists the webhook
+  // fields (see service-secret-fields.ts), so they are expected there, but no longer read.
+  const elsewhere = SERVICE_SECRET_FIELDS.filter((field) => !checked.includes(field));
+  for (const field of elsewhere) {
+    if (isBlank(values[nameOf(field)])) continue;
+    if (scope === 'webhook') {
+      problems.push(
+        `${nameOf(field)} does not belong in the webhook secret: the public webhook Lambda can read it; remove it`,
+      );
+    } else {
+      notes.push(
+        `${field} is set here but the webhook reads it from the webhook secret (WebhookSecretArn) now: move it there and clear it here`,
+      );
+    }
+  }
   // The local stack's .env holds other settings too; only a secret's stray keys are worth a word.
+  const known = new Set<string>(SERVICE_SECRET_FIELDS.map(nameOf));
   const unknown = byEnv ? [] : Object.keys(values).filter((key) => !known.has(key));
-  return { source, fields, unknown, problems, ok: problems.length === 0 };
+  return { source, fields, unknown, problems, notes, ok: problems.length === 0 };
 }
 
 function printReport(report: SecretsReport, json: boolean, io: CliIo): void {
@@ -216,6 +264,7 @@ function printReport(report: SecretsReport, json: boolean, io: CliIo): void {
   }
   for (const key of report.unknown)
     io.out(`  unknown  ${key.padEnd(nameWidth)}  not a bugbot field; ignored`);
+  for (const note of report.notes) io.out(`note: ${note}`);
   if (report.ok) {
     io.out('ok: bugbot can run with these');
     return;

@@ -32,6 +32,8 @@ export interface RunFixOptions {
   /** Default true; the benchmark compares a full clone. */
   readonly partialClone?: boolean;
   readonly now?: () => Date;
+  /** The gate's per-read output cap for file contents (see `inspectFinalTree`); tests lower it. */
+  readonly blobBatchBytes?: number;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -112,7 +114,10 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
     }
 
     const inspection = await timed('gate', () =>
-      inspectFinalTree(layout, prepared.baseTree, { maxReviewedFiles: spec.limits.maxChangedFiles }),
+      inspectFinalTree(layout, prepared.baseTree, {
+        maxReviewedFiles: spec.limits.maxChangedFiles,
+        blobBatchBytes: options.blobBatchBytes,
+      }),
     );
     const decision = decideGate({
       allowlist: spec.allowlist,

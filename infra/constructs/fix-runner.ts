@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { ServiceSecretField } from '../../shared/config/service-secret-fields.js';
+import type { ServiceTokenField } from '../../shared/config/service-secret-fields.js';
 import type { BugTable } from './bug-table.js';
 import { REPOSITORY_ROOT } from './bugbot-function.js';
 import type { JobsQueue } from './jobs-queue.js';
@@ -183,7 +183,7 @@ export class FixRunner extends Construct {
     // a setuid binary to regain (ECS on Fargate offers no `no-new-privileges` switch).
     linuxParameters.dropCapabilities(ecs.Capability.ALL);
 
-    const secret = (field: ServiceSecretField) => ecs.Secret.fromSecretsManager(serviceSecrets.secret, field);
+    const secret = (field: ServiceTokenField) => ecs.Secret.fromSecretsManager(serviceSecrets.secret, field);
 
     this.container = this.taskDefinition.addContainer('Runner', {
       containerName: FIX_RUNNER_CONTAINER_NAME,
@@ -253,12 +253,18 @@ export class FixRunner extends Construct {
    * environment variables for `EcsFixLauncher`.
    */
   get launcherEnvironment(): Record<string, string> {
+    const { taskRole } = this.taskDefinition;
+    if (!(taskRole instanceof iam.Role))
+      throw new Error('the fix runner task role is not a role of this stack');
     return {
       FIX_CLUSTER_ARN: this.cluster.clusterArn,
       FIX_TASK_DEFINITION_ARN: this.taskDefinition.taskDefinitionArn,
       FIX_SUBNET_IDS: this.vpc.publicSubnets.map((subnet) => subnet.subnetId).join(','),
       FIX_SECURITY_GROUP_ID: this.securityGroup.securityGroupId,
       FIX_CONTAINER_NAME: FIX_RUNNER_CONTAINER_NAME,
+      // The task role's unique id (AROA…): SQS reports it in a message's SenderId, so the
+      // processor can accept runner-only jobs (fix.result, fix.task-stopped) from this role alone.
+      FIX_TASK_ROLE_ID: taskRole.roleId,
     };
   }
 

@@ -27,7 +27,7 @@ export interface HttpIngressProps {
 /**
  * The public edge: an HTTP API (payload format 2.0) with the two routes of DESIGN.md and the
  * ingress Lambdas behind them. The Lambdas verify, parse, authorize and enqueue; the only thing
- * they may do in AWS is send to the jobs queue (the webhook may also read its signing secret).
+ * they may do in AWS is send to the jobs queue (the webhook may also read its own secret).
  */
 export class HttpIngress extends Construct {
   readonly api: apigwv2.HttpApi;
@@ -50,6 +50,8 @@ export class HttpIngress extends Construct {
       environment: {
         DISCORD_PUBLIC_KEY: settings.discordPublicKey,
         DISCORD_APPLICATION_ID: settings.discordApplicationId,
+        // Empty (the setting unset) accepts interactions from any guild.
+        DISCORD_GUILD_ID: settings.guildId,
         FIX_ALLOWED_ROLE_IDS: settings.fixAllowedRoleIds.join(','),
         JOBS_QUEUE_URL: jobsQueue.queue.queueUrl,
       },
@@ -64,14 +66,15 @@ export class HttpIngress extends Construct {
       timeout: Duration.seconds(5),
       environment: {
         JOBS_QUEUE_URL: jobsQueue.queue.queueUrl,
-        SECRETS_ARN: serviceSecrets.secret.secretArn,
+        // The webhook's own secret, not the service tokens: this function is public.
+        SECRETS_ARN: serviceSecrets.webhookSecret.secretArn,
       },
     });
     jobsQueue.grantSendJobs(this.bugReportWebhook.function);
     // BUG_REPORT_WEBHOOK_SECRET is deliberately not set as an environment variable (it would sit
     // in plain text in the function configuration), so the webhook reads its signing secret
-    // and bearer token from the service secret at cold start.
-    serviceSecrets.grantReadValue(this.bugReportWebhook.function);
+    // and bearer token from the webhook secret at cold start; it cannot read the service tokens.
+    serviceSecrets.grantReadWebhookValue(this.bugReportWebhook.function);
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
 

@@ -41,6 +41,8 @@ export interface DiscordInteractionsDeps {
   clock: () => number;
   /** When set, a validly signed interaction for another application is rejected (400). */
   applicationId?: string;
+  /** When set, interactions from other guilds are refused (ephemeral) and nothing is queued. */
+  guildId?: string;
   log: (entry: IngressLogEntry) => void;
   /** Counts queued commands by name (`CommandsReceived`). */
   metrics?: BusinessMetrics;
@@ -71,6 +73,7 @@ export function createDiscordInteractionsHandler(deps: DiscordInteractionsDeps):
       allowedRoleIds: deps.allowedRoleIds,
       now: deps.clock(),
       applicationId: deps.applicationId,
+      guildId: deps.guildId,
     });
     switch (outcome.kind) {
       case 'pong':
@@ -155,6 +158,7 @@ const handle = createDiscordInteractionsHandler({
   queue: new SqsJobQueue(tracer ? tracer.captureAWSv3Client(sqs) : sqs, config.jobsQueueUrl),
   allowedRoleIds: config.fixAllowedRoleIds,
   applicationId: config.applicationId,
+  guildId: config.guildId,
   clock: Date.now,
   log: ({ level, message, ...attributes }) => logger[level](message, attributes),
   metrics,

@@ -22,17 +22,23 @@ import {
 import type { ProcessorConfig } from '../../shared/config/processor-config.js';
 import type { ConfiguredServiceSecrets } from '../../shared/config/service-secrets.js';
 import { ConfigError, PermanentJobError } from '../../shared/domain/errors.js';
+import type { DiscordCommandJob, DiscordComponentJob } from '../../shared/jobs/job-schemas.js';
 import type { Analyst } from '../../shared/ports/analyst.js';
 import type { BusinessMetrics } from '../../shared/ports/business-metrics.js';
 import type { CodeHost, RepositoryRef } from '../../shared/ports/code-host.js';
 import { createBugCardFlow, createBugReportFlow } from '../../shared/processing/flows/bug-flows.js';
 import { createDiscordCommandFlow } from '../../shared/processing/flows/discord-command-flow.js';
-import type { JobFlows } from '../../shared/processing/job-runner.js';
+import type { JobFlow, JobFlows } from '../../shared/processing/job-runner.js';
 import { handleBugCardAction } from '../../shared/use-cases/bug-card-actions.js';
 import { showBugStatus, showDashboard } from '../../shared/use-cases/bug-queries.js';
 import { contextualize } from '../../shared/use-cases/contextualize.js';
 import { reportFixResult, reportFixTaskStopped } from '../../shared/use-cases/report-fix-result.js';
-import { type RequestFixDeps, requestFix } from '../../shared/use-cases/request-fix.js';
+import {
+  abandonFixRequest,
+  fixJobIdFor,
+  type RequestFixDeps,
+  requestFix,
+} from '../../shared/use-cases/request-fix.js';
 import { triageBugReport } from '../../shared/use-cases/triage-bug-report.js';
 
 /**
@@ -79,8 +85,9 @@ export async function composeProcessorFlows(
         new Anthropic({
           apiKey: secrets.anthropicApiKey,
           baseURL: config.ANTHROPIC_BASE_URL,
-          timeout: 60_000,
-          maxRetries: 2,
+          // Kept well inside the processor's 90 s: a model call must not outlive the Lambda.
+          timeout: 25_000,
+          maxRetries: 1,
         }),
         { model: config.ANTHROPIC_MODEL },
       )
@@ -108,24 +115,32 @@ export async function composeProcessorFlows(
   const fixes = composeFixes(config, { ...context, tracker, codeHost, githubRepo, fixJobs });
 
   return {
-    'discord.command': createDiscordCommandFlow({
-      chat,
-      contextualize: (job) => contextualize(job, { tracker, chat, replay, store, now }),
-      status: (job) => showBugStatus(job, { records, now, guildId: config.DISCORD_GUILD_ID }),
-      dashboard: () => showDashboard({ records, now, guildId: config.DISCORD_GUILD_ID }),
-      fix: fixes && ((job) => requestFix(job, {}, fixes)),
-    }),
-    'discord.component': createBugCardFlow({
-      chat,
-      handle: (job) =>
-        handleBugCardAction(job, {
-          ...context,
-          tracker,
-          codeHost,
-          settings: { issueTracker: config.ISSUE_TRACKER, githubRepo, guildId: config.DISCORD_GUILD_ID },
-          requestFix: fixes && ((job, bug) => requestFix(job, { bug }, fixes)),
-        }),
-    }),
+    'discord.command': giveUpFixesWith(
+      fixes,
+      (job) => job.command.name === 'fix',
+      createDiscordCommandFlow({
+        chat,
+        contextualize: (job) => contextualize(job, { tracker, chat, replay, store, now }),
+        status: (job) => showBugStatus(job, { records, now, guildId: config.DISCORD_GUILD_ID }),
+        dashboard: () => showDashboard({ records, now, guildId: config.DISCORD_GUILD_ID }),
+        fix: fixes && ((job) => requestFix(job, {}, fixes)),
+      }),
+    ),
+    'discord.component': giveUpFixesWith(
+      fixes,
+      (job) => job.action === 'draft_fix',
+      createBugCardFlow({
+        chat,
+        handle: (job) =>
+          handleBugCardAction(job, {
+            ...context,
+            tracker,
+            codeHost,
+            settings: { issueTracker: config.ISSUE_TRACKER, githubRepo, guildId: config.DISCORD_GUILD_ID },
+            requestFix: fixes && ((job, bug) => requestFix(job, { bug }, fixes)),
+          }),
+      }),
+    ),
     'bug.report': createBugReportFlow({
       context,
       bugChannelId: bugChannelId ?? '',
@@ -200,6 +215,25 @@ function composeFixes(
 
 function fixResultDeps(fixes: RequestFixDeps, config: ProcessorConfig) {
   return { ...fixes, repo: fixes.settings.repo, resultGraceSeconds: config.FIX_RESULT_GRACE_SECONDS };
+}
+
+/**
+ * When a fix request has failed for good, its bug must not stay `fix_requested`: abandon the
+ * request (job failed, bug back, thread told) before telling the person who asked.
+ */
+function giveUpFixesWith<J extends DiscordCommandJob | DiscordComponentJob>(
+  fixes: RequestFixDeps | undefined,
+  isFixRequest: (job: J) => boolean,
+  flow: JobFlow<J>,
+): JobFlow<J> {
+  return {
+    run: (job) => flow.run(job),
+    async tellFailure(job, description) {
+      if (fixes && isFixRequest(job))
+        await abandonFixRequest(fixJobIdFor(job.idempotencyKey), fixes, description);
+      await flow.tellFailure?.(job, description);
+    },
+  };
 }
 
 function notYet(what: string): never {

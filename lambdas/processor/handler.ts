@@ -7,7 +7,12 @@ import { PowertoolsBusinessMetrics } from '../../shared/adapters/aws-cloudwatch/
 import { SqsJobRetryControl } from '../../shared/adapters/aws-sqs/sqs-job-retry-control.js';
 import { loadProcessorConfig } from '../../shared/config/processor-config.js';
 import { createServiceMetrics, SERVICE_NAMES } from '../../shared/observability/metrics.js';
-import { type JobCorrelation, type JobFlows, runJob } from '../../shared/processing/job-runner.js';
+import {
+  authorizeFixRunnerSender,
+  type JobCorrelation,
+  type JobFlows,
+  runJob,
+} from '../../shared/processing/job-runner.js';
 import { composeProcessorFlows } from './compose.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAMES.processor });
@@ -26,6 +31,7 @@ const retryControl = new SqsJobRetryControl(
 );
 const correlationKeys = ['jobKind', 'idempotencyKey', 'interactionId', 'bugId', 'jobId', 'messageId'];
 
+const authorizeSender = authorizeFixRunnerSender(config.FIX_TASK_ROLE_ID);
 const runnerLog = {
   info: (message: string, extra: Record<string, unknown> = {}) => logger.info(message, extra),
   warn: (message: string, extra: Record<string, unknown> = {}) => logger.warn(message, extra),
@@ -55,12 +61,14 @@ async function processRecord(record: SQSRecord, jobFlows: JobFlows): Promise<voi
         receiptHandle: record.receiptHandle,
         body: record.body,
         receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+        senderId: record.attributes.SenderId,
       },
       {
         flows: jobFlows,
         retryControl,
         log: runnerLog,
         maxReceives: config.MAX_RECEIVES,
+        authorizeSender,
         backoffSeconds: (receiveCount: number) =>
           Math.min(300, config.RETRY_BASE_DELAY_SECONDS * 3 ** (receiveCount - 1)),
         onJob: (ids: JobCorrelation) => {

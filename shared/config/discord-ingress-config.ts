@@ -22,12 +22,22 @@ export const discordIngressConfigSchema = z.pipe(
       z.pipe(z.optional(z.string()), z.transform(splitList)),
       z.array(z.string().check(z.regex(SNOWFLAKE, 'must be a comma list of role ids (snowflakes)'))),
     ),
+    // The one server bugbot serves. Unset or empty (the deployment setting left blank) accepts
+    // any guild the application is installed in.
+    DISCORD_GUILD_ID: z.pipe(
+      z.pipe(
+        z.optional(z.string()),
+        z.transform((value) => value?.trim() || undefined),
+      ),
+      z.optional(z.string().check(z.regex(SNOWFLAKE, 'must be a Discord guild id (snowflake)'))),
+    ),
     JOBS_QUEUE_URL: z.url({ error: 'must be the SQS queue URL' }),
   }),
   z.transform((env) => ({
     publicKeyHex: env.DISCORD_PUBLIC_KEY,
     applicationId: env.DISCORD_APPLICATION_ID,
     fixAllowedRoleIds: env.FIX_ALLOWED_ROLE_IDS,
+    guildId: env.DISCORD_GUILD_ID,
     jobsQueueUrl: env.JOBS_QUEUE_URL,
   })),
 );

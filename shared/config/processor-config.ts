@@ -51,6 +51,8 @@ export const processorConfigSchema = z
     FIX_SUBNET_IDS: optionalSetting(z.string().min(1)),
     FIX_SECURITY_GROUP_ID: optionalSetting(z.string().min(1)),
     FIX_CONTAINER_NAME: z.string().min(1).default('runner'),
+    /** The runner task role's unique id (AROA…): the only sender allowed to report fix results. */
+    FIX_TASK_ROLE_ID: optionalSetting(z.string().min(1)),
     FIX_ALLOWLIST: z.string().min(1).default('src/,app/,components/,pages/'),
     FIX_CLONE_URL: optionalSetting(z.url()),
     FIX_VERIFY_COMMAND: optionalSetting(z.string().min(1).max(4000)),

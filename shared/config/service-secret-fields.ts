@@ -1,27 +1,43 @@
 import * as z from 'zod';
 
 /**
- * The fields of the one Secrets Manager secret (`SECRETS_ARN`) that holds bugbot's service
- * tokens. The CDK stack creates the secret from these names with empty values and the deployer
- * fills them in; code that reads the secret and the README name the same fields from here.
+ * The tokens of the service secret (`SECRETS_ARN` of the processor and fix runner): what bugbot
+ * needs to talk to Discord, Linear, GitHub, PostHog and Anthropic. The CDK stack creates the
+ * secret from these names with empty values and the deployer fills them in.
  */
-export const SERVICE_SECRET_FIELDS = [
+export const SERVICE_TOKEN_FIELDS = [
   'discordBotToken',
   'linearApiKey',
   'githubToken',
   'posthogApiKey',
   'anthropicApiKey',
-  'bugReportWebhookSecret',
-  'bugReportBearerToken',
 ] as const;
 
+/**
+ * The bug-report webhook's credentials, in a secret of their own (`SECRETS_ARN` of the webhook
+ * Lambda, the stack output WebhookSecretArn): the webhook is public, so the Lambda behind it may
+ * read these two and none of the service tokens.
+ */
+export const WEBHOOK_SECRET_FIELDS = ['bugReportWebhookSecret', 'bugReportBearerToken'] as const;
+
+/**
+ * Every field either secret may hold; one schema parses both (each holds a subset). The service
+ * secret's seeded template still lists the webhook fields: CloudFormation rewrites a secret's
+ * value whenever its template changes, so dropping them would wipe the tokens of every existing
+ * deployment. They are ignored there now (`npm run secrets -- check` says so when they are set).
+ */
+export const SERVICE_SECRET_FIELDS = [...SERVICE_TOKEN_FIELDS, ...WEBHOOK_SECRET_FIELDS] as const;
+
+export type ServiceTokenField = (typeof SERVICE_TOKEN_FIELDS)[number];
+export type WebhookSecretField = (typeof WEBHOOK_SECRET_FIELDS)[number];
 export type ServiceSecretField = (typeof SERVICE_SECRET_FIELDS)[number];
 
 export type ServiceSecrets = Readonly<Record<ServiceSecretField, string>>;
+export type WebhookSecrets = Readonly<Record<WebhookSecretField, string>>;
 
 /**
- * Parses the secret's JSON. A field the deployer has not filled in yet is an empty string, so
- * each consumer decides whether the field it needs may be empty.
+ * Parses either secret's JSON. A field the deployer has not filled in yet (or that the secret
+ * does not hold) is an empty string, so each consumer decides whether the field it needs may be empty.
  */
 export const serviceSecretsSchema = z.object(
   Object.fromEntries(SERVICE_SECRET_FIELDS.map((field) => [field, z.string().default('')])) as Record<
@@ -30,10 +46,16 @@ export const serviceSecretsSchema = z.object(
   >,
 );
 
-/** The secret's initial value: every field present, none filled. */
+/** The service secret's initial value: every field present, none filled (see SERVICE_SECRET_FIELDS). */
 export function buildEmptyServiceSecrets(): ServiceSecrets {
-  return Object.fromEntries(SERVICE_SECRET_FIELDS.map((field) => [field, ''])) as Record<
-    ServiceSecretField,
-    string
-  >;
+  return buildEmpty(SERVICE_SECRET_FIELDS);
+}
+
+/** The webhook secret's initial value: its two fields, neither filled. */
+export function buildEmptyWebhookSecrets(): WebhookSecrets {
+  return buildEmpty(WEBHOOK_SECRET_FIELDS);
+}
+
+function buildEmpty<Field extends string>(fields: readonly Field[]): Readonly<Record<Field, string>> {
+  return Object.fromEntries(fields.map((field) => [field, ''])) as Record<Field, string>;
 }

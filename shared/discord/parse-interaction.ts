@@ -65,11 +65,17 @@ export interface ParseInteractionOptions {
   now: number;
   /** When set, interactions addressed to another application are rejected as malformed. */
   applicationId?: string;
+  /**
+   * When set, interactions from any other guild are refused and nothing is queued: the bot may
+   * be installed elsewhere, but only this server's members may file bugs or launch fixes.
+   */
+  guildId?: string;
 }
 
 /** Refusal texts: our words only, never the user's input. */
 export const refusals = {
   notInGuild: 'bugbot only works in a server channel.',
+  otherGuild: 'bugbot is not set up for this server.',
   notAllowedToFix: 'Only members with a fix-approver role can ask bugbot for fixes.',
   unknownCommand: 'bugbot does not know that command. Its commands may have been updated: try again.',
   unknownSubcommand: 'bugbot does not know that subcommand. Type `/bugbot` and pick one from the list.',
@@ -119,7 +125,7 @@ export function parseInteraction(raw: unknown, options: ParseInteractionOptions)
   }
   if (!isJsonObject(raw.data)) return malformed('the interaction has no data');
 
-  const read = readContext(raw, raw.id, raw.application_id);
+  const read = readContext(raw, raw.id, raw.application_id, options.guildId);
   if (!read.ok) return read.outcome;
   const job = { id: raw.id, message: raw.message, context: read.context, options };
 
@@ -142,7 +148,12 @@ interface JobBasis {
   options: ParseInteractionOptions;
 }
 
-function readContext(raw: Json, id: string, applicationId: string): ContextResult {
+function readContext(
+  raw: Json,
+  id: string,
+  applicationId: string,
+  servedGuildId: string | undefined,
+): ContextResult {
   const { token, guild_id: guildId } = raw;
   if (typeof token !== 'string' || token.length === 0 || token.length > TOKEN_MAX_LENGTH) {
     return { ok: false, outcome: malformed('the interaction token is missing or too long') };
@@ -152,6 +163,11 @@ function readContext(raw: Json, id: string, applicationId: string): ContextResul
   if (guildId === undefined || !isJsonObject(member))
     return { ok: false, outcome: refuse(refusals.notInGuild) };
   if (!isSnowflake(guildId)) return { ok: false, outcome: malformed('the guild id is not a snowflake') };
+  // Role ids are only meaningful in the guild they belong to: this check comes before any
+  // authorization by roles.
+  if (servedGuildId !== undefined && guildId !== servedGuildId) {
+    return { ok: false, outcome: refuse(refusals.otherGuild) };
+  }
   const user = member.user as Partial<APIInteractionGuildMember['user']> | undefined;
   if (!isJsonObject(user) || !isSnowflake(user.id) || !isBoundedString(user.username, NAME_MAX_LENGTH)) {
     return { ok: false, outcome: malformed('the member has no valid user') };

@@ -272,7 +272,7 @@ const CREDENTIAL_PATTERNS: ReadonlyArray<readonly [kind: string, pattern: RegExp
 
 const SECRET_NAME =
   /(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|apikey|private[_-]?key|access[_-]?key|credential|auth)/i;
-const QUOTED_ASSIGNMENT = /([A-Za-z_$][\w$.-]*)['"]?\s*[:=]\s*(['"`])([^'"`\s]{16,})\2/g;
+const QUOTED_ASSIGNMENT = /(?<![\w$.-])([A-Za-z_$][\w$.-]*)['"]?\s*[:=]\s*(['"`])([^'"`\s]{16,})\2/g;
 
 /**
  * Finds credential-looking text in added lines: known token formats, high-entropy literals

@@ -22,6 +22,8 @@ export interface FixJobRecord {
   readonly createdAt: string;
   /** When the task was seen stopped without a result. */
   readonly stoppedAt?: string;
+  /** When the runner's result first arrived. */
+  readonly resultAt?: string;
 }
 
 export type FixJobWrite =

@@ -10,6 +10,8 @@ export interface JobRecord {
   readonly body: string;
   /** 1 on the first receive. */
   readonly receiveCount: number;
+  /** SQS's `SenderId`: who sent the message (an IAM user or role id). */
+  readonly senderId?: string;
 }
 
 export interface JobFlow<J extends Job> {
@@ -34,6 +36,11 @@ export interface JobRunnerDeps {
   readonly maxReceives: number;
   /** Seconds before the next attempt after `receiveCount` failed receives. */
   readonly backoffSeconds?: (receiveCount: number) => number;
+  /**
+   * Who may send which job: returns why a sender may not send this job, or null. Jobs are
+   * trusted by kind, so a sender that may only report fix results must not send anything else.
+   */
+  readonly authorizeSender?: (job: Job, senderId: string | undefined) => string | null;
   /** Called once per job with its correlation ids, before anything is logged about it. */
   readonly onJob?: (ids: JobCorrelation) => void;
 }
@@ -78,6 +85,15 @@ export async function runJob(record: JobRecord, deps: JobRunnerDeps): Promise<Ru
   }
   const { job } = parsed;
   deps.onJob?.(correlationOf(job));
+  const refusal = deps.authorizeSender?.(job, record.senderId) ?? null;
+  if (refusal) {
+    deps.log.error('job refused: its sender may not send it; dead-lettered', {
+      senderId: record.senderId,
+      reason: refusal,
+    });
+    await deps.retryControl.deadLetter(record.body, `refused sender: ${refusal}`);
+    return 'dead-lettered';
+  }
   const flow = deps.flows[job.kind] as JobFlow<Job>;
   try {
     await flow.run(job);
@@ -164,6 +180,23 @@ async function tellFailure(
   } catch (error) {
     deps.log.warn('could not tell the user about the failure', { error });
   }
+}
+
+/**
+ * The fix runner's task role may only report fix results and stopped tasks, and only it may
+ * report results: agent-written code run by `verify.command` could reach the task's credentials,
+ * and must not be able to pose as Discord or the webhook.
+ */
+export function authorizeFixRunnerSender(taskRoleId: string | undefined) {
+  return (job: Job, senderId: string | undefined): string | null => {
+    if (!taskRoleId) return null;
+    const fromRunner = senderId?.split(':')[0] === taskRoleId;
+    if (fromRunner && job.kind !== 'fix.result' && job.kind !== 'fix.task-stopped') {
+      return `the fix runner may not send ${job.kind} jobs`;
+    }
+    if (!fromRunner && job.kind === 'fix.result') return 'only the fix runner may send fix results';
+    return null;
+  };
 }
 
 export function correlationOf(job: Job): JobCorrelation {

@@ -9,6 +9,9 @@ import type { CodeHost, RepositoryRef } from '../ports/code-host.js';
 import type { IssueTracker } from '../ports/issue-tracker.js';
 import { audit, type BugFlowContext, postInThread, readAnalysis, refreshCard } from './bug-context.js';
 
+/** Three receives with backoff and a 540 s visibility timeout stay well inside this. */
+const CLAIM_STALE_MS = 30 * 60 * 1000;
+
 export interface BugCardDeps extends BugFlowContext {
   readonly tracker: IssueTracker;
   readonly codeHost?: CodeHost;
@@ -112,8 +115,10 @@ async function dismiss(bug: Bug, job: DiscordComponentJob, deps: BugCardDeps): P
   });
   if (!moved.ok) {
     const current = moved.current;
-    if (current?.status === 'dismissed')
+    if (current?.status === 'dismissed') {
+      await refreshCard(current, deps);
       return { content: 'This bug is already dismissed.', ephemeral: true };
+    }
     return refuse(
       bug,
       actor,
@@ -140,11 +145,20 @@ async function dismiss(bug: Bug, job: DiscordComponentJob, deps: BugCardDeps): P
  */
 async function createIssue(bug: Bug, job: DiscordComponentJob, deps: BugCardDeps): Promise<OutgoingMessage> {
   const actor = actorOf(job);
-  if (bug.issue)
+  if (bug.issue) {
+    // A redelivery after the issue was recorded finishes what the first attempt may not have.
+    await refreshCard(bug, deps);
+    await postInThread(
+      bug,
+      'issue-created',
+      renderThreadNote('issue_created', { issue: bug.issue, by: job.interaction.member.username }),
+      deps,
+    );
     return {
       content: `This bug already has an issue: ${bug.issue.identifier} ${bug.issue.url}`,
       ephemeral: true,
     };
+  }
   if (!canPerform('create_issue', bug.status)) {
     return refuse(
       bug,
@@ -192,7 +206,11 @@ async function fileIssue(bug: Bug, owner: string, deps: BugCardDeps): Promise<Bu
       issueId: owner,
       createdAt: deps.now().toISOString(),
     });
-    if (!claim.claimed && claim.existing.issueId !== owner) {
+    // Another click holds the claim; after the longest its job could still be retrying, the
+    // claim is stale (that job failed for good) and this click creates the issue.
+    const stale =
+      Date.parse(claim.claimed ? '' : claim.existing.createdAt) < deps.now().getTime() - CLAIM_STALE_MS;
+    if (!claim.claimed && claim.existing.issueId !== owner && !stale) {
       return (await deps.records.getBug(bug.bugId))?.issue ?? null;
     }
     const created = await deps.codeHost.createIssueOnce(repo, {

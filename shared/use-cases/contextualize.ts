@@ -145,6 +145,16 @@ async function resolveIssue(
     if (link) {
       const issue = await deps.tracker.getIssue(link.issueId);
       if (issue) return { kind: 'found', issue };
+      if (!link.identifier) {
+        // Claimed for creation by an attempt that did not get to create it (a failure, or a
+        // concurrent job still on its way): creating by the claimed id is idempotent.
+        const created = await deps.tracker.createIssue({
+          id: link.issueId,
+          title: issueTitle(job),
+          description: issueDescription(job),
+        });
+        return { kind: 'found', issue: created };
+      }
       return {
         kind: 'refused',
         message:

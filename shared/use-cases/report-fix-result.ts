@@ -1,7 +1,7 @@
 import type { Bug } from '../domain/bug.js';
 import { stateAfterFailedFix } from '../domain/bug-state-machine.js';
 import { renderThreadNote } from '../domain/bug-views.js';
-import { ServiceError } from '../domain/errors.js';
+import { PermanentJobError, ServiceError } from '../domain/errors.js';
 import { fenceUntrusted, toPlainLine } from '../domain/untrusted-text.js';
 import type { FixResult, FixResultJob, FixTaskStoppedJob } from '../jobs/job-schemas.js';
 import type { OutgoingMessage } from '../ports/chat-platform.js';
@@ -31,23 +31,40 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
   if (!record)
     throw new ServiceError('dynamodb', `no fix job ${result.jobId}`, { retryable: false, status: 404 });
   if (record.status === 'failed') return; // declared failed before this arrived; its PR is not opened late
+  if (result.branch !== record.spec.branch) {
+    // Only the branch bugbot asked for may become a pull request, whatever a result says.
+    throw new PermanentJobError(`the result names branch ${toPlainLine(result.branch, 100)}, not the job's`);
+  }
+  // Marks the result as arrived, so a task-stopped event handled meanwhile does not declare
+  // the fix failed while this delivery (or its retry) is still opening the pull request.
+  if (!record.resultAt) {
+    await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched'], {
+      resultAt: deps.now().toISOString(),
+    });
+  }
   const bug = record.bugId ? await deps.records.getBug(record.bugId) : null;
 
   if (result.status === 'pushed') {
     const pull = await deps.codeHost.openPullRequest(deps.repo, {
-      head: result.branch,
+      head: record.spec.branch,
       base: record.spec.repo.baseBranch,
       title: `Fix: ${toPlainLine(record.spec.task.title, 200)}`,
       body: pullRequestBody(record, result, bug),
       draft: result.verify?.exitCode !== 0,
     });
     if (record.issue?.tracker === 'linear') {
-      await deps.tracker.attachLink({
-        issueId: record.issue.id,
-        url: pull.url,
-        title: `PR #${pull.number}: ${toPlainLine(record.spec.task.title, 80)}`,
-        subtitle: 'Drafted by bugbot',
-      });
+      await deps.tracker
+        .attachLink({
+          issueId: record.issue.id,
+          url: pull.url,
+          title: `PR #${pull.number}: ${toPlainLine(record.spec.task.title, 80)}`,
+          subtitle: 'Drafted by bugbot',
+        })
+        .catch((error: unknown) => {
+          // An issue deleted or archived meanwhile must not orphan the pull request: retry what
+          // may pass later, give up on the link alone otherwise.
+          if (error instanceof ServiceError && error.retryable) throw error;
+        });
     }
     const finished = await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched'], {
       status: 'finished',
@@ -100,7 +117,7 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
  */
 export async function reportFixTaskStopped(job: FixTaskStoppedJob, deps: FixResultDeps): Promise<void> {
   const record = await deps.fixJobs.getFixJob(job.jobId);
-  if (!record || record.status === 'finished' || record.status === 'failed') return;
+  if (!record || record.status === 'finished' || record.status === 'failed' || record.resultAt) return;
   const now = deps.now();
   if (!record.stoppedAt) {
     await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched'], {

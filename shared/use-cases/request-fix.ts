@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { isPathAllowed } from '../domain/allowlist-gate.js';
 import type { Bug } from '../domain/bug.js';
-import { describeRefusal, transitionFor } from '../domain/bug-state-machine.js';
+import { describeRefusal, stateAfterFailedFix, transitionFor } from '../domain/bug-state-machine.js';
 import { renderThreadNote } from '../domain/bug-views.js';
+import { describeFailure } from '../domain/describe-failure.js';
+import { ServiceError } from '../domain/errors.js';
 import { extractReferences } from '../domain/references.js';
 import { toPlainLine } from '../domain/untrusted-text.js';
 import type { FixJobSpec } from '../jobs/fix-job-spec.js';
@@ -48,49 +50,147 @@ interface FixTarget {
  * spec is stored once under an id derived from the request, so a redelivered request launches
  * at most one runner; the outcome comes back later as `fix.result` / `fix.task-stopped`.
  */
+export function fixJobIdFor(idempotencyKey: string): string {
+  return `fix_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
+}
+
 export async function requestFix(
   job: DiscordCommandJob | DiscordComponentJob,
   target: { bug?: Bug },
   deps: RequestFixDeps,
 ): Promise<OutgoingMessage> {
   const member = job.interaction.member;
-  const jobId = `fix_${createHash('sha256').update(job.idempotencyKey).digest('hex').slice(0, 24)}`;
-  const existing = await deps.fixJobs.getFixJob(jobId);
-  if (existing) return launchOnce(existing, deps);
+  const actor = `${member.username} (${member.userId})`;
+  const jobId = fixJobIdFor(job.idempotencyKey);
+  let record = await deps.fixJobs.getFixJob(jobId);
+  if (record && record.status !== 'requested') return describeFixJob(record);
 
-  const resolved = await resolveTarget(job, target.bug, deps);
-  if ('refusal' in resolved) return { content: resolved.refusal, ephemeral: true };
-  const { bug } = resolved;
-  if (bug) {
-    const refusal = describeRefusal('draft_fix', bug.status);
-    if (refusal) {
-      await audit(
-        bug.bugId,
-        `${member.username} (${member.userId})`,
-        'transition_refused',
-        `draft_fix: ${refusal}`,
-        deps,
-      );
-      return { content: refusal, ephemeral: true };
+  if (!record) {
+    const resolved = await resolveTarget(job, target.bug, deps);
+    if ('refusal' in resolved) return { content: resolved.refusal, ephemeral: true };
+    const { bug } = resolved;
+    if (bug) {
+      const refusal = describeRefusal('draft_fix', bug.status);
+      if (refusal) {
+        await audit(bug.bugId, actor, 'transition_refused', `draft_fix: ${refusal}`, deps);
+        return { content: refusal, ephemeral: true };
+      }
+    }
+    const stored = await deps.fixJobs.createFixJob(await buildRecord(jobId, resolved, member.username, deps));
+    record = stored.job;
+    // Counted once per request: a redelivered request finds its job and spends nothing more.
+    if (stored.created && !(await allow(member.userId, deps))) {
+      await deps.fixJobs.updateFixJob(jobId, ['requested'], { status: 'failed' });
+      return {
+        content: `You have asked for ${deps.settings.perUserPerHour} fixes this hour, the most one person may; try again next hour.`,
+        ephemeral: true,
+      };
     }
   }
 
+  // The bug is claimed for this fix before anything is launched: a second request on the same
+  // bug (another click, another person) finds it taken and launches nothing.
+  if (record.bugId) {
+    const bug = await deps.records.getBug(record.bugId);
+    if (bug && bug.fix?.jobId !== jobId) {
+      const { from, to } = transitionFor('draft_fix');
+      const moved = await deps.records.transitionBug(bug.bugId, [...from], to, {
+        fix: { jobId, status: 'requested', branch: record.spec.branch },
+      });
+      if (!moved.ok && moved.current?.fix?.jobId !== jobId) {
+        await deps.fixJobs.updateFixJob(jobId, ['requested'], { status: 'failed' });
+        const refusal =
+          describeRefusal('draft_fix', moved.current?.status ?? bug.status) ??
+          'Another fix is under way for this bug.';
+        await audit(bug.bugId, actor, 'transition_refused', `draft_fix: ${refusal}`, deps);
+        return { content: refusal, ephemeral: true };
+      }
+      if (moved.ok) {
+        await audit(bug.bugId, actor, 'transition', `${bug.status} → fix_requested (${jobId})`, deps);
+        await refreshCard(moved.bug, deps);
+        await postInThread(
+          moved.bug,
+          `fix-requested:${jobId}`,
+          renderThreadNote('fix_requested', { by: member.username }),
+          deps,
+        );
+      }
+    }
+  }
+
+  let taskId: string;
+  try {
+    ({ taskId } = await deps.launcher.launch(record.spec));
+  } catch (error) {
+    // A launch that cannot succeed must not leave the bug waiting for a fix forever.
+    if (!(error instanceof ServiceError && error.retryable))
+      await abandonFixRequest(jobId, deps, describeFailure('the fix runner', error));
+    throw error;
+  }
+  const launched = await deps.fixJobs.updateFixJob(jobId, ['requested'], { status: 'launched', taskId });
+  if (launched.ok) deps.metrics?.record('FixesRequested', 1);
+  return describeFixJob(launched.ok ? launched.job : record);
+}
+
+/**
+ * A fix request that will not run (its launch failed for good, or kept failing): the job is
+ * marked failed, the bug goes back to where it was, and its thread says why.
+ */
+export async function abandonFixRequest(jobId: string, deps: RequestFixDeps, reason: string): Promise<void> {
+  const failed = await deps.fixJobs.updateFixJob(jobId, ['requested'], { status: 'failed' });
+  if (!failed.ok || !failed.job.bugId) return;
+  const bug = await deps.records.getBug(failed.job.bugId);
+  if (!bug || bug.status !== 'fix_requested' || bug.fix?.jobId !== jobId) return;
+  const to = stateAfterFailedFix(bug);
+  const moved = await deps.records.transitionBug(bug.bugId, ['fix_requested'], to, {
+    fix: { jobId, status: 'failed', branch: failed.job.spec.branch },
+  });
+  if (!moved.ok) return;
+  await audit(bug.bugId, 'system', 'transition', `fix_requested → ${to} (the fix could not start)`, deps);
+  await refreshCard(moved.bug, deps);
+  await postInThread(
+    moved.bug,
+    `fix-outcome:${jobId}`,
+    renderThreadNote('fix_failed', { reasons: [`the fix could not start: ${reason}`] }),
+    deps,
+  );
+}
+
+function describeFixJob(record: FixJobRecord): OutgoingMessage {
+  const title = toPlainLine(record.spec.task.title, 80);
+  switch (record.status) {
+    case 'finished':
+      return {
+        content: `The fix for ${title} has finished${record.pullRequestUrl ? `: ${record.pullRequestUrl}` : '; see the thread'}.`,
+      };
+    case 'failed':
+      return { content: `The fix for ${title} did not run; see the thread for why.`, ephemeral: true };
+    default:
+      return {
+        content: `Drafting a fix for ${title} on \`${record.spec.branch}\`; the pull request (or what stopped it) will be posted in the thread.`,
+      };
+  }
+}
+
+async function allow(userId: string, deps: RequestFixDeps): Promise<boolean> {
   const now = deps.now();
-  const window = now.toISOString().slice(0, 13); // one-hour windows
   const allowance = await deps.fixJobs.consumeAllowance({
     scope: 'fix',
-    userId: member.userId,
-    window,
+    userId,
+    window: now.toISOString().slice(0, 13), // one-hour windows
     limit: deps.settings.perUserPerHour,
     expiresAt: Math.floor(now.getTime() / 1000) + 2 * 3600,
   });
-  if (!allowance.allowed) {
-    return {
-      content: `You have asked for ${deps.settings.perUserPerHour} fixes this hour, the most one person may; try again next hour.`,
-      ephemeral: true,
-    };
-  }
+  return allowance.allowed;
+}
 
+async function buildRecord(
+  jobId: string,
+  resolved: FixTarget & { readonly issue?: FixJobRecord['issue'] },
+  requestedBy: string,
+  deps: RequestFixDeps,
+): Promise<FixJobRecord> {
+  const { bug } = resolved;
   const baseBranch = await deps.codeHost.getDefaultBranch(deps.settings.repo);
   const candidateFiles = (await deps.codeHost.searchCode(deps.settings.repo, searchTerms(resolved), 10))
     .map((hit) => hit.path)
@@ -114,51 +214,15 @@ export async function requestFix(
     ...(deps.settings.verifyCommand ? { verify: { command: deps.settings.verifyCommand } } : {}),
     ...(candidateFiles.length > 0 ? { candidateFiles } : {}),
   };
-  const record: FixJobRecord = {
+  return {
     jobId,
     spec,
     bugId: bug?.bugId,
     issue: resolved.issue,
     notifyChannelId: resolved.notifyChannelId,
-    requestedBy: member.username,
+    requestedBy,
     status: 'requested',
-    createdAt: now.toISOString(),
-  };
-  const stored = await deps.fixJobs.createFixJob(record);
-
-  if (bug) {
-    const { from, to } = transitionFor('draft_fix');
-    const moved = await deps.records.transitionBug(bug.bugId, [...from], to, {
-      fix: { jobId, status: 'requested', branch: spec.branch },
-    });
-    if (moved.ok) {
-      await audit(
-        bug.bugId,
-        `${member.username} (${member.userId})`,
-        'transition',
-        `${bug.status} → fix_requested (${jobId})`,
-        deps,
-      );
-      await refreshCard(moved.bug, deps);
-      await postInThread(
-        moved.bug,
-        `fix-requested:${jobId}`,
-        renderThreadNote('fix_requested', { by: member.username }),
-        deps,
-      );
-    }
-  }
-  return launchOnce(stored.job, deps);
-}
-
-async function launchOnce(record: FixJobRecord, deps: RequestFixDeps): Promise<OutgoingMessage> {
-  if (record.status === 'requested') {
-    const { taskId } = await deps.launcher.launch(record.spec);
-    await deps.fixJobs.updateFixJob(record.jobId, ['requested'], { status: 'launched', taskId });
-    deps.metrics?.record('FixesRequested', 1);
-  }
-  return {
-    content: `Drafting a fix for ${toPlainLine(record.spec.task.title, 80)} on \`${record.spec.branch}\`; the pull request (or what stopped it) will be posted in the thread.`,
+    createdAt: deps.now().toISOString(),
   };
 }
 

@@ -78,7 +78,10 @@ export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Prom
     }
   }
 
-  if (bug.status === 'new' || bug.status === 'analyzing') bug = await analyze(bug, job.receivedAt, deps);
+  // Also when someone acted on a pending card meanwhile (Create Issue): the analysis still lands.
+  if (queueOfStatus(bug.status) === 'open' && readAnalysis(bug)?.state !== 'done') {
+    bug = await analyze(bug, job.receivedAt, deps);
+  }
   await ensureCard(bug, deps);
   return { kind: 'triaged', bug };
 }
@@ -91,7 +94,7 @@ async function analyze(bug: Bug, receivedAt: string, deps: TriageDeps): Promise<
       bug = moved.bug;
     } else if (moved.current) {
       bug = moved.current;
-      if (bug.status !== 'analyzing') return bug;
+      if (queueOfStatus(bug.status) === 'closed') return bug;
     }
   }
 
@@ -109,15 +112,17 @@ async function analyze(bug: Bug, receivedAt: string, deps: TriageDeps): Promise<
       replaySummary: insights?.summary,
     });
   } catch (error) {
-    if (error instanceof ServiceError && error.retryable) {
-      // The model is unavailable: show the bug now, as "analysis pending", and retry the analysis.
-      const pending = await deps.records.updateBug(
-        bug.bugId,
-        { analysis: { state: 'pending', replayUrl: insights?.replayUrl } },
-        bug.version,
-      );
-      await ensureCard(pending.ok ? pending.bug : bug, deps);
-    }
+    // Show the bug now either way: "analysis pending" while the job retries, "analysis failed"
+    // (and back to `new`, so people can act on it) when another try cannot help.
+    const retryable = error instanceof ServiceError && error.retryable;
+    const marked = await deps.records.updateBug(
+      bug.bugId,
+      { analysis: { state: retryable ? 'pending' : 'failed', replayUrl: insights?.replayUrl } },
+      bug.version,
+    );
+    let shown = marked.ok ? marked.bug : (marked.current ?? bug);
+    if (!retryable) shown = await giveUpAnalysis(shown, deps);
+    await ensureCard(shown, deps);
     throw error;
   }
 
@@ -152,6 +157,15 @@ async function analyze(bug: Bug, receivedAt: string, deps: TriageDeps): Promise<
     `analyzing → triaged (P${priority.priority}, severity ${result.severity}/5)`,
     deps,
   );
+  return moved.bug;
+}
+
+/** The analysis will not come: `analyzing → new`, so the bug is not stuck half-way. */
+export async function giveUpAnalysis(bug: Bug, context: BugFlowContext): Promise<Bug> {
+  if (bug.status !== 'analyzing') return bug;
+  const moved = await context.records.transitionBug(bug.bugId, ['analyzing'], 'new');
+  if (!moved.ok) return moved.current ?? bug;
+  await audit(bug.bugId, 'system', 'transition', 'analyzing → new (analysis failed)', context);
   return moved.bug;
 }
 
@@ -230,8 +244,10 @@ async function findOriginal(
       if (original && queueOfStatus(original.status) === 'open') return original.bugId;
     }
   }
+  // Only a bug reported before this one can be its original: two reports of one new crash
+  // processed side by side must not each become the other's duplicate.
   const open = (await deps.records.listOpenBugs(deps.settings.duplicateCandidates ?? 500)).filter(
-    (candidate) => candidate.bugId !== bug.bugId,
+    (candidate) => isEarlier(candidate, bug),
   );
   if (open.length === 0) return null;
   const index = createSimilarityIndex();
@@ -256,6 +272,10 @@ async function findOriginal(
     { now: deps.now().getTime(), signature },
   );
   return match.kind === 'none' ? null : match.bugId;
+}
+
+function isEarlier(a: Bug, b: Bug): boolean {
+  return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.bugId < b.bugId);
 }
 
 /** Counts the report on the original (once, keyed on this bug) and says so in its thread. */
@@ -284,21 +304,37 @@ async function foldIntoOriginal(bug: Bug, originalId: string, deps: TriageDeps):
 
 /** Posts the card (and its thread) once, or brings the posted card up to date. */
 async function ensureCard(bug: Bug, deps: TriageDeps): Promise<void> {
-  if (bug.card) {
+  if (bug.card?.threadId) {
     await refreshCard(bug, deps);
     return;
   }
   const channelId = deps.settings.bugChannelId;
-  const posted = await deps.chat.postMessage(channelId, cardFor(bug), { nonce: `card:${bug.bugId}` });
-  const thread = await deps.chat.startThread(channelId, posted.id, toPlainLine(`Bug: ${bug.title}`, 100));
-  const card = { channelId, messageId: posted.id, threadId: thread.id };
-  await deps.records.linkReference('thread', thread.id, bug.bugId);
-  const saved = await deps.records.updateBug(bug.bugId, { card }, bug.version);
-  if (!saved.ok && saved.current && !saved.current.card) {
-    await deps.records.updateBug(bug.bugId, { card }, saved.current.version);
-  }
-  if (readAnalysis(bug)?.state === 'done')
+  let current = bug;
+  let card = bug.card;
+  if (!card) {
+    const posted = await deps.chat.postMessage(channelId, cardFor(bug), { nonce: `card:${bug.bugId}` });
+    card = { channelId, messageId: posted.id };
+    // Saved before anything else can fail: Discord's nonce only dedupes a repost for minutes.
+    current = await saveCard(current, card, deps);
     await audit(bug.bugId, 'system', 'card_posted', `card ${posted.id}`, deps);
+  } else {
+    await refreshCard(bug, deps);
+  }
+  const thread = await deps.chat.startThread(
+    card.channelId,
+    card.messageId,
+    toPlainLine(`Bug: ${bug.title}`, 100),
+  );
+  await deps.records.linkReference('thread', thread.id, bug.bugId);
+  await saveCard(current, { ...card, threadId: thread.id }, deps);
+}
+
+async function saveCard(bug: Bug, card: NonNullable<Bug['card']>, deps: TriageDeps): Promise<Bug> {
+  const saved = await deps.records.updateBug(bug.bugId, { card }, bug.version);
+  if (saved.ok) return saved.bug;
+  if (!saved.current) return bug;
+  const retried = await deps.records.updateBug(bug.bugId, { card }, saved.current.version);
+  return retried.ok ? retried.bug : saved.current;
 }
 
 function titleOf(description: string): string {

@@ -335,3 +335,20 @@ export function moveToDirectMessage<T extends { member?: APIInteractionGuildMemb
     context: 1,
   };
 }
+
+/** Another server than the one bugbot serves (GUILD_ID). */
+export const OTHER_GUILD_ID = '1180000000000000900';
+
+/** The same guild interaction as sent from another server where the application is installed. */
+export function moveToGuild<T extends { guild_id?: string }>(interaction: T, guildId: string): T {
+  const moved = structuredClone(interaction) as T & {
+    guild?: { id: string };
+    channel?: { guild_id?: string };
+    authorizing_integration_owners?: Record<string, string>;
+  };
+  moved.guild_id = guildId;
+  if (moved.guild) moved.guild.id = guildId;
+  if (moved.channel?.guild_id !== undefined) moved.channel.guild_id = guildId;
+  if (moved.authorizing_integration_owners) moved.authorizing_integration_owners['0'] = guildId;
+  return moved;
+}

@@ -253,20 +253,40 @@ describe('bug table', () => {
   });
 });
 
-describe('service secret', () => {
-  it('is seeded with every service token field, all empty', () => {
-    const secrets = ofType('AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(1);
-    const value = JSON.parse(secrets[0]![1].Properties.SecretString as string);
-    expect(value).toEqual({
-      discordBotToken: '',
-      linearApiKey: '',
-      githubToken: '',
-      posthogApiKey: '',
-      anthropicApiKey: '',
-      bugReportWebhookSecret: '',
-      bugReportBearerToken: '',
-    });
+describe('secrets', () => {
+  it('seeds the service secret exactly as before the webhook secret existed, so an update keeps its tokens', () => {
+    const value = JSON.parse(
+      resource(logicalId(stack.serviceSecrets.secret)).Properties.SecretString as string,
+    );
+    // Key order too: CloudFormation compares the template text and rewrites the value on any change.
+    expect(Object.keys(value)).toEqual([
+      'discordBotToken',
+      'linearApiKey',
+      'githubToken',
+      'posthogApiKey',
+      'anthropicApiKey',
+      'bugReportWebhookSecret',
+      'bugReportBearerToken',
+    ]);
+    expect(Object.values(value).every((field) => field === '')).toBe(true);
+  });
+
+  it('keeps the webhook credentials in a second secret that holds nothing else', () => {
+    expect(
+      ofType('AWS::SecretsManager::Secret')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([logicalId(stack.serviceSecrets.secret), logicalId(stack.serviceSecrets.webhookSecret)].sort());
+    const value = JSON.parse(
+      resource(logicalId(stack.serviceSecrets.webhookSecret)).Properties.SecretString as string,
+    );
+    expect(value).toEqual({ bugReportWebhookSecret: '', bugReportBearerToken: '' });
+  });
+
+  it('outputs both secrets’ ARNs for the deployer to fill in', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.ServiceSecretsArn?.Value).toEqual({ Ref: logicalId(stack.serviceSecrets.secret) });
+    expect(outputs.WebhookSecretArn?.Value).toEqual({ Ref: logicalId(stack.serviceSecrets.webhookSecret) });
   });
 });
 
@@ -301,12 +321,13 @@ describe('functions', () => {
     expect(env(stack.httpIngress.discordInteractions)).toEqual({
       DISCORD_PUBLIC_KEY: SETTINGS_CONTEXT.discordPublicKey,
       DISCORD_APPLICATION_ID: SETTINGS_CONTEXT.discordApplicationId,
+      DISCORD_GUILD_ID: SETTINGS_CONTEXT.guildId,
       FIX_ALLOWED_ROLE_IDS: SETTINGS_CONTEXT.fixAllowedRoleIds,
       JOBS_QUEUE_URL: queueUrl,
     });
     expect(env(stack.httpIngress.bugReportWebhook)).toEqual({
       JOBS_QUEUE_URL: queueUrl,
-      SECRETS_ARN: secretArn,
+      SECRETS_ARN: { Ref: logicalId(stack.serviceSecrets.webhookSecret) },
     });
     expect(env(stack.processor.handler)).toEqual({
       JOBS_QUEUE_URL: queueUrl,
@@ -327,6 +348,7 @@ describe('functions', () => {
       FIX_SUBNET_IDS: expect.anything(),
       FIX_SECURITY_GROUP_ID: expect.anything(),
       FIX_CONTAINER_NAME: expect.any(String),
+      FIX_TASK_ROLE_ID: expect.anything(),
     });
   });
 });
@@ -343,6 +365,7 @@ describe('least privilege', () => {
   const deadLetterArn = () =>
     JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.jobsQueue.deadLetterQueue), 'Arn'] });
   const secretArn = () => JSON.stringify({ Ref: logicalId(stack.serviceSecrets.secret) });
+  const webhookSecretArn = () => JSON.stringify({ Ref: logicalId(stack.serviceSecrets.webhookSecret) });
 
   it('lets the Discord ingress only send to the jobs queue (besides its own logs and traces)', () => {
     const fn = stack.httpIngress.discordInteractions;
@@ -351,15 +374,17 @@ describe('least privilege', () => {
     );
   });
 
-  it('lets the webhook ingress only send to the jobs queue and read the service secret', () => {
+  it('lets the public webhook ingress only send to the jobs queue and read its own secret, not the service tokens', () => {
     const fn = stack.httpIngress.bugReportWebhook;
-    expect(permissionsOf(roleOf(logicalId(fn.function)))).toEqual(
+    const permissions = permissionsOf(roleOf(logicalId(fn.function)));
+    expect(permissions).toEqual(
       [
         ...own(fn),
         `Allow sqs:SendMessage ${queueArn()}`,
-        `Allow secretsmanager:GetSecretValue ${secretArn()}`,
+        `Allow secretsmanager:GetSecretValue ${webhookSecretArn()}`,
       ].sort(),
     );
+    expect(permissions.join('\n')).not.toContain(secretArn());
   });
 
   it('lets the processor consume and send jobs, use the table items and index, and read the secret', () => {

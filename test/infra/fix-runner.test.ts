@@ -618,6 +618,15 @@ describe('processor', () => {
     });
   });
 
+  it('gets the runner task role’s unique id, to tell the runner’s jobs by their SQS SenderId', () => {
+    const fn = resource(logicalId(stack.processor.handler.function));
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const taskRole = roleIdOf(taskDefinition().Properties.TaskRoleArn);
+    expect(resource(taskRole).Type).toBe('AWS::IAM::Role');
+    // RoleId (AROA…), not the ARN or name: SenderId carries the unique id of the assumed role.
+    expect(variables.FIX_TASK_ROLE_ID).toEqual({ 'Fn::GetAtt': [taskRole, 'RoleId'] });
+  });
+
   it('may run only this task definition in this cluster and pass only its two roles, to ECS tasks only', () => {
     const role = roleIdOf(resource(logicalId(stack.processor.handler.function)).Properties.Role);
     const statements = statementsOf(role).filter((statement) =>

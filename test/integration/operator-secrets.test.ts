@@ -10,7 +10,10 @@ import { REPOSITORY_ROOT } from '../../infra/constructs/bugbot-function.js';
 import { FIELD_RULES, main } from '../../scripts/secrets.js';
 import {
   buildEmptyServiceSecrets,
+  buildEmptyWebhookSecrets,
   SERVICE_SECRET_FIELDS,
+  SERVICE_TOKEN_FIELDS,
+  WEBHOOK_SECRET_FIELDS,
 } from '../../shared/config/service-secret-fields.js';
 import { makeWebhookSecret } from '../factories/bug-reports.js';
 
@@ -22,20 +25,26 @@ import { makeWebhookSecret } from '../factories/bug-reports.js';
 
 const run = promisify(execFile);
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bugbot-service-AbCdEf';
+const WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bugbot-webhook-GhIjKl';
 
-/** Values that must never appear in the output. */
-const FULL_SECRET = {
+/** Values that must never appear in the output: the service secret's, then the webhook secret's. */
+const FULL_TOKENS = {
   discordBotToken: 'discord-value-MTIzNDU2Nzg5MDEyMzQ1Njc4',
   linearApiKey: 'lin_api_value_0123456789',
   githubToken: 'ghp_value_0123456789abcdef',
   posthogApiKey: 'phx_value_0123456789',
   anthropicApiKey: 'sk-ant-value-0123456789',
+};
+const FULL_WEBHOOK = {
   bugReportWebhookSecret: makeWebhookSecret(),
   bugReportBearerToken: 'bearer-value-0123456789abcdef',
 };
+/** Every field, as a local config or a service secret from before the webhook secret existed holds them. */
+const FULL_SECRET = { ...FULL_TOKENS, ...FULL_WEBHOOK };
 
 class SecretsManagerStandIn {
-  secretString: string | undefined = JSON.stringify(FULL_SECRET);
+  secretString: string | undefined = JSON.stringify(FULL_TOKENS);
+  webhookSecretString: string | undefined = JSON.stringify(FULL_WEBHOOK);
   readonly requests: { target: string; secretId: unknown; signed: boolean }[] = [];
   url = '';
   private server: Server | undefined;
@@ -73,18 +82,24 @@ class SecretsManagerStandIn {
     };
     if (target !== 'secretsmanager.GetSecretValue')
       return reply(400, { __type: 'UnknownOperationException' });
-    if (body.SecretId !== SECRET_ARN || this.secretString === undefined) {
+    const stored =
+      body.SecretId === SECRET_ARN
+        ? { name: 'bugbot-service', value: this.secretString }
+        : body.SecretId === WEBHOOK_SECRET_ARN
+          ? { name: 'bugbot-webhook', value: this.webhookSecretString }
+          : undefined;
+    if (stored?.value === undefined) {
       return reply(400, {
         __type: 'ResourceNotFoundException',
         message: "Secrets Manager can't find the specified secret.",
       });
     }
     return reply(200, {
-      ARN: SECRET_ARN,
-      Name: 'bugbot-service',
+      ARN: body.SecretId,
+      Name: stored.name,
       VersionId: '6f1d1c1e-0000-4000-8000-000000000001',
       VersionStages: ['AWSCURRENT'],
-      SecretString: this.secretString,
+      SecretString: stored.value,
       CreatedDate: 1_746_100_000,
     });
   }
@@ -102,12 +117,14 @@ afterAll(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 beforeEach(() => {
-  aws.secretString = JSON.stringify(FULL_SECRET);
+  aws.secretString = JSON.stringify(FULL_TOKENS);
+  aws.webhookSecretString = JSON.stringify(FULL_WEBHOOK);
   aws.requests.length = 0;
 });
 
 const awsEnv = {
   SECRETS_ARN: SECRET_ARN,
+  WEBHOOK_SECRET_ARN: WEBHOOK_SECRET_ARN,
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'AKIDOPERATOR',
   AWS_SECRET_ACCESS_KEY: 'operator-secret-key',
@@ -132,18 +149,20 @@ function lineOf(text: string, field: string): string {
 }
 
 describe('npm run secrets -- check, against Secrets Manager', () => {
-  it('reads SECRETS_ARN with a signed GetSecretValue and says every field is set (exit 0)', async () => {
+  it('reads SECRETS_ARN with a signed GetSecretValue and says every service token is set (exit 0)', async () => {
     const { code, out, text } = await check(['check']);
     expect(code).toBe(0);
     expect(aws.requests).toEqual([
       { target: 'secretsmanager.GetSecretValue', secretId: SECRET_ARN, signed: true },
     ]);
     expect(out[0]).toBe(`${SECRET_ARN}:`);
-    for (const field of SERVICE_SECRET_FIELDS) expect(lineOf(text, field)).toMatch(/^\s+set\s/);
+    for (const field of SERVICE_TOKEN_FIELDS) expect(lineOf(text, field)).toMatch(/^\s+set\s/);
+    // The webhook's credentials live in their own secret now.
+    for (const field of WEBHOOK_SECRET_FIELDS) expect(text).not.toContain(field);
     expect(out.at(-1)).toBe('ok: bugbot can run with these');
   });
 
-  it('names each missing field of a freshly deployed (empty) secret, and exits 1', async () => {
+  it('names each missing token of a freshly deployed (empty) secret, and exits 1, without asking for webhook fields', async () => {
     aws.secretString = JSON.stringify(buildEmptyServiceSecrets());
     const { code, text } = await check(['check']);
     expect(code).toBe(1);
@@ -152,38 +171,39 @@ describe('npm run secrets -- check, against Secrets Manager', () => {
       expect(text).toContain(`  - ${field} is required`);
     }
     expect(lineOf(text, 'githubToken')).toMatch(/^\s+missing\s.*optional:/);
-    expect(lineOf(text, 'bugReportWebhookSecret')).toMatch(
-      /^\s+missing\s.*one of the two webhook credentials/,
-    );
-    expect(text).toContain(
-      '  - set bugReportWebhookSecret or bugReportBearerToken: the bug-report webhook refuses every delivery without one',
-    );
-    expect(text).toContain('5 problem(s):');
+    // The seeded template still lists the webhook fields, empty: neither unknown nor required.
+    expect(text).not.toMatch(/bugReport(WebhookSecret|BearerToken)/);
+    expect(text).toContain('4 problem(s):');
   });
 
-  it('passes with only one webhook credential, and with no GitHub token', async () => {
-    const { githubToken: _github, bugReportBearerToken: _bearer, ...rest } = FULL_SECRET;
+  it('passes without any webhook field and without a GitHub token', async () => {
+    const { githubToken: _github, ...rest } = FULL_TOKENS;
     aws.secretString = JSON.stringify(rest);
     expect((await check(['check'])).code).toBe(0);
   });
 
+  it('notes webhook credentials left in the service secret (an older deployment), without failing', async () => {
+    aws.secretString = JSON.stringify(FULL_SECRET);
+    const { code, out } = await check(['check']);
+    expect(code).toBe(0);
+    for (const field of WEBHOOK_SECRET_FIELDS) {
+      expect(out).toContain(
+        `note: ${field} is set here but the webhook reads it from the webhook secret (WebhookSecretArn) now: move it there and clear it here`,
+      );
+    }
+  });
+
   it('flags malformed values by their shape, never by their content', async () => {
     aws.secretString = JSON.stringify({
-      ...FULL_SECRET,
-      bugReportWebhookSecret: 'not-a-standard-secret-value',
-      bugReportBearerToken: 'short',
+      ...FULL_TOKENS,
       linearApiKey: 42,
       legacyToken: 'stray-value-0123',
     });
     const { code, text } = await check(['check']);
     expect(code).toBe(1);
-    expect(lineOf(text, 'bugReportWebhookSecret')).toMatch(/INVALID.*must be whsec_ followed by base64/);
-    expect(lineOf(text, 'bugReportBearerToken')).toMatch(/INVALID.*must be at least 16 characters/);
     expect(lineOf(text, 'linearApiKey')).toMatch(/INVALID.*must be a string/);
     expect(text).toMatch(/unknown\s+legacyToken\s+not a bugbot field; ignored/);
-    for (const leaked of ['not-a-standard-secret-value', 'short', 'stray-value-0123']) {
-      expect(text).not.toContain(leaked);
-    }
+    expect(text).not.toContain('stray-value-0123');
   });
 
   it('reports a secret that is not JSON without echoing it, and a missing secret by its error', async () => {
@@ -203,12 +223,68 @@ describe('npm run secrets -- check, against Secrets Manager', () => {
   });
 
   it('prints JSON for machines', async () => {
-    aws.secretString = JSON.stringify({ ...FULL_SECRET, anthropicApiKey: '' });
+    aws.secretString = JSON.stringify({ ...FULL_TOKENS, anthropicApiKey: '' });
     const { code, out } = await check(['check', '--json']);
     expect(code).toBe(1);
     const report = JSON.parse(out.join('\n')) as { ok: boolean; fields: { field: string; state: string }[] };
     expect(report.ok).toBe(false);
     expect(report.fields.find((entry) => entry.field === 'anthropicApiKey')?.state).toBe('missing');
+  });
+});
+
+describe('npm run secrets -- check --webhook, against Secrets Manager', () => {
+  it('reads WEBHOOK_SECRET_ARN and checks only the two webhook credentials (exit 0)', async () => {
+    const { code, out, text } = await check(['check', '--webhook']);
+    expect(code).toBe(0);
+    expect(aws.requests).toEqual([
+      { target: 'secretsmanager.GetSecretValue', secretId: WEBHOOK_SECRET_ARN, signed: true },
+    ]);
+    expect(out[0]).toBe(`${WEBHOOK_SECRET_ARN}:`);
+    for (const field of WEBHOOK_SECRET_FIELDS) expect(lineOf(text, field)).toMatch(/^\s+set\s/);
+    for (const field of SERVICE_TOKEN_FIELDS) expect(text).not.toContain(field);
+    expect(out.at(-1)).toBe('ok: bugbot can run with these');
+  });
+
+  it('fails on a freshly deployed (empty) webhook secret, asking for one credential', async () => {
+    aws.webhookSecretString = JSON.stringify(buildEmptyWebhookSecrets());
+    const { code, text } = await check(['check', '--webhook']);
+    expect(code).toBe(1);
+    expect(lineOf(text, 'bugReportWebhookSecret')).toMatch(
+      /^\s+missing\s.*one of the two webhook credentials/,
+    );
+    expect(text).toContain(
+      '  - set bugReportWebhookSecret or bugReportBearerToken: the bug-report webhook refuses every delivery without one',
+    );
+    expect(text).toContain('1 problem(s):');
+  });
+
+  it('passes with only one webhook credential', async () => {
+    aws.webhookSecretString = JSON.stringify({ bugReportBearerToken: FULL_WEBHOOK.bugReportBearerToken });
+    expect((await check(['check', '--webhook'])).code).toBe(0);
+  });
+
+  it('flags malformed credentials by their shape, never by their content', async () => {
+    aws.webhookSecretString = JSON.stringify({
+      bugReportWebhookSecret: 'not-a-standard-secret-value',
+      bugReportBearerToken: 'short',
+    });
+    const { code, text } = await check(['check', '--webhook']);
+    expect(code).toBe(1);
+    expect(lineOf(text, 'bugReportWebhookSecret')).toMatch(/INVALID.*must be whsec_ followed by base64/);
+    expect(lineOf(text, 'bugReportBearerToken')).toMatch(/INVALID.*must be at least 16 characters/);
+    for (const leaked of ['not-a-standard-secret-value', 'short']) expect(text).not.toContain(leaked);
+  });
+
+  it('fails when a service token sits in the webhook secret, which the public Lambda can read', async () => {
+    aws.webhookSecretString = JSON.stringify({
+      ...FULL_WEBHOOK,
+      discordBotToken: FULL_TOKENS.discordBotToken,
+    });
+    const { code, text } = await check(['check', '--webhook']);
+    expect(code).toBe(1);
+    expect(text).toContain(
+      '  - discordBotToken does not belong in the webhook secret: the public webhook Lambda can read it; remove it',
+    );
   });
 });
 
@@ -243,6 +319,24 @@ describe('npm run secrets -- check --file, for a local config', () => {
     expect(lineOf(text, 'githubToken')).toMatch(/missing/);
     expect(text).not.toContain('LINEAR_TEAM_ID');
   });
+
+  it('still asks a .env for a webhook credential: the local stack reads both secrets’ variables from it', async () => {
+    const file = path.join(workDir, 'no-webhook.env');
+    writeFileSync(
+      file,
+      [
+        `DISCORD_BOT_TOKEN=${FULL_SECRET.discordBotToken}`,
+        `LINEAR_API_KEY=${FULL_SECRET.linearApiKey}`,
+        `POSTHOG_API_KEY=${FULL_SECRET.posthogApiKey}`,
+        `ANTHROPIC_API_KEY=${FULL_SECRET.anthropicApiKey}`,
+      ].join('\n'),
+    );
+    const { code, text } = await check(['check', '--file', file]);
+    expect(code).toBe(1);
+    expect(text).toContain(
+      '  - set BUG_REPORT_WEBHOOK_SECRET or BUG_REPORT_BEARER_TOKEN: the bug-report webhook refuses every delivery without one',
+    );
+  });
 });
 
 describe('npm run secrets: usage', () => {
@@ -255,6 +349,7 @@ describe('npm run secrets: usage', () => {
       [[], {}, 'say check'],
       [['check', '--file', 'a.json', '--secret-id', 'x'], {}, 'choose --file or --secret-id'],
       [['check'], { SECRETS_ARN: '' }, 'SECRETS_ARN is not set'],
+      [['check', '--webhook'], { WEBHOOK_SECRET_ARN: '' }, 'WEBHOOK_SECRET_ARN is not set'],
       [['check', '--file', path.join(workDir, 'absent.env')], {}, 'cannot read'],
     ] as [string[], Record<string, string>, string][]) {
       const { code, err } = await check(argv, env);
@@ -265,7 +360,7 @@ describe('npm run secrets: usage', () => {
 
   it('is wired as an npm script whose exit code says whether bugbot can run', async () => {
     const good = path.join(workDir, 'good.json');
-    writeFileSync(good, JSON.stringify(FULL_SECRET));
+    writeFileSync(good, JSON.stringify(FULL_TOKENS));
     const { stdout } = await run('npm', ['run', '--silent', 'secrets', '--', 'check', '--file', good], {
       cwd: REPOSITORY_ROOT,
     });

@@ -2,8 +2,13 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inspectFinalTree } from '../../fargate-runner/src/gate/inspect-final-tree.js';
+import {
+  type InspectFinalTreeOptions,
+  inspectFinalTree,
+} from '../../fargate-runner/src/gate/inspect-final-tree.js';
+import { GitOutputTruncatedError, runGit, runGitText } from '../../fargate-runner/src/git/git-command.js';
 import { createFixCommit, pushFixBranch } from '../../fargate-runner/src/git/publish.js';
+import { runnerGitOptions } from '../../fargate-runner/src/git/workspace.js';
 import { decideGate, type GateDecision } from '../../shared/domain/allowlist-gate.js';
 import { FIXED_CART, git, type PreparedFixtureRun, prepareFixtureRun } from '../support/git-fixtures.js';
 
@@ -30,9 +35,9 @@ async function prepare(extraFiles?: Record<string, string>): Promise<PreparedFix
 
 async function judge(
   prepared: PreparedFixtureRun,
-  options: { limits?: typeof LIMITS; secrets?: string[] } = {},
+  options: { limits?: typeof LIMITS; secrets?: string[]; inspect?: InspectFinalTreeOptions } = {},
 ): Promise<GateDecision & { finalTree: string }> {
-  const inspection = await inspectFinalTree(prepared.layout, prepared.baseTree);
+  const inspection = await inspectFinalTree(prepared.layout, prepared.baseTree, options.inspect);
   const decision = decideGate({
     allowlist: ALLOWLIST,
     limits: options.limits ?? LIMITS,
@@ -332,5 +337,73 @@ describe('what the agent does to its own repository does not matter', () => {
     expect(existsSync(marker)).toBe(false);
     // And the pushed content is the file as written, not something a filter produced.
     expect(await prepared.origin.readFile(prepared.branch, 'src/cart.js')).toBe(FIXED_CART);
+  });
+});
+
+describe('the gate reads every changed file whole, or fails', () => {
+  const SECRET_REASON = "added text looks like a value of the runner's own secret environment";
+  const READ_CAP = 64 * 1024;
+  /** About `bytes` bytes of short, distinct lines (distinct, so every file is its own blob). */
+  const filler = (index: number, bytes: number) =>
+    Array.from(
+      { length: Math.ceil(bytes / 64) },
+      (_, line) => `// file ${index} line ${line} ${'x'.repeat(40)}\n`,
+    ).join('');
+  const ROOMY_LIMITS = { maxChangedFiles: 20, maxDiffLines: 100_000 };
+
+  it("finds a secret at the very end of the file that straddles one read's cap", async () => {
+    const prepared = await prepare();
+    // Read in one go, the output would be cut inside the last file: the files before it fit
+    // under the cap and the last one does not, so its tail (and the secret) would go unscanned.
+    const files = new Map<string, string>();
+    for (let index = 0; index < 7; index += 1) files.set(`src/generated/f${index}.js`, filler(index, 8000));
+    files.set('src/generated/f7.js', `${filler(7, 20_000)}export const k = '${TEST_SECRET}';\n`);
+    const sizes = [...files.values()].map((content) => Buffer.byteLength(content));
+    expect(sizes.slice(0, -1).reduce((sum, size) => sum + size + 60, 0)).toBeLessThan(READ_CAP);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBeGreaterThan(READ_CAP);
+    for (const [path, content] of files) await write(prepared, path, content);
+    const decision = await judge(prepared, { limits: ROOMY_LIMITS, inspect: { blobBatchBytes: READ_CAP } });
+    expect(decision.verdict).toBe('rejected');
+    expect(reasonsFor(decision, 'src/generated/f7.js')).toContain(SECRET_REASON);
+    expect(reasonsFor(decision, 'src/generated/f7.js')).not.toContain('file too large to review');
+    for (let index = 0; index < 7; index += 1)
+      expect(reasonsFor(decision, `src/generated/f${index}.js`)).toEqual([]);
+  });
+
+  it('hands the review every added line of every file when they span several reads', async () => {
+    const prepared = await prepare();
+    const files = new Map<string, string>();
+    for (let index = 0; index < 10; index += 1)
+      files.set(`src/generated/f${index}.js`, `${filler(index, 15_000)}export const v${index} = ${index};\n`);
+    for (const [path, content] of files) await write(prepared, path, content);
+    const inspection = await inspectFinalTree(prepared.layout, prepared.baseTree, {
+      blobBatchBytes: READ_CAP,
+    });
+    expect(inspection.contents).toHaveLength(files.size);
+    for (const content of inspection.contents) {
+      expect(content).toMatchObject({ binary: false, tooLarge: false });
+      expect(`${content.addedLines.join('\n')}\n`).toBe(files.get(content.path));
+    }
+  });
+
+  it('fails the inspection rather than judge part of a file that alone outgrows a read', async () => {
+    const prepared = await prepare();
+    await write(prepared, 'src/big.js', `${filler(0, 40_000)}export const k = '${TEST_SECRET}';\n`);
+    const inspection = inspectFinalTree(prepared.layout, prepared.baseTree, { blobBatchBytes: 16 * 1024 });
+    await expect(inspection).rejects.toBeInstanceOf(GitOutputTruncatedError);
+    await expect(inspection).rejects.toThrow('git cat-file wrote more than 16384 bytes to stdout');
+  });
+
+  it('runGit refuses an output longer than its cap, and returns one exactly at it', async () => {
+    const prepared = await prepare();
+    const runner = runnerGitOptions(prepared.layout);
+    const content = filler(0, 5000);
+    const blob = await runGitText(['hash-object', '-w', '--stdin'], { ...runner, input: content });
+    const bytes = Buffer.byteLength(content);
+    const whole = await runGit(['cat-file', 'blob', blob], { ...runner, maxStdoutBytes: bytes });
+    expect(whole.toString('utf8')).toBe(content);
+    const cut = runGit(['cat-file', 'blob', blob], { ...runner, maxStdoutBytes: bytes - 1 });
+    await expect(cut).rejects.toBeInstanceOf(GitOutputTruncatedError);
+    await expect(cut).rejects.toMatchObject({ subcommand: 'cat-file', limitBytes: bytes - 1 });
   });
 });

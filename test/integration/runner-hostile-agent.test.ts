@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runFix } from '../../fargate-runner/src/run-fix.js';
 import { BUGGY_CART, createFixtureOrigin, FIXED_CART, type FixtureOrigin } from '../support/git-fixtures.js';
 import {
   buildJobSpec,
@@ -215,5 +216,71 @@ ${FIX_CART}
     const pid = Number(await readFile(agentHome('background.pid'), 'utf8'));
     expect(await isProcessAlive(pid)).toBe(false);
     expect(await origin.readFile('bugbot/job-test-1', 'src/cart.js')).not.toBe(BUGGY_CART);
+  });
+});
+
+/**
+ * An agent that writes more than one git read may return, to hide the runner's key in the tail
+ * of a file that would be cut off. The read cap is lowered (as `blobBatchBytes`) so a few dozen
+ * KB play the part of the ~65 files of just under 1 MiB it takes at the real cap.
+ */
+describe('an agent that outgrows what the gate reads in one go', () => {
+  const SECRET_REASON = "added text looks like a value of the runner's own secret environment";
+  /** Writes about `lines` × 60 bytes of distinct lines to `path`. */
+  const padding = (path: string, lines: number) =>
+    `mkdir -p "$(dirname ${path})" && seq 1 ${lines} | sed "s|^|// ${path} line |; s|$| xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|" > ${path}`;
+  const leakKey = (path: string) => `printf "export const k = '%s';\\n" "$ANTHROPIC_API_KEY" >> ${path}`;
+
+  async function runInProcess(script: string, blobBatchBytes: number) {
+    const claudeBin = await writeFakeClaude(join(temp.path, 'bin'), script);
+    const spec = buildJobSpec(origin, {
+      limits: {
+        maxTurns: 12,
+        maxBudgetUsd: 5,
+        timeoutSeconds: 90,
+        maxChangedFiles: 20,
+        maxDiffLines: 100_000,
+      },
+    });
+    const { result } = await runFix(spec, {
+      claudeBin,
+      anthropicApiKey: TEST_ANTHROPIC_KEY,
+      secretValues: [TEST_ANTHROPIC_KEY],
+      path: process.env.PATH ?? '/usr/bin:/bin',
+      workDir: join(temp.path, 'run'),
+      blobBatchBytes,
+    });
+    return result;
+  }
+
+  it('spreads the key over a change past the cap: every file is read whole, rejected, nothing pushed', async () => {
+    // 7 files of ~7.5 KB fit under 64 KiB; the 8th (~20 KB, key last) straddles it.
+    const files = Array.from({ length: 8 }, (_, index) => `src/generated/f${index}.js`);
+    const result = await runInProcess(
+      [
+        ...files.slice(0, 7).map((path) => padding(path, 125)),
+        padding('src/generated/f7.js', 330),
+        leakKey('src/generated/f7.js'),
+      ].join('\n'),
+      64 * 1024,
+    );
+    expect(result.status).toBe('rejected');
+    expect(new Set(result.rejected.map((rejection) => rejection.path))).toEqual(
+      new Set(['src/generated/f7.js']),
+    );
+    expect(result.rejected.map((rejection) => rejection.reason)).toContain(SECRET_REASON);
+    expect(result.rejected.map((rejection) => rejection.reason)).not.toContain('file too large to review');
+    expect(result.changedFiles.map((file) => file.path)).toEqual(files);
+    await expectNothingPushed();
+  });
+
+  it('puts the key at the end of a file bigger than one read: the run fails and says why, nothing pushed', async () => {
+    const result = await runInProcess(`${padding('src/leak.js', 700)}\n${leakKey('src/leak.js')}`, 16 * 1024);
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain(
+      'GitOutputTruncatedError: git cat-file wrote more than 16384 bytes to stdout',
+    );
+    expect(JSON.stringify(result)).not.toContain(TEST_ANTHROPIC_KEY);
+    await expectNothingPushed();
   });
 });

@@ -370,3 +370,12 @@ describe('decideToolUse (the PreToolUse hook)', () => {
     expect(decideToolUse('Write', [], ['src/']).allow).toBe(false);
   });
 });
+
+describe('findCredentials on hostile input', () => {
+  it('scans a 1 MiB single-line file and still finds the secret at its end (the name match must not restart at every character)', () => {
+    const line = `${'a'.repeat(1024 * 1024)} api_key = "Zq7Lm2Xv9Rt4Kp8Wn3Hj5Bc6Df"`;
+    expect(findCredentials([line], []).map((finding) => finding.kind)).toContain(
+      'a high-entropy literal assigned to a secret-like name',
+    );
+  });
+});

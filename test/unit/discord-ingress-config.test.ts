@@ -23,6 +23,27 @@ describe('loadDiscordIngressConfig', () => {
     expect(loadDiscordIngressConfig({ ...VALID, FIX_ALLOWED_ROLE_IDS: value }).fixAllowedRoleIds).toEqual([]);
   });
 
+  it.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['  ', undefined],
+    ['1180000000000000002', '1180000000000000002'],
+  ])('reads DISCORD_GUILD_ID %j as the served guild %j (unset or empty: any guild)', (value, guildId) => {
+    expect(loadDiscordIngressConfig({ ...VALID, DISCORD_GUILD_ID: value }).guildId).toBe(guildId);
+  });
+
+  it('refuses a DISCORD_GUILD_ID that is not a snowflake, without echoing it', () => {
+    let error: unknown;
+    try {
+      loadDiscordIngressConfig({ ...VALID, DISCORD_GUILD_ID: 'acme-guild' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^DISCORD_GUILD_ID: /)]);
+    expect((error as ConfigError).problems.join('\n')).not.toContain('acme-guild');
+  });
+
   it('names every problem at once, without echoing values', () => {
     let error: unknown;
     try {

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentJobError, ServiceError } from '../../shared/domain/errors.js';
-import type { Job } from '../../shared/jobs/job-schemas.js';
+import type { FixResultJob, Job } from '../../shared/jobs/job-schemas.js';
 import type { JobRetryControl } from '../../shared/ports/job-queue.js';
-import { type JobFlow, type JobFlows, RetryLaterError, runJob } from '../../shared/processing/job-runner.js';
+import {
+  authorizeFixRunnerSender,
+  type JobFlow,
+  type JobFlows,
+  RetryLaterError,
+  runJob,
+} from '../../shared/processing/job-runner.js';
 import { buildCommandJob } from '../factories/jobs.js';
 
 class RecordingRetryControl implements JobRetryControl {
@@ -111,5 +117,44 @@ describe('runJob', () => {
     await expect(runJob(record(JSON.stringify(buildCommandJob()), 3), deps)).rejects.toBeInstanceOf(
       RetryLaterError,
     );
+  });
+});
+
+describe('authorizeFixRunnerSender', () => {
+  const authorize = authorizeFixRunnerSender('AROARUNNERROLE');
+  const result: FixResultJob = {
+    v: 1,
+    kind: 'fix.result',
+    idempotencyKey: 'fix-result:fix_1',
+    receivedAt: '2026-11-20T10:00:00.000Z',
+    result: {
+      jobId: 'fix_1',
+      status: 'pushed',
+      branch: 'b',
+      changedFiles: [],
+      rejected: [],
+      summary: '',
+      costUsd: 0,
+    },
+  } as const;
+
+  it('lets the runner report results and nothing else, and nobody else report results', () => {
+    expect(authorize(result, 'AROARUNNERROLE:task-123')).toBeNull();
+    expect(authorize(buildCommandJob({ command: { name: 'fix' } }), 'AROARUNNERROLE:task-123')).toMatch(
+      /may not send discord.command/,
+    );
+    expect(authorize(result, 'AROAPROCESSOR:bugbot')).toMatch(/only the fix runner/);
+    expect(authorize(buildCommandJob(), 'AROAINGRESS:bugbot')).toBeNull();
+    expect(authorizeFixRunnerSender(undefined)(result, 'anyone')).toBeNull();
+  });
+
+  it('dead-letters a refused job without running it', async () => {
+    const { deps, retryControl } = setup(async () => expect.fail('must not run'));
+    const refused = await runJob(
+      { ...record(JSON.stringify(buildCommandJob())), senderId: 'AROARUNNERROLE:task' },
+      { ...deps, authorizeSender: authorize },
+    );
+    expect(refused).toBe('dead-lettered');
+    expect(retryControl.deadLetters[0]?.reason).toMatch(/^refused sender/);
   });
 });

@@ -7,6 +7,7 @@ import {
   parseRawDiff,
   type RawDiffEntry,
 } from '../../../shared/domain/allowlist-gate.js';
+import { BugbotError } from '../../../shared/domain/errors.js';
 import { runGit, runGitText } from '../git/git-command.js';
 import { type RunLayout, runnerGitOptions } from '../git/workspace.js';
 
@@ -26,8 +27,37 @@ import { type RunLayout, runnerGitOptions } from '../git/workspace.js';
 /** Files bigger than this are not read for review; the gate rejects them. */
 export const MAX_REVIEWED_FILE_BYTES = 1024 * 1024;
 
+/**
+ * Blobs are read in `cat-file --batch` calls of at most this many bytes of output each, so a
+ * change of many files never meets the cap on one git call's output (see `runGit`).
+ */
+export const DEFAULT_BLOB_BATCH_BYTES = 16 * 1024 * 1024;
+
 const ZERO_OID = /^0+$/;
 const REGULAR_MODES = new Set(['100644', '100755']);
+
+export interface InspectFinalTreeOptions {
+  /**
+   * Past this many changed files the change is rejected on count alone, so the new contents are
+   * not read (an agent that rewrote the whole tree costs no more to refuse).
+   */
+  readonly maxReviewedFiles?: number;
+  /** The output cap of one blob read (default `DEFAULT_BLOB_BATCH_BYTES`); tests lower it. */
+  readonly blobBatchBytes?: number;
+}
+
+/**
+ * git returned less (or other) than the blob it declared: its tail would go unreviewed, so the
+ * inspection fails rather than judge part of a file.
+ */
+export class BlobReadError extends BugbotError {
+  constructor(
+    readonly blob: string,
+    detail: string,
+  ) {
+    super(`could not read blob ${blob} in full: ${detail}`);
+  }
+}
 
 export interface FinalTreeInspection {
   readonly finalTree: string;
@@ -49,14 +79,10 @@ export async function snapshotWorkspaceTree(layout: RunLayout): Promise<string> 
   return runGitText(['write-tree'], options);
 }
 
-/**
- * `maxReviewedFiles`: past this many changed files the change is rejected on count alone, so the
- * new contents are not read (an agent that rewrote the whole tree costs no more to refuse).
- */
 export async function inspectFinalTree(
   layout: RunLayout,
   baseTree: string,
-  options: { maxReviewedFiles?: number } = {},
+  options: InspectFinalTreeOptions = {},
 ): Promise<FinalTreeInspection> {
   const finalTree = await snapshotWorkspaceTree(layout);
   if (finalTree === baseTree) return { finalTree, entries: [], numstat: [], contents: [] };
@@ -68,11 +94,17 @@ export async function inspectFinalTree(
   ]);
   const entries = parseRawDiff(raw.toString('utf8'));
   const tooMany = options.maxReviewedFiles !== undefined && entries.length > options.maxReviewedFiles;
-  const contents = tooMany ? [] : await readNewContents(layout, entries);
+  const contents = tooMany
+    ? []
+    : await readNewContents(layout, entries, options.blobBatchBytes ?? DEFAULT_BLOB_BATCH_BYTES);
   return { finalTree, entries, numstat: parseNumstat(numstat.toString('utf8')), contents };
 }
 
-async function readNewContents(layout: RunLayout, entries: readonly RawDiffEntry[]): Promise<NewContent[]> {
+async function readNewContents(
+  layout: RunLayout,
+  entries: readonly RawDiffEntry[],
+  batchBytes: number,
+): Promise<NewContent[]> {
   // Regular files only: symlinks and gitlinks are rejected by mode, and a gitlink names a commit
   // that is not even in this repository.
   const reviewed = entries.filter(
@@ -83,7 +115,7 @@ async function readNewContents(layout: RunLayout, entries: readonly RawDiffEntry
     blobIds.add(entry.newBlob);
     if (entry.oldPath !== null && REGULAR_MODES.has(entry.oldMode)) blobIds.add(entry.oldBlob);
   }
-  const blobs = await readBlobs(layout, [...blobIds]);
+  const blobs = await readBlobs(layout, [...blobIds], batchBytes);
   return reviewed.map((entry) => {
     const after = blobs.get(entry.newBlob);
     const before =
@@ -103,10 +135,20 @@ async function readNewContents(layout: RunLayout, entries: readonly RawDiffEntry
   });
 }
 
-/** Reads blobs (gitlinks are not objects here and are skipped) with one `cat-file --batch`. */
+export interface BlobSize {
+  readonly id: string;
+  readonly size: number;
+}
+
+/**
+ * Reads blobs (gitlinks are not objects here and are skipped; a blob too large to review is
+ * marked so). Every blob comes back whole or the read throws: a blob cut short would leave its
+ * tail, where a credential can sit, out of the review.
+ */
 async function readBlobs(
   layout: RunLayout,
   ids: readonly string[],
+  batchBytes: number,
 ): Promise<Map<string, Buffer | 'too-large'>> {
   const result = new Map<string, Buffer | 'too-large'>();
   if (ids.length === 0) return result;
@@ -120,26 +162,73 @@ async function readBlobs(
     .toString('utf8')
     .trim()
     .split('\n');
-  const wanted: string[] = [];
+  const wanted: BlobSize[] = [];
   for (const line of sizes) {
     const [id, type, size] = line.split(' ');
     if (!id || type !== 'blob') continue;
+    if (!size || !/^\d+$/.test(size)) throw new BlobReadError(id, `unexpected size ${JSON.stringify(size)}`);
     if (Number(size) > MAX_REVIEWED_FILE_BYTES) result.set(id, 'too-large');
-    else wanted.push(id);
+    else wanted.push({ id, size: Number(size) });
   }
-  if (wanted.length === 0) return result;
-  const batch = await runGit(['cat-file', '--batch'], { ...runner, input: `${wanted.join('\n')}\n` });
-  let offset = 0;
-  while (offset < batch.length) {
-    const headerEnd = batch.indexOf(0x0a, offset);
-    if (headerEnd < 0) break;
-    const [id, , size] = batch.subarray(offset, headerEnd).toString('utf8').split(' ');
-    const length = Number(size);
-    if (!id || !Number.isFinite(length)) throw new Error('unexpected cat-file output');
-    result.set(id, batch.subarray(headerEnd + 1, headerEnd + 1 + length));
-    offset = headerEnd + 1 + length + 1;
+  for (const batch of splitIntoBatches(wanted, batchBytes)) {
+    // The cap is the batch's budget: a batch can only outgrow it if a single blob does, and then
+    // runGit throws rather than hand back a head.
+    const output = await runGit(['cat-file', '--batch'], {
+      ...runner,
+      input: `${batch.map((blob) => blob.id).join('\n')}\n`,
+      maxStdoutBytes: batchBytes,
+    });
+    parseCatFileBatch(output, batch, result);
   }
   return result;
+}
+
+/** `cat-file --batch` writes `<id> blob <size>\n<content>\n` per blob. */
+function recordBytes(blob: BlobSize): number {
+  return `${blob.id} blob ${blob.size}\n`.length + blob.size + 1;
+}
+
+function splitIntoBatches(blobs: readonly BlobSize[], batchBytes: number): BlobSize[][] {
+  const batches: BlobSize[][] = [];
+  let current: BlobSize[] = [];
+  let currentBytes = 0;
+  for (const blob of blobs) {
+    const bytes = recordBytes(blob);
+    if (current.length > 0 && currentBytes + bytes > batchBytes) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(blob);
+    currentBytes += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Checks each record against the id and size `--batch-check` declared, in request order (exported for its unit test). */
+export function parseCatFileBatch(
+  output: Buffer,
+  expected: readonly BlobSize[],
+  into: Map<string, Buffer | 'too-large'>,
+): void {
+  let offset = 0;
+  for (const blob of expected) {
+    const headerEnd = output.indexOf(0x0a, offset);
+    if (headerEnd < 0) throw new BlobReadError(blob.id, 'the output ended before its header');
+    const header = output.subarray(offset, headerEnd).toString('utf8');
+    if (header !== `${blob.id} blob ${blob.size}`)
+      throw new BlobReadError(blob.id, `unexpected header ${JSON.stringify(header.slice(0, 120))}`);
+    const start = headerEnd + 1;
+    const end = start + blob.size;
+    if (end >= output.length || output[end] !== 0x0a) {
+      const got = Math.max(0, Math.min(output.length, end) - start);
+      throw new BlobReadError(blob.id, `got ${got} of ${blob.size} bytes`);
+    }
+    into.set(blob.id, output.subarray(start, end));
+    offset = end + 1;
+  }
+  if (offset !== output.length) throw new BlobReadError('(batch)', 'unexpected output after the last blob');
 }
 
 /** Stricter than git's test (a NUL in the first 8000 bytes): a NUL anywhere hides text from review. */

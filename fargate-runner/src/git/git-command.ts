@@ -31,7 +31,15 @@ export interface GitOptions {
   /** Extra variables (author identity and dates for commit-tree). */
   readonly env?: Readonly<Record<string, string>>;
   readonly path?: string;
+  /**
+   * The most stdout a caller takes (default `DEFAULT_GIT_STDOUT_BYTES`). More fails the command
+   * with `GitOutputTruncatedError`: a caller handed a silently cut output would judge a part as
+   * the whole.
+   */
+  readonly maxStdoutBytes?: number;
 }
+
+export const DEFAULT_GIT_STDOUT_BYTES = 64 * 1024 * 1024;
 
 export class GitError extends BugbotError {
   constructor(
@@ -124,25 +132,44 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
     ...(options.indexFile ? { GIT_INDEX_FILE: options.indexFile } : {}),
     ...options.env,
   };
+  const maxStdoutBytes = options.maxStdoutBytes ?? DEFAULT_GIT_STDOUT_BYTES;
   const outcome = await runProcess('git', args, {
     cwd: options.cwd,
     env,
     timeoutMs: options.timeoutMs ?? 10 * 60_000,
     input: options.input,
+    maxStdoutBytes,
     stderrTailBytes: 16 * 1024,
   });
+  const subcommand = args.find((arg) => !arg.startsWith('-')) ?? 'git';
   if (outcome.exitCode !== 0) {
     const stderr = outcome.timedOut
       ? `timed out after ${outcome.durationMs} ms\n${outcome.stderr}`
       : outcome.stderr;
-    throw new GitError(args.find((arg) => !arg.startsWith('-')) ?? 'git', outcome.exitCode, stderr);
+    throw new GitError(subcommand, outcome.exitCode, stderr);
   }
+  if (outcome.stdoutTruncated) throw new GitOutputTruncatedError(subcommand, maxStdoutBytes);
   return outcome.stdout;
 }
 
 /** `runGit` returning trimmed text. */
 export async function runGitText(args: readonly string[], options: GitOptions): Promise<string> {
   return (await runGit(args, options)).toString('utf8').trim();
+}
+
+/**
+ * git wrote more to stdout than the caller's limit, so what was kept is only a head. Stderr is
+ * not checked: it only ever explains a failure, and its tail is what matters there.
+ */
+export class GitOutputTruncatedError extends BugbotError {
+  constructor(
+    readonly subcommand: string,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `git ${subcommand} wrote more than ${limitBytes} bytes to stdout; refusing to use a partial output`,
+    );
+  }
 }
 
 function firstLines(text: string): string {

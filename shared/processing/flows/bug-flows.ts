@@ -1,6 +1,7 @@
 import type { BugReportJob, DiscordComponentJob } from '../../jobs/job-schemas.js';
 import type { ChatPlatform, OutgoingMessage } from '../../ports/chat-platform.js';
 import { type BugFlowContext, readAnalysis, refreshCard } from '../../use-cases/bug-context.js';
+import { giveUpAnalysis } from '../../use-cases/triage-bug-report.js';
 import type { JobFlow } from '../job-runner.js';
 
 /** A report from the webhook: triage it. Nobody waits on an interaction, so failures show on the card. */
@@ -16,12 +17,14 @@ export function createBugReportFlow(deps: {
     async tellFailure(job, description) {
       const bug = await deps.context.records.getBug(job.bugId);
       if (bug?.card && readAnalysis(bug)?.state !== 'done') {
+        // The analysis will not come: say so on the card and let people act on the bug.
         const failed = await deps.context.records.updateBug(
           bug.bugId,
           { analysis: { ...readAnalysis(bug), state: 'failed' } },
           bug.version,
         );
-        await refreshCard(failed.ok ? failed.bug : bug, deps.context);
+        const shown = await giveUpAnalysis(failed.ok ? failed.bug : bug, deps.context);
+        await refreshCard(shown, deps.context);
         return;
       }
       await deps.context.chat.postMessage(
