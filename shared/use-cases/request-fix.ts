@@ -140,7 +140,7 @@ export async function abandonFixRequest(jobId: string, deps: RequestFixDeps, rea
   const failed = await deps.fixJobs.updateFixJob(jobId, ['requested'], { status: 'failed' });
   if (!failed.ok || !failed.job.bugId) return;
   const bug = await deps.records.getBug(failed.job.bugId);
-  if (!bug || bug.status !== 'fix_requested' || bug.fix?.jobId !== jobId) return;
+  if (bug?.status !== 'fix_requested' || bug.fix?.jobId !== jobId) return;
   const to = stateAfterFailedFix(bug);
   const moved = await deps.records.transitionBug(bug.bugId, ['fix_requested'], to, {
     fix: { jobId, status: 'failed', branch: failed.job.spec.branch },
