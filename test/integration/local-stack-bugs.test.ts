@@ -212,6 +212,30 @@ describe('bug reports through the local stack', () => {
     expect(after.queues.dlq.visible).toBe(before.queues.dlq.visible);
   });
 
+  it('starts one fix when two maintainers ask at once', async () => {
+    const { bugId } = await reportAndWaitForCard({
+      description: 'The cart total is wrong after removing the last item at checkout',
+      user_id: 'u_lin',
+    });
+    const [first, second] = await Promise.all([click('draft_fix', bugId), click('draft_fix', bugId)]);
+    const answers = [first.reply.content, second.reply.content].sort();
+    expect(answers.filter((answer) => answer.startsWith('Drafting a fix'))).toHaveLength(1);
+    expect(
+      answers.filter((answer) => answer === 'A fix is already being drafted for this bug.'),
+    ).toHaveLength(1);
+    const state = await driver.waitFor(
+      'the fix to end',
+      (current) =>
+        ['fix_drafted', 'triaged'].includes(bugOf(current, bugId)?.status ?? '') ? current : undefined,
+      120_000,
+    );
+    const bug = bugOf(state, bugId);
+    const notes = state.sandbox.discord.messages.filter(
+      (message) => message.threadId === bug?.card?.threadId && message.content.startsWith('Fix requested'),
+    );
+    expect(notes).toHaveLength(1);
+  }, 150_000);
+
   it('tells the thread when the fix runner crashes, and puts the bug back', async () => {
     const { bugId } = await reportAndWaitForCard({
       description: 'Coupon codes are ignored at checkout when the cart has one item',
