@@ -218,7 +218,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         jobs: { visible: jobs.visible + jobs.delayed, inFlight: jobs.inFlight },
         dlq: { visible: dlq.visible + dlq.inFlight },
       },
-      bugs: [...(await bugRecords.listOpenBugs(200)), ...(await bugRecords.listClosedBugs(200))],
+      // DESIGN's shape: each bug with its `id` (the stored record calls it `bugId`).
+      bugs: [...(await bugRecords.listOpenBugs(200)), ...(await bugRecords.listClosedBugs(200))].map(
+        (bug) => ({
+          id: bug.bugId,
+          ...bug,
+        }),
+      ),
       sandbox: sandboxState,
     };
   }

@@ -66,6 +66,11 @@ describe('bug reports through the local stack', () => {
     checkoutBug = bugId;
     const bug = bugOf(state, bugId);
     expect(bug?.status).toBe('triaged');
+    // DESIGN's /_local/state shape: { id, status, priority, duplicateOf, … }
+    expect(state.bugs.find((candidate) => candidate.id === bugId)).toMatchObject({
+      id: bugId,
+      status: 'triaged',
+    });
     expect(bug?.priority).toBeGreaterThanOrEqual(1);
     const card = cardOf(state, bugId);
     expect(card?.embeds[0]?.title).toContain('Checkout crashes');

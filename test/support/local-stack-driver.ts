@@ -62,6 +62,7 @@ export interface StackState {
 }
 
 export interface StateBug {
+  id: string;
   bugId: string;
   status: string;
   priority: number | null;
