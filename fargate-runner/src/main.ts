@@ -101,7 +101,13 @@ async function runFargate(): Promise<number> {
       import('../../shared/adapters/aws-sqs/sqs-job-queue.js'),
     ]);
   const doc = createDocumentClient(new DynamoDBClient({}));
-  const queue = new SqsJobQueue(new SQSClient({}), fargate.JOBS_QUEUE_URL);
+  const queue = new SqsJobQueue(
+    new SQSClient({
+      useQueueUrlAsEndpoint: false,
+      requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 },
+    }),
+    fargate.JOBS_QUEUE_URL,
+  );
 
   let result: FixResult;
   try {

@@ -182,7 +182,17 @@ function composeFromEnvironment(env: Record<string, string | undefined>): Compos
     // Start the secret read during init, which is not on the first delivery's one-second clock;
     // a failure here is retried by the first delivery, so it is safe to ignore now.
     credentials().catch(() => undefined);
-    const jobQueue = new SqsJobQueue(traced(new SQSClient({})), config.jobsQueueUrl);
+    const jobQueue = new SqsJobQueue(
+      // Supabase waits 1 s: bounded attempts and deadlines; the configured endpoint wins.
+      traced(
+        new SQSClient({
+          useQueueUrlAsEndpoint: false,
+          maxAttempts: 2,
+          requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
+        }),
+      ),
+      config.jobsQueueUrl,
+    );
     return { ok: true, handle: createBugReportWebhookHandler({ jobQueue, credentials, logger, metrics }) };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, error };

@@ -25,7 +25,14 @@ const businessMetrics = new PowertoolsBusinessMetrics(createServiceMetrics(SERVI
 // Cold start: a bad configuration fails here, naming every problem, before any job is touched.
 const config = loadProcessorConfig(process.env);
 const retryControl = new SqsJobRetryControl(
-  tracer.captureAWSv3Client(new SQSClient({})),
+  tracer.captureAWSv3Client(
+    // The configured endpoint (AWS_ENDPOINT_URL_SQS) wins over the queue URL's host, and every
+    // call has a deadline.
+    new SQSClient({
+      useQueueUrlAsEndpoint: false,
+      requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+    }),
+  ),
   config.JOBS_QUEUE_URL,
   config.DEAD_LETTER_QUEUE_URL,
 );
