@@ -183,7 +183,10 @@ describe('bug reports through the local stack', () => {
       (message) => message.threadId === bug?.card?.threadId && message.content.startsWith('Fix drafted'),
     );
     expect(note?.content).toContain(pull?.url);
-    expect(JSON.stringify(cardOf(state, checkoutBug))).toContain(pull?.url);
+    // The card is edited right after the bug moves to fix_drafted.
+    await driver.waitFor('the card to show the PR', (current) =>
+      JSON.stringify(cardOf(current, checkoutBug)).includes(pull?.url ?? 'missing'),
+    );
   }, 150_000);
 
   it('opens one pull request however often the result is delivered', async () => {
