@@ -39,7 +39,7 @@ async function reportAndWaitForCard(report: Record<string, unknown>) {
   expect(sent.status).toBe(202);
   const bugId = String(sent.body.bugId);
   const state = await driver.waitFor('the card', (current) =>
-    bugOf(current, bugId)?.card && cardOf(current, bugId) ? current : undefined,
+    bugOf(current, bugId)?.card?.threadId && cardOf(current, bugId) ? current : undefined,
   );
   return { bugId, state };
 }
@@ -315,7 +315,7 @@ describe('bug reports through the local stack', () => {
       user_id: 'u_lee',
     });
     const bugId = String(sent.body.bugId);
-    const done = await driver.waitFor(
+    await driver.waitFor(
       'the triaged card',
       (state) => (bugOf(state, bugId)?.status === 'triaged' ? state : undefined),
       30_000,
@@ -329,9 +329,12 @@ describe('bug reports through the local stack', () => {
     );
     expect(posts).toHaveLength(1);
     expect(JSON.stringify(posts[0]?.body)).toMatch(/Analysis pending/);
-    const card = cardOf(done, bugId);
-    expect(card?.editCount).toBeGreaterThanOrEqual(1);
-    expect(JSON.stringify(card?.embeds)).not.toMatch(/analysis pending/i);
-    expect(JSON.stringify(card?.embeds)).toMatch(/Root cause/i);
+    // The card is edited right after the bug moves to triaged.
+    const card = await driver.waitFor('the analysed card', (current) => {
+      const candidate = cardOf(current, bugId);
+      return candidate && /Root cause/i.test(JSON.stringify(candidate.embeds)) ? candidate : undefined;
+    });
+    expect(card.editCount).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(card.embeds)).not.toMatch(/analysis pending/i);
   }, 45_000);
 });
