@@ -16,7 +16,10 @@ describe('Create Issue with GitHub as the tracker', () => {
       user_id: 'u_ana',
     });
     const bugId = String(sent.body.bugId);
-    await driver.waitFor('the card', (state) => state.bugs.find((bug) => bug.bugId === bugId)?.card?.threadId);
+    await driver.waitFor(
+      'the card',
+      (state) => state.bugs.find((bug) => bug.bugId === bugId)?.card?.threadId,
+    );
 
     const clicks = await Promise.all(
       [1, 2, 3].map(() => driver.sendCommand('button', ['create_issue', bugId])),
