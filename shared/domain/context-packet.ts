@@ -1,6 +1,7 @@
 import type { ChatHistoryMessage } from '../ports/chat-platform.js';
 import type { TrackerIssue } from '../ports/issue-tracker.js';
 import type { SessionInsights, SessionRecording } from '../ports/session-replay.js';
+import { formatDuration } from './recordings.js';
 import { fenceUntrusted, toPlainLine, truncate } from './untrusted-text.js';
 
 /**
@@ -186,16 +187,6 @@ function describeGap(gathered: { status: 'none' | 'unavailable'; reason: string 
   return gathered.status === 'none'
     ? `Not looked up: ${gathered.reason}.`
     : `⚠️ Unavailable: ${gathered.reason}.`;
-}
-
-export function formatDuration(totalSeconds: number): string {
-  const seconds = Math.max(0, Math.round(totalSeconds));
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  const rest = seconds % 60;
-  if (hours > 0) return `${hours}h ${minutes}m`;
-  if (minutes > 0) return `${minutes}m ${rest}s`;
-  return `${rest}s`;
 }
 
 /** The short Discord answer once the comment is on the issue. */

@@ -3,6 +3,7 @@ import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput } from '@aws-
 import { ServiceError } from '../../domain/errors.js';
 import type { FixJobSpec } from '../../jobs/fix-job-spec.js';
 import type { FixLauncher } from '../../ports/fix-launcher.js';
+import { toAwsServiceError } from '../aws/aws-service-error.js';
 
 export interface EcsFixLauncherConfig {
   readonly clusterArn: string;
@@ -109,24 +110,7 @@ export function buildClientToken(jobId: string): string {
   return CLIENT_TOKEN.test(jobId) ? jobId : createHash('sha256').update(jobId).digest('hex');
 }
 
-interface AwsErrorShape {
-  readonly name?: string;
-  readonly $metadata?: { readonly httpStatusCode?: number };
-  readonly $retryable?: unknown;
-}
-
 function toEcsServiceError(error: unknown): ServiceError {
-  const shape = (error ?? {}) as AwsErrorShape;
-  const status = shape.$metadata?.httpStatusCode;
-  // `$metadata` without a status: the request went out and got no answer (refused, reset,
-  // timed out); retrying is safe because of the client token.
-  const unanswered = status === undefined && shape.$metadata !== undefined;
-  const retryable =
-    unanswered ||
-    (status !== undefined && status >= 500) ||
-    status === 429 ||
-    RETRYABLE_ERROR_NAMES.has(shape.name ?? '') ||
-    Boolean(shape.$retryable);
-  const reason = shape.name ? ` (${shape.name})` : '';
-  return new ServiceError('ecs', `RunTask failed${reason}`, { status, retryable, cause: error });
+  // Retrying RunTask is safe: the client token makes a repeated launch start no second task.
+  return toAwsServiceError('ecs', 'RunTask', error, RETRYABLE_ERROR_NAMES);
 }

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type ConfiguredServiceSecrets, parseServiceSecrets } from '../../config/service-secrets.js';
 import { ServiceError } from '../../domain/errors.js';
+import { toAwsServiceError } from '../aws/aws-service-error.js';
 
 /** Reads the one service secret; its fields are parsed and blank ones dropped. */
 export async function readServiceSecrets(
@@ -15,8 +16,7 @@ export async function readServiceSecrets(
     });
     secretString = output.SecretString;
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    throw new ServiceError('secretsmanager', 'could not read the service secret', { status, cause: error });
+    throw toAwsServiceError('secretsmanager', 'read the service secret', error);
   }
   if (secretString === undefined)
     throw new ServiceError('secretsmanager', 'the service secret has no string value', { status: 400 });

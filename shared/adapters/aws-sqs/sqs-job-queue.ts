@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { ServiceError } from '../../domain/errors.js';
 import type { Job } from '../../jobs/job-schemas.js';
 import type { JobQueue } from '../../ports/job-queue.js';
+import { toAwsServiceError } from '../aws/aws-service-error.js';
 
 export class SqsJobQueue implements JobQueue {
   constructor(
@@ -19,8 +19,7 @@ export class SqsJobQueue implements JobQueue {
         }),
       );
     } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      throw new ServiceError('sqs', 'could not enqueue the job', { status, cause: error });
+      throw toAwsServiceError('sqs', 'enqueue the job', error);
     }
   }
 }
