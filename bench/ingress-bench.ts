@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateLocalKeys } from '../infra/local/local-keys.js';
+import { loadOrCreateLocalKeys } from '../local/local-keys.js';
 import {
   bundleLikeLambda,
   type Contributor,

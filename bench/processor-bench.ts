@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { snowflake } from '../infra/local/discord-interaction-builder.js';
-import { DEAD_LETTER_QUEUE, JOBS_QUEUE } from '../infra/local/local-stack.js';
-import type { StandIn } from '../infra/local/stand-ins/stand-in.js';
+import { snowflake } from '../local/discord-interaction-builder.js';
+import { DEAD_LETTER_QUEUE, JOBS_QUEUE } from '../local/local-stack.js';
+import type { StandIn } from '../local/stand-ins/stand-in.js';
 import type { DiscordCommandJob } from '../shared/jobs/job-schemas.js';
 import { buildCommandJob } from '../test/factories/jobs.js';
 import { type BenchStack, startBenchStack } from './support/bench-stack.js';

@@ -36,7 +36,7 @@ AWS_ENDPOINT_URL_SQS.
 --local: the local stack's queues at --endpoint (the "SQS http://127.0.0.1:…" line \`npm start\`
 prints; default AWS_ENDPOINT_URL_SQS), with the sandbox's throwaway credentials.`;
 
-/** The local stack's queue names and account (infra/local/local-stack.ts). */
+/** The local stack's queue names and account (local/local-stack.ts). */
 const LOCAL_QUEUES = { account: '000000000000', jobs: 'bugbot-jobs', deadLetter: 'bugbot-jobs-dlq' };
 /** Long enough to read a page of messages, short enough that nothing waits on a crashed listing. */
 const LIST_VISIBILITY_SECONDS = 30;

@@ -6,13 +6,9 @@ import {
   buildMember,
   type Sandbox,
   signInteraction,
-} from '../../infra/local/discord-interaction-builder.js';
-import {
-  type LocalStack,
-  SANDBOX_MAINTAINER_ROLE_ID,
-  startLocalStack,
-} from '../../infra/local/local-stack.js';
-import type { StandIn } from '../../infra/local/stand-ins/stand-in.js';
+} from '../../local/discord-interaction-builder.js';
+import { type LocalStack, SANDBOX_MAINTAINER_ROLE_ID, startLocalStack } from '../../local/local-stack.js';
+import type { StandIn } from '../../local/stand-ins/stand-in.js';
 
 /**
  * The local stack as `npm start` runs it (60-second visibility timeout, so a batch slowed by a

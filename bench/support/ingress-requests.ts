@@ -6,8 +6,8 @@ import {
   buildMember,
   signInteraction,
   snowflake,
-} from '../../infra/local/discord-interaction-builder.js';
-import type { LocalKeys } from '../../infra/local/local-keys.js';
+} from '../../local/discord-interaction-builder.js';
+import type { LocalKeys } from '../../local/local-keys.js';
 import { makeBugReport, makeHttpEvent } from '../../test/factories/bug-reports.js';
 
 /** Signed requests as Discord and the app send them, built before any timing starts. */

@@ -1,5 +1,5 @@
-import { LocalSqs } from '../../infra/local/sqs/local-sqs.js';
-import { startSqsServer } from '../../infra/local/sqs/sqs-server.js';
+import { LocalSqs } from '../../local/sqs/local-sqs.js';
+import { startSqsServer } from '../../local/sqs/sqs-server.js';
 
 /**
  * The local SQS server in a process of its own, so the ingress timings do not share an event loop

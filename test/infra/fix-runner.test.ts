@@ -159,6 +159,7 @@ describe('task definition', () => {
       'node_modules',
       'test',
       'infra',
+      'local',
       'lambdas',
       '.local',
       'cdk.out',

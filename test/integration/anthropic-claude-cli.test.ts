@@ -13,7 +13,7 @@ import {
   scriptedAgent,
   textTurn,
   toolUseTurn,
-} from '../../infra/local/stand-ins/anthropic-stand-in.js';
+} from '../../local/stand-ins/anthropic-stand-in.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 
 /**

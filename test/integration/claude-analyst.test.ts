@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAnthropicStandIn, toolUseTurn } from '../../infra/local/stand-ins/anthropic-stand-in.js';
+import { createAnthropicStandIn, toolUseTurn } from '../../local/stand-ins/anthropic-stand-in.js';
 import {
   buildTriagePrompt,
   ClaudeAnalyst,

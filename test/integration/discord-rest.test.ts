@@ -5,7 +5,7 @@ import {
   createDiscordStandIn,
   type DiscordStandIn,
   type DiscordStandInOptions,
-} from '../../infra/local/stand-ins/discord-stand-in.js';
+} from '../../local/stand-ins/discord-stand-in.js';
 import { DiscordChatPlatform } from '../../shared/adapters/discord/discord-chat-platform.js';
 import { createDiscordRest, type DiscordRestOptions } from '../../shared/adapters/discord/discord-rest.js';
 import { ServiceError } from '../../shared/domain/errors.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureTable, resetDynaliteData, startDynalite } from '../../infra/local/dynamo/start-dynalite.js';
+import { ensureTable, resetDynaliteData, startDynalite } from '../../local/dynamo/start-dynalite.js';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
 import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-records.js';
 import { DynamoDbBugStore } from '../../shared/adapters/dynamodb/dynamodb-bug-store.js';

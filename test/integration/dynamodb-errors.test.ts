@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynalite } from '../../infra/local/dynamo/start-dynalite.js';
+import { startDynalite } from '../../local/dynamo/start-dynalite.js';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
 import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-records.js';
 import { DynamoDbBugStore } from '../../shared/adapters/dynamodb/dynamodb-bug-store.js';

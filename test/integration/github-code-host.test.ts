@@ -8,7 +8,7 @@ import {
   createGitHubStandIn,
   GITHUB_SANDBOX,
   type GitHubStandIn,
-} from '../../infra/local/stand-ins/github-stand-in.js';
+} from '../../local/stand-ins/github-stand-in.js';
 import { CodeSearchBudget } from '../../shared/adapters/github/code-search-budget.js';
 import {
   createGitHubClient,

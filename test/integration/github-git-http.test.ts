@@ -7,7 +7,7 @@ import {
   createGitHubStandIn,
   GITHUB_SANDBOX,
   type GitHubStandIn,
-} from '../../infra/local/stand-ins/github-stand-in.js';
+} from '../../local/stand-ins/github-stand-in.js';
 import { createGitHubClient } from '../../shared/adapters/github/create-github-client.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 

@@ -8,7 +8,7 @@ import {
   createGitHubStandIn,
   GITHUB_SANDBOX,
   type GitHubStandIn,
-} from '../../infra/local/stand-ins/github-stand-in.js';
+} from '../../local/stand-ins/github-stand-in.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 
 /** GitHub's REST wire format as the stand-in speaks it, checked with plain `fetch`. */

@@ -6,7 +6,7 @@ import {
   createLinearStandIn,
   LINEAR_SANDBOX,
   type LinearStandIn,
-} from '../../infra/local/stand-ins/linear-stand-in.js';
+} from '../../local/stand-ins/linear-stand-in.js';
 import { createLinearClient } from '../../shared/adapters/linear/create-linear-client.js';
 import {
   LinearIssueTracker,

@@ -4,7 +4,7 @@ import {
   createLinearStandIn,
   LINEAR_SANDBOX,
   type LinearStandIn,
-} from '../../infra/local/stand-ins/linear-stand-in.js';
+} from '../../local/stand-ins/linear-stand-in.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 
 /**

@@ -3,28 +3,21 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalFixLauncher, type LocalFixLauncherOptions } from '../../infra/local/local-fix-launcher.js';
-import {
-  ensureSandboxRepo,
-  SANDBOX_REPO_SOURCE_DIR,
-  type SandboxRepo,
-} from '../../infra/local/sandbox-repo.js';
+import { LocalFixLauncher, type LocalFixLauncherOptions } from '../../local/local-fix-launcher.js';
+import { ensureSandboxRepo, SANDBOX_REPO_SOURCE_DIR, type SandboxRepo } from '../../local/sandbox-repo.js';
 import {
   installSandboxAgent,
   SANDBOX_AGENT_NO_FIX_SCRIPT,
   SANDBOX_AGENT_SCRIPT,
   SANDBOX_BUGGY_LINE,
   SANDBOX_FIX_SUMMARY,
-} from '../../infra/local/stand-ins/anthropic/sandbox-agent.js';
-import {
-  type AnthropicStandIn,
-  createAnthropicStandIn,
-} from '../../infra/local/stand-ins/anthropic-stand-in.js';
+} from '../../local/stand-ins/anthropic/sandbox-agent.js';
+import { type AnthropicStandIn, createAnthropicStandIn } from '../../local/stand-ins/anthropic-stand-in.js';
 import {
   createGitHubStandIn,
   GITHUB_SANDBOX,
   type GitHubStandIn,
-} from '../../infra/local/stand-ins/github-stand-in.js';
+} from '../../local/stand-ins/github-stand-in.js';
 import type { FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 import { type Job, jobSchema } from '../../shared/jobs/job-schemas.js';
 import type { JobQueue } from '../../shared/ports/job-queue.js';

@@ -13,9 +13,9 @@ import {
   type PollableQueue,
   type SqsLambdaHandler,
   sqsClientQueue,
-} from '../../infra/local/sqs/lambda-poller.js';
-import { LocalSqs } from '../../infra/local/sqs/local-sqs.js';
-import { type SqsServer, startSqsServer } from '../../infra/local/sqs/sqs-server.js';
+} from '../../local/sqs/lambda-poller.js';
+import { LocalSqs } from '../../local/sqs/local-sqs.js';
+import { type SqsServer, startSqsServer } from '../../local/sqs/sqs-server.js';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const DLQ_ARN = 'arn:aws:sqs:us-east-1:000000000000:jobs-dlq';

@@ -24,8 +24,8 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalSqs } from '../../infra/local/sqs/local-sqs.js';
-import { type SqsServer, startSqsServer } from '../../infra/local/sqs/sqs-server.js';
+import { LocalSqs } from '../../local/sqs/local-sqs.js';
+import { type SqsServer, startSqsServer } from '../../local/sqs/sqs-server.js';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 

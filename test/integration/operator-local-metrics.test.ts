@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { JOBS_QUEUE } from '../../infra/local/local-stack.js';
+import { JOBS_QUEUE } from '../../local/local-stack.js';
 import { replyTo, type StackDriver, startStackDriver } from '../support/local-stack-driver.js';
 
 /**

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPOSITORY_ROOT } from '../../infra/constructs/bugbot-function.js';
-import { createDiscordStandIn, type DiscordStandIn } from '../../infra/local/stand-ins/discord-stand-in.js';
+import { createDiscordStandIn, type DiscordStandIn } from '../../local/stand-ins/discord-stand-in.js';
 import { main } from '../../scripts/register-commands.js';
 import { applicationCommands } from '../../shared/discord/command-definitions.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';

@@ -3,7 +3,7 @@ import {
   createPostHogStandIn,
   POSTHOG_STAND_IN_API_KEY,
   POSTHOG_STAND_IN_PROJECT_ID,
-} from '../../infra/local/stand-ins/posthog-stand-in.js';
+} from '../../local/stand-ins/posthog-stand-in.js';
 import {
   createPostHogHttpClient,
   PostHogSessionReplay,

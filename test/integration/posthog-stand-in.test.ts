@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createPostHogStandIn,
-  POSTHOG_STAND_IN_API_KEY,
-} from '../../infra/local/stand-ins/posthog-stand-in.js';
+import { createPostHogStandIn, POSTHOG_STAND_IN_API_KEY } from '../../local/stand-ins/posthog-stand-in.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 
 const DAY = 86_400_000;

@@ -11,7 +11,7 @@ import {
   scriptedAgent,
   textTurn,
   toolUseTurn,
-} from '../../infra/local/stand-ins/anthropic-stand-in.js';
+} from '../../local/stand-ins/anthropic-stand-in.js';
 import { BUGGY_CART, createFixtureOrigin, FIXED_CART, type FixtureOrigin } from '../support/git-fixtures.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 import {

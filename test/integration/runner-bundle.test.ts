@@ -9,7 +9,7 @@ import {
   scriptedAgent,
   textTurn,
   toolUseTurn,
-} from '../../infra/local/stand-ins/anthropic-stand-in.js';
+} from '../../local/stand-ins/anthropic-stand-in.js';
 import { fixResultSchema } from '../../shared/jobs/job-schemas.js';
 import { createFixtureOrigin, FIXED_CART, type FixtureOrigin } from '../support/git-fixtures.js';
 import { serveStandIn } from '../support/serve-stand-in.js';

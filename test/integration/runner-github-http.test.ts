@@ -5,7 +5,7 @@ import {
   createGitHubStandIn,
   GITHUB_SANDBOX,
   type GitHubStandIn,
-} from '../../infra/local/stand-ins/github-stand-in.js';
+} from '../../local/stand-ins/github-stand-in.js';
 import { createFixtureOrigin, FIXED_CART, type FixtureOrigin } from '../support/git-fixtures.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 import { buildJobSpec, createTempDir, runDirs, runRunnerCli, writeFakeClaude } from './runner-support.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTable, startDynalite } from '../../infra/local/dynamo/start-dynalite.js';
+import { ensureTable, startDynalite } from '../../local/dynamo/start-dynalite.js';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
 
 export interface TestTable {

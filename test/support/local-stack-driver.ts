@@ -8,14 +8,10 @@ import {
   type InteractionOptions,
   type Sandbox,
   signInteraction,
-} from '../../infra/local/discord-interaction-builder.js';
-import {
-  type LocalStack,
-  SANDBOX_MAINTAINER_ROLE_ID,
-  startLocalStack,
-} from '../../infra/local/local-stack.js';
-import { signReport } from '../../infra/local/report-sender.js';
-import type { Fault } from '../../infra/local/stand-ins/stand-in.js';
+} from '../../local/discord-interaction-builder.js';
+import { type LocalStack, SANDBOX_MAINTAINER_ROLE_ID, startLocalStack } from '../../local/local-stack.js';
+import { signReport } from '../../local/report-sender.js';
+import type { Fault } from '../../local/stand-ins/stand-in.js';
 
 /**
  * Drives a whole local stack (same handlers, dynalite, local SQS, stand-ins) the way a person

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StandIn } from '../../infra/local/stand-ins/stand-in.js';
+import type { StandIn } from '../../local/stand-ins/stand-in.js';
 
 /**
  * Serves stand-ins on a real HTTP server (127.0.0.1, a free port) under path prefixes, the way the

@@ -4,7 +4,7 @@ import {
   executeGraphQL,
   FieldError,
   type RootResolvers,
-} from '../../infra/local/stand-ins/linear/graphql-executor.js';
+} from '../../local/stand-ins/linear/graphql-executor.js';
 
 const github = { __typename: 'GithubMeta', repo: 'acme/app', number: 7 };
 const slack = { __typename: 'SlackMeta', channelName: '#bugs' };

@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqsError } from '../../infra/local/sqs/errors.js';
-import { LocalSqs } from '../../infra/local/sqs/local-sqs.js';
-import { md5Hex, md5OfMessageAttributes } from '../../infra/local/sqs/md5.js';
+import { SqsError } from '../../local/sqs/errors.js';
+import { LocalSqs } from '../../local/sqs/local-sqs.js';
+import { md5Hex, md5OfMessageAttributes } from '../../local/sqs/md5.js';
 
 function createEngine(start = 1_700_000_000_000) {
   let now = start;

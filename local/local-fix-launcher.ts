@@ -4,16 +4,16 @@ import { createRequire } from 'node:module';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ServiceError } from '../../shared/domain/errors.js';
-import type { FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
+import { ServiceError } from '../shared/domain/errors.js';
+import type { FixJobSpec } from '../shared/jobs/fix-job-spec.js';
 import {
   type FixResult,
   type FixTaskStoppedJob,
   fixResultSchema,
   JOB_SCHEMA_VERSION,
-} from '../../shared/jobs/job-schemas.js';
-import type { FixLauncher } from '../../shared/ports/fix-launcher.js';
-import type { JobQueue } from '../../shared/ports/job-queue.js';
+} from '../shared/jobs/job-schemas.js';
+import type { FixLauncher } from '../shared/ports/fix-launcher.js';
+import type { JobQueue } from '../shared/ports/job-queue.js';
 
 /**
  * The local stack's `FixLauncher`: the fix runner as a child process, exactly as the contract runs
@@ -30,7 +30,7 @@ import type { JobQueue } from '../../shared/ports/job-queue.js';
  * die at once with SIGKILL — exit code 137 and no result, as an out-of-memory container would.
  */
 
-export const RUNNER_MAIN_PATH = fileURLToPath(new URL('../../fargate-runner/src/main.ts', import.meta.url));
+export const RUNNER_MAIN_PATH = fileURLToPath(new URL('../fargate-runner/src/main.ts', import.meta.url));
 export const LOCAL_RUNNER_CRASH_ENV = 'BUGBOT_LOCAL_RUNNER_CRASH';
 /** ECS's stop code when the essential container exits on its own (done or crashed). */
 const CONTAINER_EXITED = 'EssentialContainerExited';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
  */
 
 /** The app's source tree, shipped with bugbot. */
-export const SANDBOX_REPO_SOURCE_DIR = fileURLToPath(new URL('../../sandbox-repo/', import.meta.url));
+export const SANDBOX_REPO_SOURCE_DIR = fileURLToPath(new URL('../sandbox-repo/', import.meta.url));
 export const SANDBOX_REPO_DEFAULT_BRANCH = 'main';
 
 export interface SandboxRepo {

@@ -7,11 +7,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { SqsJobQueue } from '../../shared/adapters/aws-sqs/sqs-job-queue.js';
-import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
-import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-records.js';
-import { DynamoDbFixJobs } from '../../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
-import { METRICS_NAMESPACE } from '../../shared/observability/business-metric-catalog.js';
+import { SqsJobQueue } from '../shared/adapters/aws-sqs/sqs-job-queue.js';
+import { createDocumentClient } from '../shared/adapters/dynamodb/document-client.js';
+import { DynamoDbBugRecords } from '../shared/adapters/dynamodb/dynamodb-bug-records.js';
+import { DynamoDbFixJobs } from '../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
+import { METRICS_NAMESPACE } from '../shared/observability/business-metric-catalog.js';
 import { buildApiGatewayEvent } from './api-gateway-event.js';
 import { ensureTable, startDynalite } from './dynamo/start-dynalite.js';
 import { startEcsStandIn } from './ecs-stand-in.js';
@@ -289,9 +289,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     options.handlerEnv,
   );
   const [discordModule, webhookModule, processorModule] = await Promise.all([
-    import('../../lambdas/discord-interactions/handler.js'),
-    import('../../lambdas/bug-report-webhook/handler.js'),
-    import('../../lambdas/processor/handler.js'),
+    import('../lambdas/discord-interactions/handler.js'),
+    import('../lambdas/bug-report-webhook/handler.js'),
+    import('../lambdas/processor/handler.js'),
   ]);
   handlers = { discord: discordModule.handler as HttpHandler, webhook: webhookModule.handler as HttpHandler };
 

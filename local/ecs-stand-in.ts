@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
+import type { FixJobSpec } from '../shared/jobs/fix-job-spec.js';
 import { readBody, sendJson } from './stand-ins/stand-in.js';
 
 /**

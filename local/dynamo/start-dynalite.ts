@@ -8,9 +8,9 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { toDynamoDbServiceError } from '../../../shared/adapters/dynamodb/dynamodb-errors.js';
-import { BugbotError } from '../../../shared/domain/errors.js';
-import { buildCreateTableInput, tableDefinition } from '../../../shared/table/table-definition.js';
+import { toDynamoDbServiceError } from '../../shared/adapters/dynamodb/dynamodb-errors.js';
+import { BugbotError } from '../../shared/domain/errors.js';
+import { buildCreateTableInput, tableDefinition } from '../../shared/table/table-definition.js';
 
 export interface DynaliteOptions {
   /** Defaults to 127.0.0.1: the local stack's database is not for the network. */
