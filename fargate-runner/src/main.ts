@@ -41,7 +41,17 @@ function log(message: string, fields: Record<string, unknown> = {}): void {
 }
 
 function failedResult(jobId: string, error: string, branch = ''): FixResult {
-  return { jobId, status: 'failed', branch, changedFiles: [], rejected: [], summary: '', costUsd: 0, error };
+  return {
+    jobId,
+    status: 'failed',
+    branch,
+    changedFiles: [],
+    rejected: [],
+    summary: '',
+    costUsd: 0,
+    risks: [],
+    error,
+  };
 }
 
 async function runSpec(spec: FixJobSpec, env: RunnerEnv, workDir: string | undefined): Promise<FixResult> {

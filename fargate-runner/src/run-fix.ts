@@ -72,6 +72,7 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
     rejected: [],
     summary: '',
     costUsd: 0,
+    risks: [],
   };
   try {
     const auth = buildAuth(spec.repo.cloneUrl, options.githubToken);

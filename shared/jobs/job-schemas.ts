@@ -116,6 +116,41 @@ export const changedFileSchema = z.object({
   change: z.enum(['added', 'modified', 'deleted', 'renamed', 'mode', 'typechange']),
 });
 
+const verifyRunSchema = z.object({ exitCode: z.number().int().nullable(), outputTail: z.string() });
+
+/**
+ * Whether the agent's own tests caught the bug (DESIGN.md "Fix runner"): the runner runs
+ * `verify.command` on the base tree plus only the agent's test files (`before`, must fail) and on
+ * the final tree (`after`, must pass). `reproduced`: they failed on the base tree;
+ * `not_reproduced`: they passed there too; `no_test`: no test file changed.
+ */
+export const fixReproductionSchema = z.object({
+  status: z.enum(['reproduced', 'not_reproduced', 'no_test']),
+  tests: z.array(z.string()),
+  before: verifyRunSchema.optional(),
+  after: verifyRunSchema.optional(),
+});
+export type FixReproduction = z.infer<typeof fixReproductionSchema>;
+
+export const FIX_RISK_KINDS = [
+  'script_tag',
+  'inline_event_handler',
+  'external_origin',
+  'cookie_or_storage',
+  'dynamic_code',
+  'url_import',
+  'new_dependency',
+] as const;
+export type FixRiskKind = (typeof FIX_RISK_KINDS)[number];
+
+export const fixRiskSchema = z.object({
+  path: z.string(),
+  line: z.number().int().positive().optional(),
+  kind: z.enum(FIX_RISK_KINDS),
+  detail: z.string(),
+});
+export type FixRisk = z.infer<typeof fixRiskSchema>;
+
 /** The runner's `result.json`, as in DESIGN.md "Fix runner". */
 export const fixResultSchema = z.object({
   jobId: z.string().min(1),
@@ -130,9 +165,13 @@ export const fixResultSchema = z.object({
   verify: z
     .object({ command: z.string(), exitCode: z.number().int().nullable(), outputTail: z.string() })
     .optional(),
+  reproduction: fixReproductionSchema.optional(),
+  /** Risky front-end code the change adds, which the gate cannot judge (DESIGN "Fix runner"). */
+  risks: z.array(fixRiskSchema).default([]),
   error: z.string().optional(),
 });
 export type FixResult = z.infer<typeof fixResultSchema>;
+export type FixResultInput = z.input<typeof fixResultSchema>;
 
 export const fixResultJobSchema = z.object({
   v: z.literal(JOB_SCHEMA_VERSION),

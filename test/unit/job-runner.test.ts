@@ -135,6 +135,7 @@ describe('authorizeFixRunnerSender', () => {
       rejected: [],
       summary: '',
       costUsd: 0,
+      risks: [],
     },
   } as const;
 
