@@ -27,6 +27,7 @@ const SECTIONS: readonly Section[] = [
     module: './duplicates-bench.ts',
     run: 'runDuplicatesBench',
   },
+  { name: 'storm', title: 'Incident storm', module: './storm-bench.ts', run: 'runStormBench' },
   { name: 'runner', title: 'Fix runner', module: './runner-bench.ts', run: 'runRunnerBench' },
 ];
 
