@@ -44,10 +44,13 @@ async function runStorm(size: number): Promise<BenchRow[]> {
     const anthropicFrom = anthropic.calls.length;
     const reports = buildStormReports(size, `bench${size}`);
 
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const sent = await sendStorm(bench.stack, reports);
     const drainedAfterSend = await waitForDrain(bench.stack, DRAIN_TIMEOUT_MS);
     const drainMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     void drainedAfterSend;
 
     const writes = countDiscordWrites(discord, discordFrom, bench.sandbox.channelId);
@@ -70,6 +73,11 @@ async function runStorm(size: number): Promise<BenchRow[]> {
         name: `${label}: queue drained`,
         value: formatMs(drainMs),
         note: 'first send → jobs queue empty, delayed follow-ups included (target ≤ 30 s at 300)',
+      },
+      {
+        name: `${label}: CPU used meanwhile`,
+        value: formatMs(cpuMs),
+        note: `this process runs the whole stack (ingress, queue, poller, processor, dynalite, stand-ins, and the senders) on one event loop: ${(cpuMs / size).toFixed(1)} ms per report; wall ≥ CPU, and on a busy machine much more`,
       },
       {
         name: `${label}: Discord writes`,

@@ -25,11 +25,14 @@ commands
   dashboard                                            /bugbot dashboard
   contextualize-message "<text>" [--author NAME]       "Contextualize bug" on a message with that text
   fix-message "<text>" [--author NAME]                 "Draft fix" on a message with that text
+  split <bugId>                                        /bugbot split: a folded report back out, as a bug of its own
+  merge <bugId> <intoId>                               /bugbot merge: mark a bug a duplicate of another
   button <create_issue|draft_fix|dismiss|details> <bugId>   click a bug card button
+  button split <bugId>                                 click "Split" on View Details (bugId: the folded report)
   dismiss <bugId> --reason "<why>"                     submit the dismiss modal
 
 options
-  --as maintainer|member   who clicks (maintainers may ask for fixes; default maintainer)
+  --as maintainer|member   who clicks (maintainers may ask for fixes, split and merge; default maintainer)
   --thread                 run it inside the sandbox's existing thread
   --url URL                the local stack (default http://127.0.0.1:$PORT or :3000)
   --wait SECONDS           how long to wait for bugbot's answer (default 20; 0 = don't wait)`;

@@ -106,6 +106,21 @@ export function buildInteraction(
         },
       };
     }
+    case 'split':
+    case 'merge': {
+      // `split <bugId>` / `merge <bugId> <intoId>`: the folded report, and the bug it duplicates.
+      const [bug, into] = rest;
+      if (!bug || (command === 'merge' && !into)) return null;
+      const options = [
+        { type: 3, name: 'bug', value: bug },
+        ...(command === 'merge' ? [{ type: 3, name: 'into', value: into }] : []),
+      ];
+      return {
+        ...base,
+        type: 2,
+        data: { id: snowflake(), name: 'bugbot', type: 1, options: [{ type: 1, name: command, options }] },
+      };
+    }
     case 'contextualize-message':
     case 'fix-message': {
       const text = rest.join(' ');

@@ -2,15 +2,18 @@ import Anthropic from '@anthropic-ai/sdk';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { ClaudeAnalyst } from '../../shared/adapters/anthropic/claude-analyst.js';
 import { EcsFixLauncher } from '../../shared/adapters/aws-ecs/ecs-fix-launcher.js';
 import { readServiceSecrets } from '../../shared/adapters/aws-secrets/secrets-manager-service-secrets.js';
+import { SqsJobQueue } from '../../shared/adapters/aws-sqs/sqs-job-queue.js';
 import { DiscordChatPlatform } from '../../shared/adapters/discord/discord-chat-platform.js';
 import { createDiscordRest } from '../../shared/adapters/discord/discord-rest.js';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
 import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-records.js';
 import { DynamoDbBugStore } from '../../shared/adapters/dynamodb/dynamodb-bug-store.js';
 import { DynamoDbFixJobs } from '../../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
+import { DynamoDbFoldLedger } from '../../shared/adapters/dynamodb/dynamodb-fold-ledger.js';
 import { createGitHubClient } from '../../shared/adapters/github/create-github-client.js';
 import { GitHubCodeHost } from '../../shared/adapters/github/github-code-host.js';
 import { createLinearClient } from '../../shared/adapters/linear/create-linear-client.js';
@@ -26,12 +29,22 @@ import type { DiscordCommandJob, DiscordComponentJob } from '../../shared/jobs/j
 import type { Analyst } from '../../shared/ports/analyst.js';
 import type { BusinessMetrics } from '../../shared/ports/business-metrics.js';
 import type { CodeHost, RepositoryRef } from '../../shared/ports/code-host.js';
-import { createBugCardFlow, createBugReportFlow } from '../../shared/processing/flows/bug-flows.js';
+import {
+  createBugCardFlow,
+  createBugRefreshFlow,
+  createBugReportFlow,
+} from '../../shared/processing/flows/bug-flows.js';
 import { createDiscordCommandFlow } from '../../shared/processing/flows/discord-command-flow.js';
 import type { JobFlow, JobFlows } from '../../shared/processing/job-runner.js';
 import { handleBugCardAction } from '../../shared/use-cases/bug-card-actions.js';
 import { showBugStatus, showDashboard } from '../../shared/use-cases/bug-queries.js';
 import { contextualize } from '../../shared/use-cases/contextualize.js';
+import {
+  type Maintainer,
+  mergeBugs,
+  refreshFoldedBug,
+  splitFoldedReport,
+} from '../../shared/use-cases/fold-reports.js';
 import { reportFixResult, reportFixTaskStopped } from '../../shared/use-cases/report-fix-result.js';
 import {
   abandonFixRequest,
@@ -39,7 +52,11 @@ import {
   type RequestFixDeps,
   requestFix,
 } from '../../shared/use-cases/request-fix.js';
-import { triageBugReport } from '../../shared/use-cases/triage-bug-report.js';
+import {
+  type TriageDeps,
+  triageBugReport,
+  triageOnItsOwn,
+} from '../../shared/use-cases/triage-bug-report.js';
 
 /**
  * The processor's composition root: the only place its adapters are built. Tokens come from the
@@ -111,6 +128,34 @@ export async function composeProcessorFlows(
   const now = () => new Date();
   const context = { records, store, chat, now, metrics: observability.metrics };
   const bugChannelId = config.BUG_CHANNEL_ID;
+  // Follow-up jobs (the delayed refresh of a bug that reports were folded into) go back to the queue.
+  const queue = new SqsJobQueue(
+    new SQSClient({
+      useQueueUrlAsEndpoint: false,
+      requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+    }),
+    config.JOBS_QUEUE_URL,
+  );
+  const folds = new DynamoDbFoldLedger(dynamo, config.TABLE_NAME);
+  const foldDeps = { ...context, folds, queue };
+  const triageDeps = (channelId: string): TriageDeps => ({
+    ...foldDeps,
+    analyst,
+    replay,
+    settings: { bugChannelId: channelId },
+  });
+  const split = (bugId: string, by: Maintainer) => {
+    if (!bugChannelId) throw new PermanentJobError('no bug channel is configured (BUG_CHANNEL_ID)');
+    const deps = triageDeps(bugChannelId);
+    return splitFoldedReport(bugId, by, {
+      ...deps,
+      triageOnItsOwn: (bug) => triageOnItsOwn(bug, now().toISOString(), deps),
+    });
+  };
+  const maintainerOf = (job: DiscordCommandJob): Maintainer => ({
+    userId: job.interaction.member.userId,
+    username: job.interaction.member.username,
+  });
   const fixJobs = new DynamoDbFixJobs(dynamo, config.TABLE_NAME);
   const fixes = composeFixes(config, { ...context, tracker, codeHost, githubRepo, fixJobs });
 
@@ -124,6 +169,8 @@ export async function composeProcessorFlows(
         status: (job) => showBugStatus(job, { records, now, guildId: config.DISCORD_GUILD_ID }),
         dashboard: () => showDashboard({ records, now, guildId: config.DISCORD_GUILD_ID }),
         fix: fixes && ((job) => requestFix(job, {}, fixes)),
+        split: (job) => split(job.command.bug ?? '', maintainerOf(job)),
+        merge: (job) => mergeBugs(job.command.bug ?? '', job.command.into ?? '', maintainerOf(job), foldDeps),
       }),
     ),
     'discord.component': giveUpFixesWith(
@@ -138,6 +185,8 @@ export async function composeProcessorFlows(
             codeHost,
             settings: { issueTracker: config.ISSUE_TRACKER, githubRepo, guildId: config.DISCORD_GUILD_ID },
             requestFix: fixes && ((job, bug) => requestFix(job, { bug }, fixes)),
+            folds,
+            split,
           }),
       }),
     ),
@@ -146,9 +195,10 @@ export async function composeProcessorFlows(
       bugChannelId: bugChannelId ?? '',
       triage: (job) => {
         if (!bugChannelId) throw new PermanentJobError('no bug channel is configured (BUG_CHANNEL_ID)');
-        return triageBugReport(job, { ...context, analyst, replay, settings: { bugChannelId } });
+        return triageBugReport(job, triageDeps(bugChannelId));
       },
     }),
+    'bug.refresh': createBugRefreshFlow({ refresh: (job) => refreshFoldedBug(job, foldDeps) }),
     // Without a fix pipeline these jobs are kept, not dropped: the DLQ holds them for a redrive.
     'fix.result': {
       run: async (job) =>

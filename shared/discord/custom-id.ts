@@ -16,6 +16,7 @@ const BUG_ACTIONS: Record<BugAction, true> = {
   draft_fix: true,
   dismiss: true,
   details: true,
+  split: true,
 };
 
 const CUSTOM_ID_PREFIX = 'bug';

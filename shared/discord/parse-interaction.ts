@@ -18,14 +18,16 @@ import type {
   TargetMessage,
 } from '../jobs/job-schemas.js';
 import {
+  BUG_ID_OPTIONS,
   BUGBOT_COMMAND_NAME,
   FIX_COMMANDS,
   MESSAGE_COMMANDS,
   type OptionName,
   STRING_OPTIONS,
   SUBCOMMANDS,
+  TRIAGE_COMMANDS,
 } from './command-definitions.js';
-import { parseBugCustomId } from './custom-id.js';
+import { BUG_ID_PATTERN, parseBugCustomId } from './custom-id.js';
 import {
   CommandTypes,
   ComponentTypes,
@@ -77,6 +79,7 @@ export const refusals = {
   notInGuild: 'bugbot only works in a server channel.',
   otherGuild: 'bugbot is not set up for this server.',
   notAllowedToFix: 'Only members with a fix-approver role can ask bugbot for fixes.',
+  notAllowedToTriage: 'Only members with a maintainer role can split or merge bugs.',
   unknownCommand: 'bugbot does not know that command. Its commands may have been updated: try again.',
   unknownSubcommand: 'bugbot does not know that subcommand. Type `/bugbot` and pick one from the list.',
   unknownOption: 'That command is out of date. Try again in a moment.',
@@ -87,6 +90,9 @@ export const refusals = {
   reasonTooLong: `The reason is too long (at most ${DISMISS_REASON_MAX_LENGTH} characters).`,
   optionTooLong: (name: OptionName) =>
     `The \`${name}\` option is too long (at most ${STRING_OPTIONS[name].maxLength} characters).`,
+  optionMissing: (name: OptionName) => `The \`${name}\` option is required.`,
+  notABugId: (name: OptionName) =>
+    `The \`${name}\` option takes a bug id such as \`bug_7QK2M4XN9PAT3C5R8D1F\` (it is in the footer of the bug's card).`,
 } as const;
 
 // The job schemas' limits, mirrored (see above).
@@ -247,6 +253,14 @@ function parseSlashCommand(
     if (value.length > 0) values[optionName] = value;
   }
   if (FIX_COMMANDS.has(name) && !mayLaunchFixes(basis)) return refuse(refusals.notAllowedToFix);
+  if (TRIAGE_COMMANDS.has(name) && !mayLaunchFixes(basis)) return refuse(refusals.notAllowedToTriage);
+  for (const required of definition.required ?? []) {
+    if (values[required] === undefined) return refuse(refusals.optionMissing(required));
+  }
+  for (const [optionName, value] of Object.entries(values) as [OptionName, string][]) {
+    if (BUG_ID_OPTIONS.has(optionName) && !BUG_ID_PATTERN.test(value))
+      return refuse(refusals.notABugId(optionName));
+  }
 
   return enqueueCommand(basis, { name, source: 'slash', ...values }, definition.ephemeral);
 }
@@ -296,6 +310,8 @@ function parseButton(data: Json, basis: JobBasis): InteractionOutcome {
   if (parsed.action === 'dismiss')
     return { kind: 'respond', response: buildDismissModalResponse(parsed.bugId) };
   if (parsed.action === 'draft_fix' && !mayLaunchFixes(basis)) return refuse(refusals.notAllowedToFix);
+  // Splitting a folded report out undoes bugbot's (or a maintainer's) decision: maintainers only.
+  if (parsed.action === 'split' && !mayLaunchFixes(basis)) return refuse(refusals.notAllowedToTriage);
   return enqueueComponent(basis, { action: parsed.action, bugId: parsed.bugId });
 }
 

@@ -1,7 +1,8 @@
 import { formatBugCustomId } from '../discord/custom-id.js';
 import type { BugAnalysisResult } from '../ports/analyst.js';
 import type { MessageButton, MessageEmbed, MessageField, OutgoingMessage } from '../ports/chat-platform.js';
-import { type Bug, type BugIssueLink, type BugStatus, queueOfStatus } from './bug.js';
+import { type Bug, type BugIssueLink, type BugStatus, countReporters, queueOfStatus } from './bug.js';
+import { describeFoldReason } from './duplicates.js';
 import { type PriorityResult, priorityColor, priorityLabel } from './priority.js';
 import { fenceUntrusted, toPlainLine } from './untrusted-text.js';
 
@@ -88,7 +89,9 @@ export function renderBugCard(bug: Bug, view: BugCardView = {}): OutgoingMessage
     { name: 'Fix', inline: true, ...fixPart(bug.status, pullRequestUrl) },
   ];
   if (bug.status === 'duplicate' && bug.duplicateOf) {
-    fields.push(field('Duplicate of', toCodeSpan(bug.duplicateOf, 100), true));
+    // A bug merged by hand keeps its card: it says whose duplicate it is, and why.
+    const why = bug.foldReason ? ` · ${toSafeLine(describeFoldReason(bug.foldReason), 200)}` : '';
+    fields.push(field('Duplicate of', `${toCodeSpan(bug.duplicateOf, 100)}${why}`, true));
   }
   if (bug.status === 'dismissed' && view.dismissed) {
     const by = toSafeLine(view.dismissed.by, 80);
@@ -235,10 +238,12 @@ export function confidenceText(confidence: number): string {
   return `${Math.round(clamped * 100)}%`;
 }
 
+/** `300 reports · 298 users · last 2026-05-01 12:34 UTC` (the last report only once there are several). */
 export function reportsText(bug: Bug): string {
   const reports = `${bug.reportCount} ${bug.reportCount === 1 ? 'report' : 'reports'}`;
-  const users = bug.distinctReporters.length;
-  return users === 0 ? reports : `${reports} · ${users} ${users === 1 ? 'user' : 'users'}`;
+  const users = countReporters(bug);
+  const people = users === 0 ? reports : `${reports} · ${users} ${users === 1 ? 'user' : 'users'}`;
+  return bug.reportCount > 1 && bug.lastReportAt ? `${people} · last ${formatUtc(bug.lastReportAt)}` : people;
 }
 
 /** `PR #12` for a GitHub pull request URL, else `PR`. */

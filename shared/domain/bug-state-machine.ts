@@ -23,8 +23,10 @@ import { BUG_STATUSES, type BugStatus } from './bug.js';
  * - `resolved` from any triaged-or-later open state (fixed by hand, issue closed, PR merged).
  * - `dismissed` from every open state; `duplicate` only before work starts on the bug (new,
  *   analyzing, triaged): once an issue or a fix exists, merging it away would orphan them.
- * - `resolved`, `dismissed` and `duplicate` are final. A regression is a new report, and the
- *   duplicate detector only matches open bugs, so it becomes a new bug.
+ * - `resolved` and `dismissed` are final. A regression is a new report, and the duplicate
+ *   detector never folds into a closed bug, so it becomes a new bug.
+ * - `duplicate → new`: a maintainer split the report back out (fold-reports.ts); it is triaged as
+ *   a bug of its own from there (`new → triaged` when it already has an analysis).
  */
 
 export const BUG_TRANSITIONS: Readonly<Record<BugStatus, readonly BugStatus[]>> = {
@@ -36,7 +38,7 @@ export const BUG_TRANSITIONS: Readonly<Record<BugStatus, readonly BugStatus[]>> 
   fix_drafted: ['fix_requested', 'resolved', 'dismissed'],
   resolved: [],
   dismissed: [],
-  duplicate: [],
+  duplicate: ['new'],
 };
 
 export function canTransition(from: BugStatus, to: BugStatus): boolean {

@@ -1,5 +1,6 @@
-import type { OutgoingMessage } from '../ports/chat-platform.js';
-import { type AuditEntry, BUG_STATUSES, type Bug, type BugStatus } from './bug.js';
+import { formatBugCustomId } from '../discord/custom-id.js';
+import type { MessageButton, OutgoingMessage } from '../ports/chat-platform.js';
+import { type AuditEntry, BUG_STATUSES, type Bug, type BugStatus, type FoldReason } from './bug.js';
 import {
   type BugAnalysisView,
   type BugIssueRef,
@@ -33,6 +34,8 @@ import {
   toSafeTitle,
   toSafeUrl,
 } from './bug-card.js';
+import { describeFoldReason } from './duplicates.js';
+import type { FoldNoteSummary } from './fold.js';
 import { type PriorityResult, priorityLabel } from './priority.js';
 
 /**
@@ -50,12 +53,21 @@ export interface LinkedDuplicate {
   readonly reporter?: string;
   /** ISO-8601 */
   readonly at: string;
+  /** Why it was folded in. */
+  readonly reason?: FoldReason;
 }
 
 export interface BugDetailsView {
   readonly analysis?: BugAnalysisView;
   readonly priority?: PriorityResult;
   readonly duplicates?: readonly LinkedDuplicate[];
+  /** How many reports are folded in, when more than `duplicates` lists (newest first). */
+  readonly duplicateCount?: number;
+  /**
+   * Offer a Split button for each listed duplicate (and, on a duplicate, for itself): the viewer
+   * may be a maintainer (the ingress refuses the click to anyone else).
+   */
+  readonly splitButtons?: boolean;
   readonly audit?: readonly AuditEntry[];
   /** From the report; untrusted, so keys and values are shown as plain text. */
   readonly deviceInfo?: Readonly<Record<string, unknown>>;
@@ -99,8 +111,12 @@ export function renderBugDetails(bug: Bug, view: BugDetailsView = {}): OutgoingM
     );
   }
   fields.push({ name: 'Priority', inline: false, ...priorityPart(view.priority, bug.priority) });
+  if (bug.status === 'duplicate' && bug.duplicateOf) {
+    const why = bug.foldReason ? ` — ${toSafeLine(describeFoldReason(bug.foldReason), 400)}` : '';
+    fields.push(field('Folded into', `${toCodeSpan(bug.duplicateOf, 100)}${why}`, false));
+  }
   fields.push({
-    name: `Duplicates (${view.duplicates?.length ?? 0})`,
+    name: `Duplicates (${view.duplicateCount ?? view.duplicates?.length ?? 0})`,
     inline: false,
     ...duplicatesPart(view.duplicates ?? [], bug),
   });
@@ -126,7 +142,26 @@ export function renderBugDetails(bug: Bug, view: BugDetailsView = {}): OutgoingM
     fields,
     footer: `Bug ${bug.bugId} · ${bugStatusLabel(bug.status)} · reported ${formatUtc(bug.createdAt)}`,
   });
-  return { embeds: [embed], ephemeral: true };
+  const buttons = view.splitButtons ? splitButtons(bug, view.duplicates ?? []) : [];
+  return { embeds: [embed], ephemeral: true, ...(buttons.length > 0 ? { buttonRows: [buttons] } : {}) };
+}
+
+/** Discord allows five buttons in a row: the newest folded reports, or the duplicate itself. */
+const SPLIT_BUTTONS = 5;
+
+function splitButtons(bug: Bug, duplicates: readonly LinkedDuplicate[]): MessageButton[] {
+  if (bug.status === 'duplicate' && bug.duplicateOf) {
+    return [{ id: formatBugCustomId('split', bug.bugId), label: 'Split out', style: 'secondary' }];
+  }
+  return duplicates.slice(0, SPLIT_BUTTONS).map((duplicate) => ({
+    id: formatBugCustomId('split', duplicate.bugId),
+    label: `Split ${toPlainLineLabel(duplicate.bugId)}`,
+    style: 'secondary',
+  }));
+}
+
+function toPlainLineLabel(bugId: string): string {
+  return bugId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 60);
 }
 
 function priorityPart(priority: PriorityResult | undefined, stored: number | null): TextPart {
@@ -150,7 +185,8 @@ function duplicatesPart(duplicates: readonly LinkedDuplicate[], bug: Bug): TextP
   }
   const lines = duplicates.map((duplicate) => {
     const reporter = duplicate.reporter ? ` · ${toSafeLine(duplicate.reporter, 60)}` : '';
-    return `• ${toCodeSpan(duplicate.bugId, 100)}${reporter} · ${formatUtc(duplicate.at)}`;
+    const why = duplicate.reason ? ` — ${toSafeLine(describeFoldReason(duplicate.reason), 160)}` : '';
+    return `• ${toCodeSpan(duplicate.bugId, 100)}${reporter} · ${formatUtc(duplicate.at)}${why}`;
   });
   return linesPart(lines, 1024, (n) => `…and ${n} more`);
 }
@@ -378,6 +414,22 @@ export interface ThreadNoteData {
   readonly fix_rejected: { readonly reasons: readonly string[] };
   readonly fix_failed: { readonly reasons: readonly string[] };
   readonly dismissed: { readonly by: string; readonly reason: string };
+  /** Reports folded in since the last note (domain/fold.ts decides when). */
+  readonly reports_folded: FoldNoteSummary;
+  readonly report_split: {
+    readonly by: string;
+    readonly bugId: string;
+    readonly reports: number;
+    readonly people: number;
+  };
+  readonly merged_into: { readonly by: string; readonly intoId: string };
+  readonly bug_merged: {
+    readonly by: string;
+    readonly bugId: string;
+    readonly mergedReports: number;
+    readonly reports: number;
+    readonly people: number;
+  };
 }
 
 export type ThreadNoteKind = keyof ThreadNoteData;
@@ -412,7 +464,76 @@ const NOTES: { readonly [K in ThreadNoteKind]: (data: ThreadNoteData[K]) => stri
   fix_failed: ({ reasons }) => reasonsNote('Fix failed; nothing was pushed.', reasons),
   dismissed: ({ by, reason }) =>
     `Dismissed by ${toSafeLine(by, NOTE_NAME_CAP)}: ${toSafeLine(reason, NOTE_REASON_CAP) || 'no reason given'}`,
+  reports_folded: (summary) => foldedNote(summary),
+  report_split: ({ by, bugId, reports, people }) =>
+    `${toSafeLine(by, NOTE_NAME_CAP)} split ${toCodeSpan(bugId, 100)} out of this bug: it was not the same bug, and is a bug of its own now. This bug counts ${plural(reports, 'report')} from ${plural(people, 'person', 'people')}.`,
+  merged_into: ({ by, intoId }) =>
+    `${toSafeLine(by, NOTE_NAME_CAP)} marked this bug a duplicate of ${toCodeSpan(intoId, 100)}: its reports count there now; follow that bug's thread. (Split it out again from View Details.)`,
+  bug_merged: ({ by, bugId, mergedReports, reports, people }) =>
+    `${toSafeLine(by, NOTE_NAME_CAP)} merged ${toCodeSpan(bugId, 100)} (${plural(mergedReports, 'report')}) into this bug: ${plural(reports, 'report')} from ${plural(people, 'person', 'people')} now.`,
 };
+
+const SPLIT_HINT =
+  'Not the same bug? A maintainer can split a report out from View Details or with `/bugbot split`.';
+
+function foldedNote(summary: FoldNoteSummary): string {
+  const why = foldReasonsText(summary);
+  if (summary.newReports === 1) {
+    const who = summary.reporters[0] ? toSafeLine(summary.reporters[0], NOTE_NAME_CAP) : 'someone unnamed';
+    return [
+      `Another report of this bug (#${summary.total}, from ${who}; ${plural(summary.people, 'person', 'people')} so far).`,
+      why ? `Why it was folded in: ${why}.` : '',
+      SPLIT_HINT,
+    ]
+      .filter(Boolean)
+      .join('\n');
+  }
+  const names = summary.reporters.map((name) => toSafeLine(name, 40));
+  const others = summary.othersCount > 0 ? ` and ${plural(summary.othersCount, 'other')}` : '';
+  return [
+    `**${summary.newReports} more reports** of this bug since the last note: **${plural(summary.total, 'report')} from ${plural(summary.people, 'person', 'people')}** in all (latest ${formatUtc(summary.lastReportAt)}).`,
+    names.length > 0 ? `From ${names.join(', ')}${others}.` : '',
+    why ? `Why they were folded in: ${why}.` : '',
+    SPLIT_HINT,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+function foldReasonsText(summary: FoldNoteSummary): string {
+  const parts: string[] = [];
+  const fingerprint = summary.byFingerprint;
+  if (fingerprint) {
+    const frames = fingerprint.frames.map((frame) => toSafeLine(frame, 60)).join(' › ');
+    const where = frames ? ` at ${frames}` : '';
+    parts.push(
+      `${countPrefix(fingerprint.count, summary)}the same crash (${toSafeLine(fingerprint.errorType, 60)}${where})`,
+    );
+  }
+  const similar = summary.bySimilarity;
+  if (similar) {
+    const words = similar.best.sharedTerms.map((term) => toSafeLine(term, 30)).join(', ');
+    parts.push(
+      `${countPrefix(similar.count, summary)}similar text (best score ${similar.best.score.toFixed(2)} ≥ ${similar.best.threshold.toFixed(2)}${words ? `; in common: ${words}` : ''})`,
+    );
+  }
+  const manual = summary.byHand;
+  if (manual) {
+    parts.push(
+      `${countPrefix(manual.count, summary)}merged by ${manual.by.map((name) => toSafeLine(name, 40)).join(', ')}`,
+    );
+  }
+  return parts.join('; ');
+}
+
+/** "12 × " when several reasons are listed or several reports share one; nothing for a lone report. */
+function countPrefix(count: number, summary: FoldNoteSummary): string {
+  return summary.newReports === 1 ? '' : `${count} × `;
+}
+
+function plural(count: number, singular: string, many = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : many}`;
+}
 
 /** A short plain post for a card's thread; names are plain text, never mentions. */
 export function renderThreadNote<K extends ThreadNoteKind>(

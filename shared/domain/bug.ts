@@ -88,11 +88,34 @@ export interface Bug {
   readonly fingerprint?: string;
   /** Set when status is `duplicate`: the bug this one was folded into. */
   readonly duplicateOf?: string;
-  /** How many reports this bug stands for, itself included. */
+  /** Set when status is `duplicate`: why it was folded in (shown in its original's thread and details). */
+  readonly foldReason?: FoldReason;
+  /**
+   * Bugs a maintainer split this one out of: it is never folded into them again automatically
+   * (a maintainer may still merge it by hand).
+   */
+  readonly notDuplicateOf?: readonly string[];
+  /**
+   * How many reports this bug stands for, itself included. Folded reports are counted from their
+   * fold records (one item each, see ports/fold-ledger.ts) by the bug's refresh, so this lags a
+   * storm by at most one refresh window and is exact once it has run.
+   */
   readonly reportCount: number;
-  /** Reporter ids seen across those reports (order not meaningful). */
+  /** How many different people sent those reports; absent on bugs never recounted (see countReporters). */
+  readonly reporterCount?: number;
+  /**
+   * The reporter of this bug's own report, plus (on bugs stored before fold records existed) the
+   * reporters of reports folded in then. Not every reporter: see reporterCount and recentReporters.
+   */
   readonly distinctReporters: readonly string[];
-  /** The bugs folded into this one as duplicates; counting is keyed on them, so it happens once. */
+  /** A few of the latest reporters' ids, newest first (bounded; for display). */
+  readonly recentReporters?: readonly string[];
+  /** When the latest report of this bug was received (ISO-8601). */
+  readonly lastReportAt?: string;
+  /**
+   * Bugs stored before fold records existed kept the ids of their folded reports here (a set that
+   * grew with every duplicate; a DynamoDB item holds at most 400 KB). Read, never written any more.
+   */
   readonly duplicateBugIds?: readonly string[];
   /** What the report said beyond its description (device, logs, links); untrusted data. */
   readonly report?: BugReportDetails;
@@ -119,6 +142,7 @@ export const BUG_PATCH_FIELDS = [
   'reporter',
   'fingerprint',
   'duplicateOf',
+  'foldReason',
   'analysis',
   'issue',
   'card',
@@ -154,6 +178,26 @@ export function createNewBug(input: NewBugInput, now: string): Bug {
     updatedAt: now,
     version: 1,
   };
+}
+
+/**
+ * Why a report was folded into another bug, in terms a maintainer can check: the crash fingerprint
+ * matched (the error type and the in-app frames it is made of), the text was similar (the score,
+ * the threshold it passed and the words the two have in common), or a person merged it by hand.
+ */
+export type FoldReason =
+  | { readonly kind: 'fingerprint'; readonly errorType: string; readonly frames: readonly string[] }
+  | {
+      readonly kind: 'similar';
+      readonly score: number;
+      readonly threshold: number;
+      readonly sharedTerms: readonly string[];
+    }
+  | { readonly kind: 'manual'; readonly by: string };
+
+/** Distinct people behind a bug's reports. */
+export function countReporters(bug: Pick<Bug, 'reporterCount' | 'distinctReporters'>): number {
+  return bug.reporterCount ?? bug.distinctReporters.length;
 }
 
 export interface AuditEntry {

@@ -1,6 +1,6 @@
-import { type BugStatus, queueOfStatus } from './bug.js';
+import { type BugStatus, type FoldReason, queueOfStatus } from './bug.js';
 import { type ErrorSignature, extractReportSignature, type ReportErrorText } from './fingerprint.js';
-import { DUPLICATE_SIMILARITY_THRESHOLD, type SimilarityIndex } from './similarity.js';
+import { DUPLICATE_SIMILARITY_THRESHOLD, listSharedTerms, type SimilarityIndex } from './similarity.js';
 
 /**
  * Is a new report a duplicate of an open bug? Two signals, strongest first:
@@ -132,4 +132,49 @@ function lastActivity(candidate: DuplicateCandidate): number {
   const created = Date.parse(candidate.createdAt);
   const updated = candidate.updatedAt ? Date.parse(candidate.updatedAt) : Number.NaN;
   return Math.max(Number.isNaN(created) ? 0 : created, Number.isNaN(updated) ? 0 : updated);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Why a report was folded in
+
+/** The crash matched: the error type and the in-app frames the fingerprint is made of. */
+export function explainFingerprintMatch(signature: Pick<ErrorSignature, 'errorType' | 'frames'>): FoldReason {
+  return { kind: 'fingerprint', errorType: signature.errorType, frames: [...signature.frames] };
+}
+
+/**
+ * The text was similar: the score, the threshold it passed, and the words the report has in
+ * common with the bug it was folded into (`candidateText` as built by buildDuplicateText).
+ */
+export function explainSimilarMatch(
+  report: DuplicateReport,
+  candidateText: string,
+  score: number,
+  options: { readonly signature?: ErrorSignature | null; readonly threshold?: number } = {},
+): FoldReason {
+  return {
+    kind: 'similar',
+    score: Math.round(score * 100) / 100,
+    threshold: options.threshold ?? DUPLICATE_SIMILARITY_THRESHOLD,
+    sharedTerms: listSharedTerms(candidateText, buildDuplicateText(report, options.signature)),
+  };
+}
+
+/**
+ * One plain line (no Markdown; the views escape it): "same crash: TypeError at CheckoutForm ›
+ * PaymentStep", "similar text (score 0.52 ≥ 0.34; in common: checkout, pay)", "merged by maya".
+ */
+export function describeFoldReason(reason: FoldReason): string {
+  switch (reason.kind) {
+    case 'fingerprint': {
+      const frames = reason.frames.length > 0 ? ` at ${reason.frames.join(' › ')}` : '';
+      return `same crash: ${reason.errorType}${frames}`;
+    }
+    case 'similar': {
+      const words = reason.sharedTerms.length > 0 ? `; in common: ${reason.sharedTerms.join(', ')}` : '';
+      return `similar text (score ${reason.score.toFixed(2)} ≥ ${reason.threshold.toFixed(2)}${words})`;
+    }
+    case 'manual':
+      return `merged by ${reason.by}`;
+  }
 }

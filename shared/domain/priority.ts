@@ -80,6 +80,36 @@ export function computePriority(input: PriorityInput): PriorityResult {
   return { priority: priorityForScore(score), score, breakdown };
 }
 
+/**
+ * The same bug, more reports: keeps what the analysis decided (severity, crash evidence, rage
+ * clicks, as their points in `previous`) and recomputes the frequency factors from the new counts,
+ * so a surge raises the priority as computePriority would have, without another model call.
+ */
+export function reprioritize(
+  previous: PriorityResult,
+  counts: Pick<PriorityInput, 'reportCount' | 'distinctReporters'>,
+): PriorityResult {
+  const kept = previous.breakdown.filter(
+    (factor) => factor.factor !== 'reporters' && factor.factor !== 'reports',
+  );
+  const breakdown: PriorityFactor[] = [];
+  for (const factor of kept) {
+    breakdown.push(factor);
+    // computePriority's order: severity, crash, reporters, reports, then rage clicks.
+    if (factor.factor === 'crash') {
+      breakdown.push(reportersFactor(counts.distinctReporters), reportsFactor(counts.reportCount));
+    }
+  }
+  if (!breakdown.some((factor) => factor.factor === 'reports')) {
+    breakdown.push(reportersFactor(counts.distinctReporters), reportsFactor(counts.reportCount));
+  }
+  const score = Math.min(
+    100,
+    breakdown.reduce((sum, factor) => sum + factor.points, 0),
+  );
+  return { priority: priorityForScore(score), score, breakdown };
+}
+
 export function priorityForScore(score: number): Priority {
   if (score >= PRIORITY_THRESHOLDS[1]) return 1;
   if (score >= PRIORITY_THRESHOLDS[2]) return 2;

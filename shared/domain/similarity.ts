@@ -704,22 +704,55 @@ function disjoint(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
+/** Frames out, accents folded, lower case, URLs reduced to their path words, meaningful numbers marked. */
+function prepareText(text: string): string {
+  return (
+    text
+      // A bug's gist is in its first lines; the cap bounds the work on megabyte-sized reports.
+      .slice(0, MAX_SIMILARITY_TEXT_LENGTH)
+      .split(/\r?\n/)
+      .filter((line) => !FRAME_LINE.test(line))
+      .join('\n')
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(URL_PATTERN, (url) => ` ${urlWords(url)} `)
+      .replace(/[’']/g, '')
+      // Number shapes that mean something: durations and float artefacts ("19.999999").
+      .replace(/\b\d+ ?(?:h|hrs?|hours?)\b/g, ' an hour ')
+      .replace(/\b\d+[.,]\d{4,}\b/g, ' _rounding ')
+  );
+}
+
+/**
+ * The words two reports have in common, as a person would read them: vocabulary concepts by name
+ * (`crash`, `checkout`: "goes white" and "crashes" are both `crash`) and plain words as `b` spells
+ * them, in `b`'s order, at most `max`. This is what the similarity score is made of, so a
+ * maintainer can judge a text match ("in common: checkout, pay, crash") rather than trust a number.
+ */
+export function listSharedTerms(a: string, b: string, max = 8): string[] {
+  const inA = new Set(normalizeWords(a));
+  const spelled = new Map<string, string>();
+  for (const raw of prepareText(b).split(/[^a-z0-9_]+/)) {
+    if (raw.length < 2 || raw.startsWith('_') || /\d/.test(raw)) continue;
+    const token = NEGATIONS.has(raw) ? 'not' : stem(raw);
+    if (!spelled.has(token)) spelled.set(token, raw);
+  }
+  const shared: string[] = [];
+  const seen = new Set<string>();
+  for (const token of normalizeWords(b)) {
+    if (!inA.has(token) || seen.has(token)) continue;
+    seen.add(token);
+    const label = token.startsWith('_') ? token.slice(1) : (spelled.get(token) ?? token);
+    if (!shared.includes(label)) shared.push(label);
+    if (shared.length >= max) break;
+  }
+  return shared;
+}
+
 /** The report as word and concept tokens: see the module comment for each step. */
 export function normalizeWords(text: string): string[] {
-  let normalized = text
-    // A bug's gist is in its first lines; the cap bounds the work on megabyte-sized reports.
-    .slice(0, MAX_SIMILARITY_TEXT_LENGTH)
-    .split(/\r?\n/)
-    .filter((line) => !FRAME_LINE.test(line))
-    .join('\n')
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(URL_PATTERN, (url) => ` ${urlWords(url)} `)
-    .replace(/[’']/g, '')
-    // Number shapes that mean something: durations and float artefacts ("19.999999").
-    .replace(/\b\d+ ?(?:h|hrs?|hours?)\b/g, ' an hour ')
-    .replace(/\b\d+[.,]\d{4,}\b/g, ' _rounding ');
+  let normalized = prepareText(text);
   for (const { pattern, replacement } of COMPILED_VOCABULARY)
     normalized = normalized.replace(pattern, replacement);
 

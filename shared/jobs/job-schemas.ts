@@ -43,7 +43,7 @@ export const targetMessageSchema = z.object({
 });
 export type TargetMessage = z.infer<typeof targetMessageSchema>;
 
-export const commandNames = ['contextualize', 'fix', 'status', 'dashboard'] as const;
+export const commandNames = ['contextualize', 'fix', 'status', 'dashboard', 'split', 'merge'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 export const discordCommandJobSchema = z.object({
@@ -59,12 +59,17 @@ export const discordCommandJobSchema = z.object({
     issue: z.string().max(200).optional(),
     repo: z.string().max(300).optional(),
     instructions: z.string().max(2000).optional(),
+    /** `split`: the folded report's bug id; `merge`: the bug that is a duplicate. */
+    bug: z.string().max(80).optional(),
+    /** `merge`: the bug it duplicates. */
+    into: z.string().max(80).optional(),
     targetMessage: targetMessageSchema.optional(),
   }),
 });
 export type DiscordCommandJob = z.infer<typeof discordCommandJobSchema>;
 
-export const bugActions = ['create_issue', 'draft_fix', 'dismiss', 'details'] as const;
+/** `split`: sits on View Details, and names the folded report to split out of its original. */
+export const bugActions = ['create_issue', 'draft_fix', 'dismiss', 'details', 'split'] as const;
 export type BugAction = (typeof bugActions)[number];
 
 export const discordComponentJobSchema = z.object({
@@ -110,6 +115,20 @@ export const bugReportJobSchema = z.object({
   report: bugReportSchema,
 });
 export type BugReportJob = z.infer<typeof bugReportJobSchema>;
+
+/**
+ * Refresh a bug that reports were folded into: recount, edit its card once, and post a thread note
+ * at meaningful moments (shared/domain/fold.ts). Sent by the processor itself, delayed, at most one
+ * pending per bug; a redelivered or forged one only repeats an idempotent recount.
+ */
+export const bugRefreshJobSchema = z.object({
+  v: z.literal(JOB_SCHEMA_VERSION),
+  kind: z.literal('bug.refresh'),
+  idempotencyKey: z.string().min(1).max(200),
+  receivedAt: z.iso.datetime(),
+  bugId: z.string().min(1).max(80),
+});
+export type BugRefreshJob = z.infer<typeof bugRefreshJobSchema>;
 
 export const changedFileSchema = z.object({
   path: z.string(),
@@ -212,6 +231,7 @@ export const jobSchema = z.discriminatedUnion('kind', [
   discordCommandJobSchema,
   discordComponentJobSchema,
   bugReportJobSchema,
+  bugRefreshJobSchema,
   fixResultJobSchema,
   fixTaskStoppedJobSchema,
 ]);

@@ -1,4 +1,5 @@
 import type { AuditEntry, Bug, BugPatch, BugStatus } from '../domain/bug.js';
+import type { PriorityResult } from '../domain/priority.js';
 
 /**
  * Bugs, their audit trail and their fingerprints. Like BugStore, every "create once" and every
@@ -46,10 +47,27 @@ export interface BugRecords {
   /** Binds a fingerprint to a bug once; later claims learn the winner. */
   claimFingerprint(fingerprint: string, bugId: string): Promise<FingerprintClaim>;
   /**
-   * Counts one more report of the bug (and its reporter, if known). Returns the updated bug, or
-   * null if it does not exist. Does not bump `version`: counters commute with other writes.
+   * The original's counts as a refresh recounted them from the fold records (see FoldLedger).
+   * Applied only if no later count was saved (`countedAt`, ISO-8601): two refreshes racing never
+   * leave the older count. With `priority`, the analysis's priority is raised (or lowered, after a
+   * split) to match, when the analysis is done. Does not bump `version`: counters commute with
+   * other writes. Null when the bug does not exist.
    */
-  incrementDuplicate(bugId: string, duplicateBugId: string, reporterId?: string): Promise<Bug | null>;
+  saveFoldCounts(
+    bug: Pick<Bug, 'bugId' | 'createdAt'>,
+    counts: FoldCounts,
+    options: { readonly countedAt: string; readonly priority?: PriorityResult },
+  ): Promise<Bug | null>;
+  /**
+   * A maintainer split `bugId` out of `originalId`: `duplicate → new` only if it is still a
+   * duplicate of that original, remembering the original in `notDuplicateOf`.
+   */
+  splitOut(bugId: string, originalId: string): Promise<BugWriteResult>;
+  /**
+   * Moves a fingerprint from a closed bug to a new one, only if `fromBugId` still owns it: a crash
+   * whose bug was closed starts a new bug rather than being folded into a closed one.
+   */
+  takeOverFingerprint(fingerprint: string, fromBugId: string, toBugId: string): Promise<boolean>;
   /**
    * Remembers which bug a tracker issue (`ENG-12`, `#45`) or a Discord thread belongs to, so
    * `/bugbot status ENG-12` and commands inside a bug's thread find it.
@@ -59,3 +77,12 @@ export interface BugRecords {
 }
 
 export type BugReferenceKind = 'issue' | 'thread';
+
+export interface FoldCounts {
+  readonly reportCount: number;
+  readonly reporterCount: number;
+  /** ISO-8601 */
+  readonly lastReportAt: string;
+  /** Newest first, bounded. */
+  readonly recentReporters: readonly string[];
+}

@@ -2,7 +2,8 @@ import type { Job } from '../jobs/job-schemas.js';
 
 /** Where producers put jobs for the processor. One send per accepted request. */
 export interface JobQueue {
-  send(job: Job): Promise<void>;
+  /** `delaySeconds` (0–900, SQS's DelaySeconds): the job is not delivered before then. */
+  send(job: Job, options?: { readonly delaySeconds?: number }): Promise<void>;
 }
 
 /**

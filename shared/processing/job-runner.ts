@@ -207,6 +207,7 @@ export function correlationOf(job: Job): JobCorrelation {
     case 'discord.component':
       return { ...base, interactionId: job.interaction.id, bugId: job.bugId };
     case 'bug.report':
+    case 'bug.refresh':
       return { ...base, bugId: job.bugId };
     case 'fix.result':
       return { ...base, jobId: job.result.jobId };

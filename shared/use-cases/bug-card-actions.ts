@@ -6,8 +6,10 @@ import { fenceUntrusted, toPlainLine } from '../domain/untrusted-text.js';
 import type { DiscordComponentJob } from '../jobs/job-schemas.js';
 import type { OutgoingMessage } from '../ports/chat-platform.js';
 import type { CodeHost, RepositoryRef } from '../ports/code-host.js';
+import type { FoldLedger } from '../ports/fold-ledger.js';
 import type { IssueTracker } from '../ports/issue-tracker.js';
 import { audit, type BugFlowContext, postInThread, readAnalysis, refreshCard } from './bug-context.js';
+import type { Maintainer } from './fold-reports.js';
 
 /** Three receives with backoff and a 540 s visibility timeout stay well inside this. */
 const CLAIM_STALE_MS = 30 * 60 * 1000;
@@ -23,6 +25,10 @@ export interface BugCardDeps extends BugFlowContext {
   };
   /** The fix flow, once deployed; without it Draft Fix says fixes are not set up. */
   readonly requestFix?: (job: DiscordComponentJob, bug: Bug) => Promise<OutgoingMessage>;
+  /** Fold records: View Details lists the reports folded into a bug, and why. */
+  readonly folds?: Pick<FoldLedger, 'listFolds'>;
+  /** Splits a folded report out (the Split button on View Details). */
+  readonly split?: (bugId: string, by: Maintainer) => Promise<OutgoingMessage>;
 }
 
 /**
@@ -56,6 +62,12 @@ export async function handleBugCardAction(
         };
       return deps.requestFix(job, bug);
     }
+    case 'split':
+      if (!deps.split) return { content: 'Splitting is not set up on this bugbot.', ephemeral: true };
+      return deps.split(bug.bugId, {
+        userId: job.interaction.member.userId,
+        username: job.interaction.member.username,
+      });
   }
 }
 
@@ -74,15 +86,37 @@ async function refuse(
   return { content: reason, ephemeral: true };
 }
 
+/** Folded reports listed in View Details, newest first. */
+const DETAILS_DUPLICATES = 10;
+
 async function showDetails(bug: Bug, deps: BugCardDeps): Promise<OutgoingMessage> {
   const analysis = readAnalysis(bug);
-  const duplicates = await Promise.all(
-    (bug.duplicateBugIds ?? []).slice(0, 10).map(async (bugId) => {
-      const duplicate = await deps.records.getBug(bugId);
-      return { bugId, at: duplicate?.createdAt ?? bug.updatedAt };
-    }),
+  const folds = (await deps.folds?.listFolds(bug.bugId)) ?? [];
+  const recorded = new Set(folds.map((fold) => fold.bugId));
+  // Bugs stored before fold records listed their duplicates' ids on the bug itself.
+  const legacy = await Promise.all(
+    (bug.duplicateBugIds ?? [])
+      .filter((bugId) => !recorded.has(bugId))
+      .slice(0, DETAILS_DUPLICATES)
+      .map(async (bugId) => {
+        const duplicate = await deps.records.getBug(bugId);
+        return { bugId, at: duplicate?.createdAt ?? bug.updatedAt, reporter: duplicate?.reporter.id };
+      }),
   );
+  const duplicates = [
+    ...folds.map((fold) => ({
+      bugId: fold.bugId,
+      at: fold.at,
+      reporter: fold.reporterId,
+      reason: fold.reason,
+    })),
+    ...legacy,
+  ]
+    .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
+    .slice(0, DETAILS_DUPLICATES);
   return renderBugDetails(bug, {
+    duplicateCount: folds.length + legacy.length,
+    splitButtons: Boolean(deps.split),
     analysis:
       analysis?.state === 'done' && analysis.result
         ? analysis.result

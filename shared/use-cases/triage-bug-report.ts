@@ -1,6 +1,18 @@
-import { type Bug, createNewBug, queueOfStatus } from '../domain/bug.js';
-import { renderThreadNote } from '../domain/bug-views.js';
-import { buildDuplicateText, type DuplicateCandidate, findDuplicate } from '../domain/duplicates.js';
+import {
+  type Bug,
+  type BugStatus,
+  countReporters,
+  createNewBug,
+  type FoldReason,
+  queueOfStatus,
+} from '../domain/bug.js';
+import {
+  buildDuplicateText,
+  type DuplicateCandidate,
+  explainFingerprintMatch,
+  explainSimilarMatch,
+  findDuplicate,
+} from '../domain/duplicates.js';
 import { ServiceError } from '../domain/errors.js';
 import { type ErrorSignature, extractReportSignature } from '../domain/fingerprint.js';
 import { computePriority, toBugSeverity } from '../domain/priority.js';
@@ -14,13 +26,13 @@ import {
   audit,
   type BugFlowContext,
   cardFor,
-  postInThread,
   readAnalysis,
   refreshCard,
   reportDetails,
 } from './bug-context.js';
+import { type FoldDeps, foldReport, recordFoldOf, requestRefresh } from './fold-reports.js';
 
-export interface TriageDeps extends BugFlowContext {
+export interface TriageDeps extends FoldDeps {
   readonly analyst: Analyst;
   readonly replay: SessionReplay;
   readonly settings: {
@@ -61,29 +73,95 @@ export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Prom
     ),
   );
   let bug = created.created ? created.bug : created.existing;
-  if (created.created) await audit(bug.bugId, 'webhook', 'reported', `report ${job.idempotencyKey}`, deps);
+  // A report folded into another bug is audited once, with the fold (see foldReport); any other is
+  // audited here. A crash in between loses only this line of the trail, as before.
+  const reported = `report ${job.idempotencyKey}`;
 
-  if (bug.status === 'duplicate' && bug.duplicateOf) return foldIntoOriginal(bug, bug.duplicateOf, deps);
-  if (bug.status === 'new') {
-    const originalId = await findOriginal(bug, signature, deps);
-    if (originalId) {
-      const moved = await deps.records.transitionBug(bug.bugId, ['new'], 'duplicate', {
-        duplicateOf: originalId,
-      });
-      if (moved.ok) {
-        await audit(bug.bugId, 'system', 'transition', `new → duplicate of ${originalId}`, deps);
-        deps.metrics?.record('DuplicatesFound', 1);
-      }
-      return foldIntoOriginal(moved.ok ? moved.bug : (moved.current ?? bug), originalId, deps);
+  // A redelivered report that was already folded: make sure it is counted, nothing more.
+  if (bug.status === 'duplicate' && bug.duplicateOf) {
+    await recordFoldOf(bug, deps);
+    return { kind: 'duplicate', bugId: bug.bugId, originalId: bug.duplicateOf };
+  }
+  // A bug a maintainer split out is a bug of its own by their decision: never looked at again.
+  if (bug.status === 'new' && !(bug.notDuplicateOf && bug.notDuplicateOf.length > 0)) {
+    const folded = await foldIfDuplicate(bug, signature, created.created ? reported : undefined, deps);
+    if (folded.kind === 'duplicate') return folded;
+    bug = folded.bug;
+  }
+  if (created.created) await audit(bug.bugId, 'webhook', 'reported', reported, deps);
+  return { kind: 'triaged', bug: await triageOnItsOwn(bug, job.receivedAt, deps) };
+}
+
+/**
+ * A bug that is no duplicate (or no longer one: split out by a maintainer) gets its analysis,
+ * unless it has one, and its card with a thread.
+ */
+export async function triageOnItsOwn(bug: Bug, receivedAt: string, deps: TriageDeps): Promise<Bug> {
+  let current = bug;
+  const analysis = readAnalysis(current);
+  if (current.status === 'new' && analysis?.state === 'done') {
+    // Split out after it had been analysed (a bug merged by hand): its analysis stands.
+    const moved = await deps.records.transitionBug(current.bugId, ['new'], 'triaged');
+    if (moved.ok) await audit(current.bugId, 'system', 'transition', 'new → triaged (analysis kept)', deps);
+    current = moved.ok ? moved.bug : (moved.current ?? current);
+  } else if (queueOfStatus(current.status) === 'open' && analysis?.state !== 'done') {
+    // Also when someone acted on a pending card meanwhile (Create Issue): the analysis still lands.
+    current = await analyze(current, receivedAt, deps);
+  }
+  await ensureCard(current, deps);
+  return current;
+}
+
+/**
+ * The report repeats an open bug: fold it in. A crash whose bug was closed is not folded into it
+ * (closed-by-fingerprint); for now it starts a new bug that takes the fingerprint over, so the rest
+ * of a storm folds into the new bug rather than each report becoming one.
+ */
+async function foldIfDuplicate(
+  bug: Bug,
+  signature: ErrorSignature | null,
+  reported: string | undefined,
+  deps: TriageDeps,
+): Promise<TriageOutcome | { readonly kind: 'own'; readonly bug: Bug }> {
+  // Bounded: each extra round means another report took the fingerprint over meanwhile.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const match = await findOriginal(bug, signature, deps);
+    if (match.kind === 'open') {
+      const folded = await foldReport(bug, match.bugId, match.reason, deps, reported);
+      if (folded.folded) return { kind: 'duplicate', bugId: bug.bugId, originalId: folded.originalId };
+      return { kind: 'own', bug: folded.bug };
+    }
+    if (match.kind === 'none') return { kind: 'own', bug };
+    // closed-by-fingerprint. Regressions (DESIGN "Telling the reporters"): a `resolved` bug whose
+    // fingerprint matches is reopened as `regressed` by the loop's flow; this is where it hooks in.
+    if (signature?.fingerprint && (await adoptClosedFingerprint(bug, signature.fingerprint, match, deps))) {
+      return { kind: 'own', bug };
     }
   }
+  return { kind: 'own', bug };
+}
 
-  // Also when someone acted on a pending card meanwhile (Create Issue): the analysis still lands.
-  if (queueOfStatus(bug.status) === 'open' && readAnalysis(bug)?.state !== 'done') {
-    bug = await analyze(bug, job.receivedAt, deps);
+/**
+ * A new bug takes over a fingerprint whose bug is closed (only if that bug still owns it, so of
+ * concurrent reports exactly one does; the others then find the new bug open and fold into it).
+ */
+async function adoptClosedFingerprint(
+  bug: Bug,
+  fingerprint: string,
+  match: Extract<OriginalMatch, { kind: 'closed-by-fingerprint' }>,
+  deps: TriageDeps,
+): Promise<boolean> {
+  const adopted = await deps.records.takeOverFingerprint(fingerprint, match.ownerId, bug.bugId);
+  if (adopted) {
+    await audit(
+      bug.bugId,
+      'system',
+      'same_crash_as_closed',
+      `same crash as ${match.bugId}, which is ${match.status}: a new bug, not folded into a closed one`,
+      deps,
+    );
   }
-  await ensureCard(bug, deps);
-  return { kind: 'triaged', bug };
+  return adopted;
 }
 
 async function analyze(bug: Bug, receivedAt: string, deps: TriageDeps): Promise<Bug> {
@@ -133,7 +211,7 @@ async function analyze(bug: Bug, receivedAt: string, deps: TriageDeps): Promise<
         extractReportSignature({ description: bug.description, console_logs: bug.report?.consoleLogs }),
       ) || (insights?.exceptions ?? 0) > 0,
     reportCount: bug.reportCount,
-    distinctReporters: bug.distinctReporters.length,
+    distinctReporters: countReporters(bug),
     rageClicks: insights?.rageClicks,
   });
   const patch = {
@@ -227,35 +305,68 @@ function summarizeInsights(insights: SessionInsights): string {
   return lines.join('\n');
 }
 
+export type OriginalMatch =
+  /** Fold into this open bug, for this reason. */
+  | { readonly kind: 'open'; readonly bugId: string; readonly reason: FoldReason }
+  /**
+   * The crash fingerprint belongs to a closed bug (`bugId`, reached from the fingerprint's owner
+   * `ownerId` through any merges). Never folded into: a `resolved` one is a regression, anything
+   * else becomes a new bug.
+   */
+  | {
+      readonly kind: 'closed-by-fingerprint';
+      readonly bugId: string;
+      readonly ownerId: string;
+      readonly status: BugStatus;
+    }
+  | { readonly kind: 'none' };
+
+/** Merges chain (A into B into C); a fingerprint's owner is followed this far to its open bug. */
+const MAX_DUPLICATE_HOPS = 5;
+
 /**
- * The open bug this report repeats, if any: the crash fingerprint first (claimed once per
+ * The bug this report repeats, if any: the crash fingerprint first (claimed once per
  * fingerprint, so two simultaneous reports of one new crash still make one bug), then text
- * similarity against recent open bugs (see similarity.ts for the method and its threshold).
+ * similarity against recent open bugs (see similarity.ts for the method and its threshold). Never
+ * a closed bug, and never a bug a maintainer split this one out of (`notDuplicateOf`).
  */
-async function findOriginal(
+export async function findOriginal(
   bug: Bug,
   signature: ErrorSignature | null,
   deps: TriageDeps,
-): Promise<string | null> {
+): Promise<OriginalMatch> {
+  const excluded = new Set(bug.notDuplicateOf ?? []);
   if (signature?.fingerprint) {
     const claim = await deps.records.claimFingerprint(signature.fingerprint, bug.bugId);
     if (!claim.claimed) {
-      const original = await deps.records.getBug(claim.bugId);
-      if (original && queueOfStatus(original.status) === 'open') return original.bugId;
+      const owner = await followDuplicates(claim.bugId, deps);
+      if (owner && !excluded.has(owner.bugId) && owner.bugId !== bug.bugId) {
+        if (queueOfStatus(owner.status) === 'open')
+          return { kind: 'open', bugId: owner.bugId, reason: explainFingerprintMatch(signature) };
+        return {
+          kind: 'closed-by-fingerprint',
+          bugId: owner.bugId,
+          ownerId: claim.bugId,
+          status: owner.status,
+        };
+      }
     }
   }
   // Only a bug reported before this one can be its original: two reports of one new crash
   // processed side by side must not each become the other's duplicate.
   const open = (await deps.records.listOpenBugs(deps.settings.duplicateCandidates ?? 500)).filter(
-    (candidate) => isEarlier(candidate, bug),
+    (candidate) => isEarlier(candidate, bug) && !excluded.has(candidate.bugId),
   );
-  if (open.length === 0) return null;
+  if (open.length === 0) return { kind: 'none' };
   const index = createSimilarityIndex();
   const candidates: DuplicateCandidate[] = [];
+  const texts = new Map<string, string>();
   for (const candidate of open) {
     const text = { description: candidate.description, console_logs: candidate.report?.consoleLogs };
     const candidateSignature = extractReportSignature(text);
-    index.add(candidate.bugId, buildDuplicateText(text, candidateSignature), undefined);
+    const indexed = buildDuplicateText(text, candidateSignature);
+    texts.set(candidate.bugId, indexed);
+    index.add(candidate.bugId, indexed, undefined);
     candidates.push({
       bugId: candidate.bugId,
       status: candidate.status,
@@ -265,41 +376,38 @@ async function findOriginal(
       updatedAt: candidate.updatedAt,
     });
   }
-  const match = findDuplicate(
-    { description: bug.description, console_logs: bug.report?.consoleLogs },
-    index,
-    candidates,
-    { now: deps.now().getTime(), signature },
-  );
-  return match.kind === 'none' ? null : match.bugId;
+  const report = { description: bug.description, console_logs: bug.report?.consoleLogs };
+  const match = findDuplicate(report, index, candidates, { now: deps.now().getTime(), signature });
+  if (match.kind === 'none') return { kind: 'none' };
+  const reason: FoldReason =
+    match.kind === 'fingerprint' && signature
+      ? explainFingerprintMatch(signature)
+      : explainSimilarMatch(
+          report,
+          texts.get(match.bugId) ?? '',
+          match.kind === 'similar' ? match.score : 1,
+          {
+            signature,
+          },
+        );
+  return { kind: 'open', bugId: match.bugId, reason };
+}
+
+/** The bug itself, or the open (or closed) bug its chain of duplicates ends in. */
+async function followDuplicates(bugId: string, deps: TriageDeps): Promise<Bug | null> {
+  let current = await deps.records.getBug(bugId);
+  for (
+    let hop = 0;
+    hop < MAX_DUPLICATE_HOPS && current?.status === 'duplicate' && current.duplicateOf;
+    hop += 1
+  ) {
+    current = await deps.records.getBug(current.duplicateOf);
+  }
+  return current?.status === 'duplicate' ? null : current;
 }
 
 function isEarlier(a: Bug, b: Bug): boolean {
   return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.bugId < b.bugId);
-}
-
-/** Counts the report on the original (once, keyed on this bug) and says so in its thread. */
-async function foldIntoOriginal(bug: Bug, originalId: string, deps: TriageDeps): Promise<TriageOutcome> {
-  const before = await deps.records.getBug(originalId);
-  const original = await deps.records.incrementDuplicate(originalId, bug.bugId, bug.reporter.id);
-  if (original) {
-    const newReporter = bug.reporter.id ? !before?.distinctReporters.includes(bug.reporter.id) : undefined;
-    await postInThread(
-      original,
-      `duplicate:${bug.bugId}`,
-      renderThreadNote('duplicate_linked', { reportNumber: original.reportCount, newReporter }),
-      deps,
-    );
-    await audit(
-      originalId,
-      'system',
-      'duplicate_linked',
-      `${bug.bugId} folded in (report #${original.reportCount})`,
-      deps,
-    );
-    await refreshCard(original, deps);
-  }
-  return { kind: 'duplicate', bugId: bug.bugId, originalId };
 }
 
 /** Posts the card (and its thread) once, or brings the posted card up to date. */
@@ -327,6 +435,9 @@ async function ensureCard(bug: Bug, deps: TriageDeps): Promise<void> {
   );
   await deps.records.linkReference('thread', thread.id, bug.bugId);
   await saveCard(current, { ...card, threadId: thread.id }, deps);
+  // Reports folded in while this card did not exist yet (a storm during the analysis): their
+  // counts, priority and note follow in one refresh.
+  if (await deps.folds.hasFolds(bug.bugId)) await requestRefresh(bug.bugId, deps);
 }
 
 async function saveCard(bug: Bug, card: NonNullable<Bug['card']>, deps: TriageDeps): Promise<Bug> {

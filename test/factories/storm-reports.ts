@@ -80,8 +80,7 @@ export function buildStormReports(count: number, prefix = 'storm'): StormReport[
   return Array.from({ length: count }, (_, index) => {
     const opener = OPENERS[index % OPENERS.length] ?? '';
     const symptom = SYMPTOMS[Math.floor(index / OPENERS.length) % SYMPTOMS.length] ?? SYMPTOMS[0];
-    const context =
-      CONTEXTS[Math.floor(index / (OPENERS.length * SYMPTOMS.length)) % CONTEXTS.length] ?? '';
+    const context = CONTEXTS[Math.floor(index / (OPENERS.length * SYMPTOMS.length)) % CONTEXTS.length] ?? '';
     return {
       id: `${prefix}-${index}`,
       description: `${opener}${symptom}${context}`,

@@ -264,47 +264,113 @@ describe('claimFingerprint', () => {
   });
 });
 
-describe('incrementDuplicate', () => {
-  it('counts every report and each reporter once, without bumping the version', async () => {
-    const bug = newBug({ reporter: { id: 'alice' } });
-    await records.putNewBug(bug);
-
-    await Promise.all([
-      records.incrementDuplicate(bug.bugId, 'dup-1', 'bob'),
-      records.incrementDuplicate(bug.bugId, 'dup-2', 'alice'),
-      records.incrementDuplicate(bug.bugId, 'dup-3', 'bob'),
-      records.incrementDuplicate(bug.bugId, 'dup-4'),
-    ]);
-
-    const stored = await records.getBug(bug.bugId);
-    expect(stored).toMatchObject({ reportCount: 5, distinctReporters: ['alice', 'bob'], version: 1 });
-    expect(stored?.duplicateBugIds).toEqual(['dup-1', 'dup-2', 'dup-3', 'dup-4']);
+describe('saveFoldCounts', () => {
+  const counts = (reportCount: number) => ({
+    reportCount,
+    reporterCount: reportCount - 1,
+    lastReportAt: '2025-03-01T12:05:00.000Z',
+    recentReporters: ['carol', 'bob'],
   });
 
-  it('counts a redelivered duplicate once', async () => {
+  it('stores the counts without bumping the version, and keeps a later count over an earlier one', async () => {
     const bug = newBug({ reporter: { id: 'alice' } });
     await records.putNewBug(bug);
 
-    await Promise.all([1, 2, 3].map(() => records.incrementDuplicate(bug.bugId, 'dup-same', 'bob')));
-
-    expect(await records.getBug(bug.bugId)).toMatchObject({
-      reportCount: 2,
-      distinctReporters: ['alice', 'bob'],
+    const saved = await records.saveFoldCounts(bug, counts(12), { countedAt: '2025-03-01T12:00:10.000Z' });
+    expect(saved).toMatchObject({
+      reportCount: 12,
+      reporterCount: 11,
+      lastReportAt: '2025-03-01T12:05:00.000Z',
+      recentReporters: ['carol', 'bob'],
+      distinctReporters: ['alice'],
+      version: 1,
     });
+    // A slower refresh that counted earlier arrives last: refused, the later count stays.
+    const stale = await records.saveFoldCounts(bug, counts(7), { countedAt: '2025-03-01T12:00:05.000Z' });
+    expect(stale?.reportCount).toBe(12);
   });
 
-  it('starts the reporter set on a bug that had none', async () => {
-    const bug = newBug({ reporter: {} });
-    await records.putNewBug(bug);
+  it('moves the priority (and the queue order) only once the analysis is done', async () => {
+    const pending = newBug({ priority: null });
+    await records.putNewBug(pending);
+    const priority = { priority: 2 as const, score: 40, breakdown: [] };
+    const before = await records.saveFoldCounts(pending, counts(30), {
+      countedAt: '2025-03-01T12:01:00.000Z',
+      priority,
+    });
+    expect(before?.priority).toBeNull();
 
-    const updated = await records.incrementDuplicate(bug.bugId, 'dup-c', 'carol');
-
-    expect(updated).toMatchObject({ reportCount: 2, distinctReporters: ['carol'] });
+    const analysed = newBug({ priority: 3, analysis: { state: 'done', priority: { priority: 3 } } });
+    await records.putNewBug(analysed);
+    const after = await records.saveFoldCounts(analysed, counts(30), {
+      countedAt: '2025-03-01T12:01:00.000Z',
+      priority,
+    });
+    expect(after?.priority).toBe(2);
+    expect(after?.analysis).toMatchObject({ state: 'done', priority: { priority: 2, score: 40 } });
+    expect((await rawBugItem(analysed.bugId))?.gsi1sk).toBe(`002#${analysed.createdAt}#${analysed.bugId}`);
   });
 
   it('answers null for an unknown bug and creates nothing', async () => {
-    expect(await records.incrementDuplicate('bug-nobody', 'dup-d', 'dave')).toBeNull();
-    expect(await rawBugItem('bug-nobody')).toBeUndefined();
+    const ghost = newBug();
+    expect(
+      await records.saveFoldCounts(ghost, counts(2), { countedAt: new Date(now).toISOString() }),
+    ).toBeNull();
+    expect(await rawBugItem(ghost.bugId)).toBeUndefined();
+  });
+});
+
+describe('splitOut', () => {
+  it('moves a duplicate back to new, remembers its original, and says no when it is not a duplicate of it', async () => {
+    const original = newBug();
+    const folded = newBug();
+    await records.putNewBug(original);
+    await records.putNewBug(folded);
+    await records.transitionBug(folded.bugId, ['new'], 'duplicate', {
+      duplicateOf: original.bugId,
+      foldReason: { kind: 'fingerprint', errorType: 'TypeError', frames: ['CheckoutForm'] },
+    });
+
+    expect((await records.splitOut(folded.bugId, 'bug-other')).ok).toBe(false);
+    const split = await records.splitOut(folded.bugId, original.bugId);
+    expect(split.ok).toBe(true);
+    const stored = await records.getBug(folded.bugId);
+    expect(stored).toMatchObject({ status: 'new', notDuplicateOf: [original.bugId] });
+    expect(stored?.duplicateOf).toBeUndefined();
+    expect(stored?.foldReason).toBeUndefined();
+    expect((await rawBugItem(folded.bugId))?.gsi1pk).toBe('BUGS#open');
+    // A second split (another click) changes nothing.
+    const again = await records.splitOut(folded.bugId, original.bugId);
+    expect(again).toMatchObject({ ok: false, current: { status: 'new', notDuplicateOf: [original.bugId] } });
+  });
+
+  it("takes the report out of a legacy original's duplicate set", async () => {
+    const original = { ...newBug(), reportCount: 3, duplicateBugIds: ['dup-legacy', 'dup-kept'] };
+    const folded = { ...newBug(), bugId: 'dup-legacy' };
+    await records.putNewBug(original);
+    await records.putNewBug(folded);
+    await records.transitionBug(folded.bugId, ['new'], 'duplicate', { duplicateOf: original.bugId });
+
+    await records.splitOut(folded.bugId, original.bugId);
+    expect((await records.getBug(original.bugId))?.duplicateBugIds).toEqual(['dup-kept']);
+  });
+});
+
+describe('takeOverFingerprint', () => {
+  it('moves a fingerprint only away from the bug that still owns it', async () => {
+    await records.claimFingerprint('fp-closed', 'bug-dismissed');
+    const results = await Promise.all(
+      ['bug-a', 'bug-b', 'bug-c'].map((bugId) =>
+        records.takeOverFingerprint('fp-closed', 'bug-dismissed', bugId),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = ['bug-a', 'bug-b', 'bug-c'][results.indexOf(true)] ?? 'missing';
+    expect(await records.claimFingerprint('fp-closed', 'bug-late')).toEqual({
+      claimed: false,
+      bugId: winner,
+    });
+    expect(await records.takeOverFingerprint('fp-nobody', 'bug-x', 'bug-y')).toBe(false);
   });
 });
 

@@ -98,16 +98,27 @@ describe('bug reports through the local stack', () => {
       bugOf(current, duplicateId)?.status === 'duplicate' ? current : undefined,
     );
     expect(bugOf(state, duplicateId)?.duplicateOf).toBe(checkoutBug);
-    const original = bugOf(state, checkoutBug);
-    expect(original?.reportCount).toBe(2);
-    expect(original?.distinctReporters).toEqual(['u_devon', 'u_maya']);
+    // Counted by the original's refresh, a moment after the fold (coalesced: see domain/fold.ts).
+    const counted = await driver.waitFor('the original to count the report', (current) =>
+      bugOf(current, checkoutBug)?.reportCount === 2 ? current : undefined,
+    );
+    const original = bugOf(counted, checkoutBug);
+    expect(original?.reporterCount).toBe(2);
+    expect(original?.recentReporters).toEqual(['u_devon']);
     const note = await driver.waitFor('the note in the thread', (current) =>
       current.sandbox.discord.messages.find(
         (message) =>
           message.threadId === original?.card?.threadId && message.content.includes('Another report'),
       ),
     );
-    expect(note.content).toContain('#2');
+    expect(note.content).toContain('#2, from u\\_devon');
+    // Why it was folded in: the crash fingerprint, and which frames.
+    expect(note.content).toContain('the same crash (TypeError at CheckoutForm › PaymentStep)');
+    await driver.waitFor('the card to show two reports', (current) =>
+      cardOf(current, checkoutBug)?.embeds[0]?.fields?.some(
+        (field) => field.name === 'Reports' && field.value.startsWith('2 reports · 2 users'),
+      ),
+    );
     const cardsAfter = state.sandbox.discord.messages.filter(
       (message) => message.kind === 'channel' && message.embeds.length > 0,
     ).length;

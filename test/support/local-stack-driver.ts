@@ -64,7 +64,11 @@ export interface StateBug {
   priority: number | null;
   duplicateOf?: string;
   reportCount: number;
+  reporterCount?: number;
   distinctReporters: string[];
+  recentReporters?: string[];
+  notDuplicateOf?: string[];
+  foldReason?: { kind: string };
   issue?: { identifier: string; url: string };
   card?: { channelId: string; messageId: string; threadId?: string };
   analysis?: { state: string };

@@ -123,8 +123,9 @@ export function countDiscordWrites(
 
 /** `POST /v1/messages` calls the Anthropic stand-in answered since `from`. */
 export function countModelCalls(anthropic: StandIn, from: number): number {
-  return anthropic.calls.slice(from).filter((call) => call.method === 'POST' && call.path.startsWith('/v1/messages'))
-    .length;
+  return anthropic.calls
+    .slice(from)
+    .filter((call) => call.method === 'POST' && call.path.startsWith('/v1/messages')).length;
 }
 
 export interface StormOutcome {
@@ -160,8 +161,9 @@ export async function readStormOutcome(stack: LocalStack, bugIds: readonly strin
       openBugs: open,
       statuses,
       original: stored,
-      foldedIntoOriginal: bugs.filter((bug) => bug.status === 'duplicate' && bug.duplicateOf === original?.bugId)
-        .length,
+      foldedIntoOriginal: bugs.filter(
+        (bug) => bug.status === 'duplicate' && bug.duplicateOf === original?.bugId,
+      ).length,
       reportCount: stored?.reportCount ?? 0,
       reporterCount: stored
         ? ((stored as Bug & { reporterCount?: number }).reporterCount ?? stored.distinctReporters.length)

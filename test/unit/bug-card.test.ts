@@ -111,6 +111,38 @@ describe('renderBugCard: golden cards', () => {
   });
 });
 
+describe('renderBugCard: folds', () => {
+  it('keeps the counters current: reports, people (counted, not listed) and the last report', () => {
+    const card = renderBugCard(
+      makeBug({
+        reportCount: 300,
+        reporterCount: 298,
+        distinctReporters: ['user_42'],
+        lastReportAt: '2026-11-20T10:07:42.000Z',
+      }),
+      { analysis: makeAnalysis() },
+    );
+    expect(fieldValue(card, 'Reports')).toBe('300 reports · 298 users · last 2026-11-20 10:07 UTC');
+    // One report: no "last" (it is the card's own timestamp).
+    expect(fieldValue(renderBugCard(makeBug({ lastReportAt: '2026-11-20T10:07:42.000Z' })), 'Reports')).toBe(
+      '1 report · 1 user',
+    );
+  });
+
+  it('says whose duplicate a merged bug is and why, with only View Details left to press', () => {
+    const card = renderBugCard(
+      makeBug({ status: 'duplicate', duplicateOf: 'bug_orig1', foldReason: { kind: 'manual', by: 'maya' } }),
+      { analysis: makeAnalysis() },
+    );
+    expect(fieldValue(card, 'Duplicate of')).toBe('`bug_orig1` · merged by maya');
+    expect(
+      buttons(card)
+        .filter((button) => !button.disabled)
+        .map((button) => button.label),
+    ).toEqual(['View Details']);
+  });
+});
+
 describe('renderBugCard: content', () => {
   it('colours by priority, grey while pending or closed', () => {
     const triaged = renderBugCard(makeBug({ priority: 3 }), { analysis: makeAnalysis() });

@@ -41,6 +41,8 @@ const VALID: ReadonlyArray<readonly [BugStatus, BugStatus]> = [
   ['fix_drafted', 'fix_requested'],
   ['fix_drafted', 'resolved'],
   ['fix_drafted', 'dismissed'],
+  // A maintainer splits a folded report back out (issue 12).
+  ['duplicate', 'new'],
 ];
 
 describe('canTransition', () => {
@@ -59,10 +61,12 @@ describe('canTransition', () => {
     expect(canTransition('issue_created', 'duplicate')).toBe(false);
     expect(canTransition('triaged', 'triaged')).toBe(false);
     expect(canTransition('new', 'fix_requested')).toBe(false);
-    for (const closed of CLOSED_BUG_STATUSES) {
+    for (const closed of CLOSED_BUG_STATUSES.filter((status) => status !== 'duplicate')) {
       expect(isFinalStatus(closed)).toBe(true);
       expect(BUG_STATUSES.some((to) => canTransition(closed, to))).toBe(false);
     }
+    // A duplicate only leaves by being split out, back to `new`.
+    expect(BUG_STATUSES.filter((to) => canTransition('duplicate', to))).toEqual(['new']);
   });
 
   it('lets every open status be dismissed and reach a final state', () => {
@@ -91,7 +95,7 @@ describe('allowedSources', () => {
       'fix_requested',
       'fix_drafted',
     ]);
-    expect(allowedSources('new')).toEqual(['analyzing']);
+    expect(allowedSources('new')).toEqual(['analyzing', 'duplicate']);
   });
 });
 

@@ -171,6 +171,74 @@ describe('renderBugDetails', () => {
   });
 });
 
+describe('renderBugDetails: folds', () => {
+  const crash = {
+    kind: 'fingerprint' as const,
+    errorType: 'TypeError',
+    frames: ['CheckoutForm', 'PaymentStep'],
+  };
+  const folded = Array.from({ length: 7 }, (_, i) => ({
+    bugId: `bug_dup${i}`,
+    reporter: `u_${i}`,
+    at: `2026-11-20T10:0${i}:00.000Z`,
+    reason:
+      i === 1
+        ? { kind: 'similar' as const, score: 0.41, threshold: 0.34, sharedTerms: ['checkout', 'pay'] }
+        : crash,
+  }));
+
+  it('lists folded reports with why each was folded in, and offers to split the newest out', () => {
+    const details = renderBugDetails(makeBug({ reportCount: 301 }), {
+      duplicates: folded,
+      duplicateCount: 300,
+      splitButtons: true,
+    });
+    expectWithinDiscordLimits(details);
+    const lines = field(details, 'Duplicates (300)')?.split('\n') ?? [];
+    expect(lines[0]).toBe(
+      '• `bug_dup0` · u\\_0 · 2026-11-20 10:00 UTC — same crash: TypeError at CheckoutForm › PaymentStep',
+    );
+    expect(lines[1]).toBe(
+      '• `bug_dup1` · u\\_1 · 2026-11-20 10:01 UTC — similar text (score 0.41 ≥ 0.34; in common: checkout, pay)',
+    );
+    const row = details.buttonRows?.[0] ?? [];
+    expect(row.map((button) => button.id)).toEqual(folded.slice(0, 5).map((dup) => `bug:split:${dup.bugId}`));
+    expect(row[0]?.label).toBe('Split bug_dup0');
+    // Without the split flow (or for a bug with nothing folded in) there is nothing to press.
+    expect(renderBugDetails(makeBug(), { duplicates: folded }).buttonRows).toBeUndefined();
+    expect(renderBugDetails(makeBug(), { splitButtons: true }).buttonRows).toBeUndefined();
+  });
+
+  it('tells a folded report where it went and why, and lets it be split out', () => {
+    const details = renderBugDetails(
+      makeBug({ status: 'duplicate', duplicateOf: 'bug_orig', foldReason: crash }),
+      { splitButtons: true },
+    );
+    expect(field(details, 'Folded into')).toBe(
+      '`bug_orig` — same crash: TypeError at CheckoutForm › PaymentStep',
+    );
+    expect(details.buttonRows).toEqual([
+      [{ id: 'bug:split:bug_7Kq2xN', label: 'Split out', style: 'secondary' }],
+    ]);
+  });
+
+  it('keeps hostile reporters and shared words inert', () => {
+    const details = renderBugDetails(makeBug(), {
+      duplicates: [
+        {
+          bugId: 'bug_x',
+          reporter: HOSTILE,
+          at: '2026-11-20T10:00:00.000Z',
+          reason: { kind: 'similar', score: 0.5, threshold: 0.34, sharedTerms: [HOSTILE] },
+        },
+      ],
+      splitButtons: true,
+    });
+    expectNeutralized(details);
+    expectWithinDiscordLimits(details);
+  });
+});
+
 describe('renderBugStatus', () => {
   it('golden: state, priority, issue and history newest last', () => {
     const status = renderBugStatus(
@@ -386,7 +454,71 @@ describe('renderThreadNote', () => {
       'Fix failed; nothing was pushed.\n- checks failed: npm test exited 1',
     ],
     dismissed: [{ by: 'maya', reason: 'Works as intended' }, 'Dismissed by maya: Works as intended'],
+    reports_folded: [
+      {
+        newReports: 1,
+        total: 2,
+        people: 2,
+        reporters: ['u_devon'],
+        othersCount: 0,
+        byFingerprint: { count: 1, errorType: 'TypeError', frames: ['CheckoutForm', 'PaymentStep'] },
+        lastReportAt: '2026-05-01T12:00:05.000Z',
+      },
+      'Another report of this bug (#2, from u\\_devon; 2 people so far).\nWhy it was folded in: the same crash (TypeError at CheckoutForm › PaymentStep).\nNot the same bug? A maintainer can split a report out from View Details or with `/bugbot split`.',
+    ],
+    report_split: [
+      { by: 'maya', bugId: 'bug_ABC', reports: 119, people: 117 },
+      'maya split `bug_ABC` out of this bug: it was not the same bug, and is a bug of its own now. This bug counts 119 reports from 117 people.',
+    ],
+    merged_into: [
+      { by: 'maya', intoId: 'bug_B' },
+      "maya marked this bug a duplicate of `bug_B`: its reports count there now; follow that bug's thread. (Split it out again from View Details.)",
+    ],
+    bug_merged: [
+      { by: 'maya', bugId: 'bug_A', mergedReports: 3, reports: 10, people: 1 },
+      'maya merged `bug_A` (3 reports) into this bug: 10 reports from 1 person now.',
+    ],
   };
+
+  it('sums up a storm in one note: how many, who, and why they were folded in', () => {
+    const note = renderThreadNote('reports_folded', {
+      newReports: 57,
+      total: 120,
+      people: 118,
+      reporters: ['u_1', 'u_2', 'u_3', 'u_4', 'u_5'],
+      othersCount: 52,
+      byFingerprint: { count: 55, errorType: 'TypeError', frames: ['CheckoutForm', 'PaymentStep'] },
+      bySimilarity: {
+        count: 2,
+        best: { score: 0.52, threshold: 0.34, sharedTerms: ['checkout', 'pay', 'crash'] },
+      },
+      lastReportAt: '2026-05-01T12:03:00.000Z',
+    }).content;
+    expect(note).toBe(
+      [
+        '**57 more reports** of this bug since the last note: **120 reports from 118 people** in all (latest 2026-05-01 12:03 UTC).',
+        'From u\\_1, u\\_2, u\\_3, u\\_4, u\\_5 and 52 others.',
+        'Why they were folded in: 55 × the same crash (TypeError at CheckoutForm › PaymentStep); 2 × similar text (best score 0.52 ≥ 0.34; in common: checkout, pay, crash).',
+        'Not the same bug? A maintainer can split a report out from View Details or with `/bugbot split`.',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps reporter names, frames and shared words from a hostile report inert', () => {
+    const note = renderThreadNote('reports_folded', {
+      newReports: 3,
+      total: 4,
+      people: 4,
+      reporters: [HOSTILE, '<@123>', '@everyone'],
+      othersCount: 0,
+      byFingerprint: { count: 2, errorType: HOSTILE, frames: ['`x`', HOSTILE] },
+      bySimilarity: { count: 1, best: { score: 0.4, threshold: 0.34, sharedTerms: [HOSTILE] } },
+      byHand: { count: 1, by: [HOSTILE] },
+      lastReportAt: '2026-05-01T12:03:00.000Z',
+    });
+    expectNeutralized(note);
+    expectWithinDiscordLimits(note);
+  });
 
   it.each(Object.keys(cases) as ThreadNoteKind[])('renders %s', (kind) => {
     const [data, content] = cases[kind];

@@ -71,11 +71,22 @@ describe('application command definitions', () => {
     expect(byName.fix?.options?.map((option) => option.name)).toEqual(['issue', 'repo', 'instructions']);
     expect(byName.status?.options?.map((option) => option.name)).toEqual(['issue']);
     expect(byName.dashboard?.options).toEqual([]);
+    expect(byName.split?.options?.map((option) => [option.name, option.required])).toEqual([['bug', true]]);
+    expect(byName.merge?.options?.map((option) => [option.name, option.required])).toEqual([
+      ['bug', true],
+      ['into', true],
+    ]);
     for (const subcommand of chatInput.options) {
       expect(subcommand.type).toBe(ApplicationCommandOptionType.Subcommand);
+      const required = SUBCOMMANDS[subcommand.name as keyof typeof SUBCOMMANDS].required ?? [];
+      let seenOptional = false;
       for (const option of subcommand.options ?? []) {
-        expect(option).toMatchObject({ type: ApplicationCommandOptionType.String, required: false });
+        const isRequired = required.includes(option.name as OptionName);
+        expect(option).toMatchObject({ type: ApplicationCommandOptionType.String, required: isRequired });
         expect(option.max_length).toBe(STRING_OPTIONS[option.name as OptionName].maxLength);
+        // Discord refuses a required option after an optional one.
+        if (!isRequired) seenOptional = true;
+        else expect(seenOptional).toBe(false);
       }
     }
   });

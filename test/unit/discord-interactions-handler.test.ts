@@ -289,6 +289,69 @@ describe('discord interactions ingress: slash commands', () => {
   });
 });
 
+describe('discord interactions ingress: split and merge (maintainers)', () => {
+  it('queues /bugbot split and /bugbot merge for a maintainer, answered ephemerally', async () => {
+    const split = createHarness();
+    const splitResult = await split.send(
+      buildSlashCommand('split', { bug: 'bug_7QK2M4XN9PAT3C5R8D1F' }, { roles: [FIXER_ROLE_ID] }),
+    );
+    expect(readBody(splitResult)).toEqual({ type: 5, data: { flags: 64 } });
+    expect(onlyCommandJob(split.queue).command).toEqual({
+      name: 'split',
+      source: 'slash',
+      bug: 'bug_7QK2M4XN9PAT3C5R8D1F',
+    });
+
+    const merge = createHarness();
+    await merge.send(buildSlashCommand('merge', { bug: 'bug_A', into: 'bug_B' }, { roles: [FIXER_ROLE_ID] }));
+    expect(onlyCommandJob(merge.queue).command).toEqual({
+      name: 'merge',
+      source: 'slash',
+      bug: 'bug_A',
+      into: 'bug_B',
+    });
+  });
+
+  it('queues the Split button of View Details for a maintainer', async () => {
+    const { send, queue } = createHarness();
+    const result = await send(buildButtonClick('bug:split:bug_dup1', { roles: [FIXER_ROLE_ID] }));
+    expect(readBody(result)).toEqual({ type: 5, data: { flags: 64 } });
+    expect(onlyComponentJob(queue)).toMatchObject({ action: 'split', bugId: 'bug_dup1' });
+  });
+
+  it.each([
+    [
+      '/bugbot split without a maintainer role',
+      () => buildSlashCommand('split', { bug: 'bug_A' }),
+      refusals.notAllowedToTriage,
+    ],
+    [
+      '/bugbot merge without a maintainer role',
+      () => buildSlashCommand('merge', { bug: 'bug_A', into: 'bug_B' }),
+      refusals.notAllowedToTriage,
+    ],
+    [
+      'the Split button without a maintainer role',
+      () => buildButtonClick('bug:split:bug_A'),
+      refusals.notAllowedToTriage,
+    ],
+    [
+      '/bugbot merge without `into`',
+      () => buildSlashCommand('merge', { bug: 'bug_A' }, { roles: [FIXER_ROLE_ID] }),
+      refusals.optionMissing('into'),
+    ],
+    [
+      '/bugbot split naming something that is not a bug id',
+      () => buildSlashCommand('split', { bug: '<@123> ENG-12' }, { roles: [FIXER_ROLE_ID] }),
+      refusals.notABugId('bug'),
+    ],
+  ] as const)('refuses %s and queues nothing', async (_name, build, content) => {
+    const { send, queue } = createHarness();
+    expectRefusal(await send(build()), content);
+    expect(queue.jobs).toEqual([]);
+  });
+});
+
 describe('discord interactions ingress: message commands', () => {
   it('queues "Contextualize bug" with the target message, for any member', async () => {
     const { send, queue } = createHarness();

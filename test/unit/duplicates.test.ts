@@ -3,6 +3,9 @@ import {
   buildDuplicateText,
   type DuplicateCandidate,
   type DuplicateReport,
+  describeFoldReason,
+  explainFingerprintMatch,
+  explainSimilarMatch,
   findDuplicate,
 } from '../../shared/domain/duplicates.js';
 import { computeReportFingerprint, extractReportSignature } from '../../shared/domain/fingerprint.js';
@@ -186,5 +189,32 @@ describe('buildDuplicateText', () => {
     expect(payCrash.fingerprint).toBe(
       computeReportFingerprint({ description: '', console_logs: safariPayCrash }),
     );
+  });
+});
+
+describe('why a report was folded in', () => {
+  it('names the error type and the in-app frames of a fingerprint match', () => {
+    const signature = extractReportSignature({ description: 'Pay crashes', console_logs: chromePayCrash });
+    if (!signature) throw new Error('the fixture has a signature');
+    const reason = explainFingerprintMatch(signature);
+    expect(reason).toEqual({ kind: 'fingerprint', errorType: 'TypeError', frames: signature.frames });
+    expect(signature.frames.length).toBeGreaterThan(0);
+    expect(describeFoldReason(reason)).toBe(`same crash: TypeError at ${signature.frames.join(' › ')}`);
+  });
+
+  it('gives a text match its score, the threshold it passed and the words in common', () => {
+    const stored = buildDuplicateText({ description: 'Checkout crashes when I press Pay on the cart page' });
+    const report = { description: 'the cart page crashes as soon as I press pay' };
+    const reason = explainSimilarMatch(report, stored, 0.4567);
+    expect(reason).toEqual({
+      kind: 'similar',
+      score: 0.46,
+      threshold: DUPLICATE_SIMILARITY_THRESHOLD,
+      sharedTerms: ['cart', 'screen', 'crash', 'click', 'checkout'],
+    });
+    expect(describeFoldReason(reason)).toBe(
+      'similar text (score 0.46 ≥ 0.34; in common: cart, screen, crash, click, checkout)',
+    );
+    expect(describeFoldReason({ kind: 'manual', by: 'maya' })).toBe('merged by maya');
   });
 });

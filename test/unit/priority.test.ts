@@ -7,6 +7,7 @@ import {
   priorityColor,
   priorityForScore,
   priorityLabel,
+  reprioritize,
   toBugSeverity,
 } from '../../shared/domain/priority.js';
 
@@ -163,5 +164,42 @@ describe('priorityLabel and priorityColor', () => {
     }
     expect(priorityColor(1)).toBe(0xed4245);
     expect(priorityLabel(9)).toBe('P4 · Low');
+  });
+});
+
+describe('reprioritize', () => {
+  it('gives what computePriority would have for the new counts, without the analysis again', () => {
+    for (const severity of [1, 2, 3, 4, 5]) {
+      for (const crashEvidence of [false, true]) {
+        for (const rageClicks of [undefined, 7]) {
+          const first = computePriority({
+            severity,
+            crashEvidence,
+            reportCount: 1,
+            distinctReporters: 1,
+            rageClicks,
+          });
+          for (const [reportCount, distinctReporters] of [
+            [2, 2],
+            [50, 48],
+            [300, 300],
+            [5000, 4100],
+          ] as const) {
+            expect(reprioritize(first, { reportCount, distinctReporters })).toEqual(
+              computePriority({ severity, crashEvidence, reportCount, distinctReporters, rageClicks }),
+            );
+          }
+        }
+      }
+    }
+  });
+
+  it('raises a surge: a medium crash reported by hundreds moves up a band', () => {
+    const first = computePriority({ severity: 3, crashEvidence: true, reportCount: 1, distinctReporters: 1 });
+    const surge = reprioritize(first, { reportCount: 300, distinctReporters: 300 });
+    expect(surge.priority).toBeLessThan(first.priority);
+    expect(surge.breakdown.find((factor) => factor.factor === 'reporters')?.reason).toBe(
+      'Reported by 300 different people.',
+    );
   });
 });

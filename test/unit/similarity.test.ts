@@ -4,6 +4,7 @@ import {
   conceptKind,
   createSimilarityIndex,
   extractFeatures,
+  listSharedTerms,
   mismatchPenalty,
   normalizeWords,
   stem,
@@ -204,5 +205,29 @@ describe('createSimilarityIndex', () => {
   it('answers an empty index and an empty query with no matches', () => {
     expect(createSimilarityIndex().query('anything')).toEqual([]);
     expect(buildIndex().query('')).toEqual([]);
+  });
+});
+
+describe('listSharedTerms', () => {
+  it('lists concepts by name and plain words as the second report spells them, in its order', () => {
+    expect(
+      listSharedTerms(
+        'Wishlist loses items after I log out and log back in',
+        'my wishlist is empty again after logging back in, items gone',
+      ),
+    ).toEqual(['wishlist', 'after', 'logging', 'back', 'item']);
+    // "not arriving" and "never arrive" are one symptom concept.
+    expect(listSharedTerms('notifications are not arriving', 'my notifications never arrive')).toEqual([
+      'notification',
+      'missing',
+    ]);
+  });
+
+  it('shares nothing between unrelated reports, and at most `max` terms', () => {
+    expect(
+      listSharedTerms('Dark mode makes the settings text unreadable', 'Push notifications arrive twice'),
+    ).toEqual([]);
+    const long = 'checkout cart payment wishlist search profile settings notifications login camera photo';
+    expect(listSharedTerms(long, long, 3)).toHaveLength(3);
   });
 });

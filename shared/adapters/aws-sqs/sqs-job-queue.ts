@@ -9,12 +9,15 @@ export class SqsJobQueue implements JobQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(job: Job): Promise<void> {
+  async send(job: Job, options: { readonly delaySeconds?: number } = {}): Promise<void> {
     try {
       await this.client.send(
         new SendMessageCommand({
           QueueUrl: this.queueUrl,
           MessageBody: JSON.stringify(job),
+          ...(options.delaySeconds
+            ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(options.delaySeconds))) }
+            : {}),
           MessageAttributes: { kind: { DataType: 'String', StringValue: job.kind } },
         }),
       );

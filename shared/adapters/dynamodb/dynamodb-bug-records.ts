@@ -18,11 +18,13 @@ import {
   queueOfStatus,
 } from '../../domain/bug.js';
 import { BugbotError, ServiceError } from '../../domain/errors.js';
+import type { PriorityResult } from '../../domain/priority.js';
 import type {
   BugRecords,
   BugReferenceKind,
   BugWriteResult,
   FingerprintClaim,
+  FoldCounts,
   PutNewBugResult,
 } from '../../ports/bug-records.js';
 import { BUGS_BY_STATE_INDEX } from '../../table/table-definition.js';
@@ -156,6 +158,13 @@ export class DynamoDbBugRecords implements BugRecords {
   }
 
   async claimFingerprint(fingerprint: string, bugId: string): Promise<FingerprintClaim> {
+    // Read first: in a storm nearly every report finds the claim already made, and a read is one
+    // call where a refused conditional put is two (the put, then a read to learn the winner).
+    const known = await this.getItem(fingerprintKey(fingerprint), 'read a fingerprint');
+    if (known) {
+      const owner = String(known.bugId);
+      return owner === bugId ? { claimed: true, bugId } : { claimed: false, bugId: owner };
+    }
     const item = {
       ...fingerprintKey(fingerprint),
       entity: 'fingerprint',
@@ -172,34 +181,130 @@ export class DynamoDbBugRecords implements BugRecords {
     return winner === bugId ? { claimed: true, bugId } : { claimed: false, bugId: winner };
   }
 
-  async incrementDuplicate(bugId: string, duplicateBugId: string, reporterId?: string): Promise<Bug | null> {
+  async saveFoldCounts(
+    bug: Pick<Bug, 'bugId' | 'createdAt'>,
+    counts: FoldCounts,
+    options: { readonly countedAt: string; readonly priority?: PriorityResult },
+  ): Promise<Bug | null> {
+    const { bugId } = bug;
     const values: Item = {
-      ':one': 1,
-      ':now': this.now(),
-      ':duplicate': new Set([duplicateBugId]),
-      ':duplicateId': duplicateBugId,
+      ':reports': counts.reportCount,
+      ':reporters': counts.reporterCount,
+      ':last': counts.lastReportAt,
+      ':recent': [...counts.recentReporters],
+      ':countedAt': options.countedAt,
     };
-    let add = 'reportCount :one, duplicateBugIds :duplicate';
-    if (reporterId) {
-      values[':reporter'] = new Set([reporterId]);
-      add += ', distinctReporters :reporter';
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: bugKey(bugId),
+          UpdateExpression:
+            'SET reportCount = :reports, reporterCount = :reporters, lastReportAt = :last, recentReporters = :recent, countedAt = :countedAt',
+          // A slower refresh that counted earlier must not overwrite a later count.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(countedAt) OR countedAt <= :countedAt)',
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw toDynamoDbServiceError(error, 'save fold counts');
+      return this.getBug(bugId);
     }
+    if (options.priority) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: bugKey(bugId),
+            UpdateExpression: 'SET #priority = :priority, gsi1sk = :sortKey, analysis.#priority = :result',
+            // Only the analysis's own priority moves with the counts, and only this count's.
+            ConditionExpression: 'analysis.#state = :done AND countedAt = :countedAt',
+            ExpressionAttributeNames: { '#priority': 'priority', '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':priority': options.priority.priority,
+              ':sortKey': bugQueueSortKey(options.priority.priority, bug.createdAt, bugId),
+              ':result': compact(options.priority),
+              ':done': 'done',
+              ':countedAt': options.countedAt,
+            },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw toDynamoDbServiceError(error, 'save a priority');
+      }
+    }
+    return this.getBug(bugId);
+  }
+
+  async splitOut(bugId: string, originalId: string): Promise<BugWriteResult> {
     try {
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: bugKey(bugId),
-          UpdateExpression: `ADD ${add} SET updatedAt = :now`,
-          // Counting is keyed on the duplicate's id, so a redelivered report is not counted twice.
-          ConditionExpression: 'attribute_exists(pk) AND NOT contains(duplicateBugIds, :duplicateId)',
-          ExpressionAttributeValues: values,
+          UpdateExpression:
+            'SET #status = :new, gsi1pk = :open, updatedAt = :now, #version = #version + :one, notDuplicateOf = list_append(if_not_exists(notDuplicateOf, :empty), :original) REMOVE duplicateOf, foldReason',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :duplicate AND duplicateOf = :originalId',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+          ExpressionAttributeValues: {
+            ':new': 'new',
+            ':open': bugQueuePartition('open'),
+            ':now': this.now(),
+            ':one': 1,
+            ':empty': [],
+            ':original': [originalId],
+            ':duplicate': 'duplicate',
+            ':originalId': originalId,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes ? toBug(Attributes) : null;
+      if (!Attributes) throw new ServiceError('dynamodb', 'split returned no item', { retryable: false });
+      await this.forgetLegacyDuplicate(originalId, bugId);
+      return { ok: true, bug: toBug(Attributes) };
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return this.getBug(bugId);
-      throw toDynamoDbServiceError(error, 'count a duplicate report');
+      if (!isConditionalCheckFailed(error)) {
+        if (error instanceof ServiceError) throw error;
+        throw toDynamoDbServiceError(error, 'split a bug out');
+      }
+    }
+    return { ok: false, current: await this.getBug(bugId) };
+  }
+
+  async takeOverFingerprint(fingerprint: string, fromBugId: string, toBugId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: fingerprintKey(fingerprint),
+          UpdateExpression: 'SET bugId = :to, previousBugId = :from, updatedAt = :now',
+          ConditionExpression: 'bugId = :from',
+          ExpressionAttributeValues: { ':to': toBugId, ':from': fromBugId, ':now': this.now() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw toDynamoDbServiceError(error, 'take over a fingerprint');
+    }
+  }
+
+  /** Bugs stored before fold records kept their duplicates' ids in a set: a split takes its id out. */
+  private async forgetLegacyDuplicate(originalId: string, bugId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: bugKey(originalId),
+          UpdateExpression: 'DELETE duplicateBugIds :id',
+          ConditionExpression: 'contains(duplicateBugIds, :bugId)',
+          ExpressionAttributeValues: { ':id': new Set([bugId]), ':bugId': bugId },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw toDynamoDbServiceError(error, 'forget a legacy duplicate');
     }
   }
 

@@ -1,4 +1,4 @@
-import type { BugReportJob, DiscordComponentJob } from '../../jobs/job-schemas.js';
+import type { BugRefreshJob, BugReportJob, DiscordComponentJob } from '../../jobs/job-schemas.js';
 import type { ChatPlatform, OutgoingMessage } from '../../ports/chat-platform.js';
 import { type BugFlowContext, readAnalysis, refreshCard } from '../../use-cases/bug-context.js';
 import { giveUpAnalysis } from '../../use-cases/triage-bug-report.js';
@@ -36,6 +36,17 @@ export function createBugReportFlow(deps: {
       );
     },
   };
+}
+
+/**
+ * The delayed refresh of a bug that reports were folded into. Nobody waits on it: a refresh that
+ * fails for good stays in the DLQ (the counts it would have shown are in the fold records, and the
+ * next fold schedules another refresh).
+ */
+export function createBugRefreshFlow(deps: {
+  readonly refresh: (job: BugRefreshJob) => Promise<void>;
+}): JobFlow<BugRefreshJob> {
+  return { run: (job) => deps.refresh(job) };
 }
 
 /** Bug card buttons: the answer replaces the ephemeral "thinking…" the ingress deferred. */

@@ -10,7 +10,12 @@ export interface DiscordCommandFlowDeps {
   readonly dashboard: (job: DiscordCommandJob) => Promise<OutgoingMessage>;
   /** The fix flow, once deployed; without it a fix request says fixes are not set up. */
   readonly fix?: (job: DiscordCommandJob) => Promise<OutgoingMessage>;
+  /** `/bugbot split bug:<id>` and `/bugbot merge bug:<id> into:<id>` (the ingress checked roles and ids). */
+  readonly split?: (job: DiscordCommandJob) => Promise<OutgoingMessage>;
+  readonly merge?: (job: DiscordCommandJob) => Promise<OutgoingMessage>;
 }
+
+const NOT_SET_UP: OutgoingMessage = { content: 'Splitting and merging bugs is not set up on this bugbot.' };
 
 /**
  * `/bugbot …` and the message commands. The ingress deferred the interaction; every outcome,
@@ -45,6 +50,12 @@ export function createDiscordCommandFlow(deps: DiscordCommandFlowDeps): JobFlow<
           return;
         case 'dashboard':
           await reply(job, await deps.dashboard(job));
+          return;
+        case 'split':
+          await reply(job, deps.split ? await deps.split(job) : NOT_SET_UP);
+          return;
+        case 'merge':
+          await reply(job, deps.merge ? await deps.merge(job) : NOT_SET_UP);
           return;
       }
     },
