@@ -4,7 +4,8 @@ import { signReport } from '../../local/report-sender.js';
 import type { RecordedCall, StandIn } from '../../local/stand-ins/stand-in.js';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
 import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-records.js';
-import type { Bug } from '../../shared/domain/bug.js';
+import { DynamoDbFoldLedger } from '../../shared/adapters/dynamodb/dynamodb-fold-ledger.js';
+import { type Bug, countReporters } from '../../shared/domain/bug.js';
 
 /**
  * Sends an incident storm through a local stack's webhook, as the product's backend would (each
@@ -140,15 +141,26 @@ export interface StormOutcome {
   readonly reporterCount: number;
 }
 
-/** Reads the storm's bugs straight from the table (dynalite), not through `/_local/state`. */
-export async function readStormOutcome(stack: LocalStack, bugIds: readonly string[]): Promise<StormOutcome> {
+/** The stack's table, read directly (dynalite), not through `/_local/state`. */
+export function openStackTable(stack: LocalStack) {
   const client = new DynamoDBClient({
     endpoint: stack.dynamoEndpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  const doc = createDocumentClient(client);
+  return {
+    records: new DynamoDbBugRecords(doc, LOCAL_TABLE_NAME),
+    folds: new DynamoDbFoldLedger(doc, LOCAL_TABLE_NAME),
+    close: () => client.destroy(),
+  };
+}
+
+/** Reads the storm's bugs straight from the table. */
+export async function readStormOutcome(stack: LocalStack, bugIds: readonly string[]): Promise<StormOutcome> {
+  const table = openStackTable(stack);
   try {
-    const records = new DynamoDbBugRecords(createDocumentClient(client), LOCAL_TABLE_NAME);
+    const { records } = table;
     const bugs = (await Promise.all(bugIds.map((bugId) => records.getBug(bugId)))).filter(
       (bug): bug is Bug => bug !== null,
     );
@@ -161,15 +173,12 @@ export async function readStormOutcome(stack: LocalStack, bugIds: readonly strin
       openBugs: open,
       statuses,
       original: stored,
-      foldedIntoOriginal: bugs.filter(
-        (bug) => bug.status === 'duplicate' && bug.duplicateOf === original?.bugId,
-      ).length,
+      foldedIntoOriginal: bugs.filter((bug) => bug.status === 'duplicate' && bug.duplicateOf === original?.bugId)
+        .length,
       reportCount: stored?.reportCount ?? 0,
-      reporterCount: stored
-        ? ((stored as Bug & { reporterCount?: number }).reporterCount ?? stored.distinctReporters.length)
-        : 0,
+      reporterCount: stored ? countReporters(stored) : 0,
     };
   } finally {
-    client.destroy();
+    table.close();
   }
 }
