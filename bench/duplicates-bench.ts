@@ -4,6 +4,7 @@ import {
   buildDuplicateText,
   type DuplicateCandidate,
   type DuplicateReport,
+  explainSimilarMatch,
   findDuplicate,
 } from '../shared/domain/duplicates.js';
 import { extractReportSignature } from '../shared/domain/fingerprint.js';
@@ -86,7 +87,32 @@ function measureQuality(): Row[] {
       value: formatQuality(crowded),
       note: 'synthetic bugs added to the index shift the IDF',
     },
+    explainedRow(pairs, outcomes, 'labeled'),
+    explainedRow(holdout, evaluatePairs(holdout), 'held-out'),
   ];
+}
+
+/**
+ * Text matches must explain themselves (the thread note and View Details show the words two
+ * reports share): how many of the predicted text matches name at least two shared words.
+ */
+function explainedRow(pairs: readonly LabeledPair[], outcomes: readonly PairOutcome[], label: string): Row {
+  const explained: number[] = [];
+  let total = 0;
+  outcomes.forEach((outcome, i) => {
+    const pair = pairs[i];
+    if (!pair || outcome.kind !== 'similar') return;
+    total += 1;
+    const reason = explainSimilarMatch(pair.b, buildDuplicateText(pair.a), outcome.score);
+    if (reason.kind === 'similar') explained.push(reason.sharedTerms.length);
+  });
+  const withTwo = explained.filter((count) => count >= 2).length;
+  const median = [...explained].sort((a, b) => a - b)[Math.floor(explained.length / 2)] ?? 0;
+  return {
+    name: `duplicates: text matches explained (${label})`,
+    value: `${withTwo} / ${total}`,
+    note: `text matches whose "why" names ≥ 2 shared words; median ${median} words`,
+  };
 }
 
 function measureSpeed(): Row[] {

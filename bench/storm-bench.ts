@@ -8,6 +8,7 @@ import {
   waitForDrain,
 } from '../test/support/storm-driver.js';
 import { startBenchStack } from './support/bench-stack.js';
+import { profileWhile } from './support/cpu-profile.js';
 import { formatMs } from './support/stats.js';
 import type { BenchRow } from './support/table.js';
 
@@ -22,6 +23,8 @@ import type { BenchRow } from './support/table.js';
  */
 
 const DEFAULT_SIZES = [300];
+/** Without stack traces only text similarity can fold: how many bugs does a storm become then? */
+const TEXT_ONLY_SIZE = 100;
 const DRAIN_TIMEOUT_MS = 300_000;
 
 export async function runStormBench(): Promise<BenchRow[]> {
@@ -31,7 +34,41 @@ export async function runStormBench(): Promise<BenchRow[]> {
     .filter((size) => Number.isInteger(size) && size > 0);
   const rows: BenchRow[] = [];
   for (const size of sizes.length > 0 ? sizes : DEFAULT_SIZES) rows.push(...(await runStorm(size)));
+  rows.push(...(await runTextOnlyStorm(TEXT_ONLY_SIZE)));
   return rows;
+}
+
+async function runTextOnlyStorm(size: number): Promise<BenchRow[]> {
+  const bench = await startBenchStack();
+  try {
+    const discord = bench.standIn('discord');
+    const anthropic = bench.stack.sandbox.standIns.find((standIn) => standIn.service === 'anthropic');
+    if (!anthropic) throw new Error('anthropic is not sandboxed');
+    const reports = buildStormReports(size, `text${size}`).map(
+      ({ console_logs: _logs, ...report }) => report,
+    );
+    const started = performance.now();
+    const sent = await sendStorm(bench.stack, reports);
+    await waitForDrain(bench.stack, DRAIN_TIMEOUT_MS);
+    const drainMs = performance.now() - started;
+    const outcome = await readStormOutcome(bench.stack, sent.bugIds);
+    const writes = countDiscordWrites(discord, 0, bench.sandbox.channelId);
+    const label = `text-only storm ${size}`;
+    return [
+      {
+        name: `${label}: bugs`,
+        value: outcome.openBugs.length,
+        note: `the same reports without stack traces: ${outcome.statuses.duplicate ?? 0} folded by text similarity alone; the rest are paraphrases under the threshold or reports processed side by side before any bug existed (maintainers merge them by hand)`,
+      },
+      {
+        name: `${label}: drained, model calls, Discord writes`,
+        value: formatMs(drainMs),
+        note: `${countModelCalls(anthropic, 0)} model calls; ${writes.total} Discord writes (${writes.cardPosts} cards); DLQ ${deadLetters(bench.stack)}`,
+      },
+    ];
+  } finally {
+    await bench.close();
+  }
 }
 
 async function runStorm(size: number): Promise<BenchRow[]> {
@@ -46,12 +83,19 @@ async function runStorm(size: number): Promise<BenchRow[]> {
 
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const sent = await sendStorm(bench.stack, reports);
-    const drainedAfterSend = await waitForDrain(bench.stack, DRAIN_TIMEOUT_MS);
+    const profiled = await profileWhile(async () => {
+      const sent = await sendStorm(bench.stack, reports);
+      await waitForDrain(bench.stack, DRAIN_TIMEOUT_MS);
+      return sent;
+    });
+    const sent = profiled.result;
     const drainMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
-    void drainedAfterSend;
+    const topCpu = profiled.shares
+      .slice(0, 6)
+      .map((share) => `${share.name} ${(share.share * 100).toFixed(0)}%`)
+      .join(', ');
 
     const writes = countDiscordWrites(discord, discordFrom, bench.sandbox.channelId);
     const modelCalls = countModelCalls(anthropic, anthropicFrom);
@@ -79,6 +123,7 @@ async function runStorm(size: number): Promise<BenchRow[]> {
         value: formatMs(cpuMs),
         note: `this process runs the whole stack (ingress, queue, poller, processor, dynalite, stand-ins, and the senders) on one event loop: ${(cpuMs / size).toFixed(1)} ms per report; wall ≥ CPU, and on a busy machine much more`,
       },
+      { name: `${label}: CPU by package`, value: 'see note', note: topCpu },
       {
         name: `${label}: Discord writes`,
         value: writes.total,

@@ -137,7 +137,8 @@ export async function composeProcessorFlows(
     config.JOBS_QUEUE_URL,
   );
   const folds = new DynamoDbFoldLedger(dynamo, config.TABLE_NAME);
-  const foldDeps = { ...context, folds, queue };
+  // Per container, as the memo must be (see FoldDeps.scheduledRefreshes).
+  const foldDeps = { ...context, folds, queue, scheduledRefreshes: new Map<string, number>() };
   const triageDeps = (channelId: string): TriageDeps => ({
     ...foldDeps,
     analyst,

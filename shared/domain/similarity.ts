@@ -743,11 +743,36 @@ export function listSharedTerms(a: string, b: string, max = 8): string[] {
   for (const token of normalizeWords(b)) {
     if (!inA.has(token) || seen.has(token)) continue;
     seen.add(token);
-    const label = token.startsWith('_') ? token.slice(1) : (spelled.get(token) ?? token);
+    const label = token.startsWith('_') ? conceptLabel(token) : (spelled.get(token) ?? token);
     if (!shared.includes(label)) shared.push(label);
     if (shared.length >= max) break;
   }
   return shared;
+}
+
+/** Concepts whose token is not a word a reporter would recognise. */
+const CONCEPT_LABELS: Readonly<Record<string, string>> = {
+  _a11y: 'accessibility',
+  _applepay: 'Apple Pay',
+  _backnav: 'back button',
+  _darkmode: 'dark mode',
+  _datepicker: 'date picker',
+  _dst: 'daylight saving',
+  _giftcard: 'gift card',
+  _googlepay: 'Google Pay',
+  _nextmonth: 'next month',
+  _noload: 'does not load',
+  _noop: 'does nothing',
+  _noplay: 'does not play',
+  _nosound: 'no sound',
+  _notvisible: 'not visible',
+  _otp: 'one-time code',
+  _untranslated: 'untranslated',
+};
+
+/** A vocabulary concept as a person reads it: `_noop` → "does nothing", `_crash` → "crash". */
+export function conceptLabel(token: string): string {
+  return CONCEPT_LABELS[token] ?? token.replace(/^_/, '');
 }
 
 /** The report as word and concept tokens: see the module comment for each step. */

@@ -9,6 +9,9 @@
  * | bug                     | BUG#<bugId>           | BUG                  | BUGS#<open|closed>| <priority>#<createdAt>#<bugId>|
  * | audit entry             | BUG#<bugId>           | AUDIT#<iso>#<rand>   |                   |                               |
  * | fingerprint → bug       | FP#<fingerprint>      | FP                   |                   |                               |
+ * | fold record (a report   | FOLDS#<originalId>    | REPORT#<bugId>       |                   |                               |
+ * |   folded into a bug)    |                       |                      |                   |                               |
+ * | fold refresh state      | FOLDS#<bugId>         | REFRESH              |                   |                               |
  * | thread → issue          | THREAD#<threadId>     | THREAD               |                   |                               |
  * | fix job                 | JOB#<jobId>           | JOB                  |                   |                               |
  * | idempotency record      | IDEMP#<key>           | <step>               |                   |                               |

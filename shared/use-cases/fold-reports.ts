@@ -36,7 +36,16 @@ export interface FoldDeps extends BugFlowContext {
   readonly folds: FoldLedger;
   /** The jobs queue: refresh jobs go back to it, delayed. */
   readonly queue: JobQueue;
+  /**
+   * Refreshes this process scheduled, by bug: when each is due (epoch ms). A fold recorded well
+   * before its bug's refresh is due needs no claim (that refresh counts it), which saves one
+   * conditional write per report in a storm. Per process (a Lambda container), never shared.
+   */
+  readonly scheduledRefreshes?: Map<string, number>;
 }
+
+/** Clock and delivery slack: a fold this close to a refresh's due time still asks for its own. */
+const SCHEDULE_MARGIN_MS = 1_000;
 
 /** Reporters kept on the bug item for display; the count is exact regardless. */
 const RECENT_REPORTERS = 10;
@@ -109,6 +118,10 @@ export async function recordFoldOf(bug: Bug, deps: FoldDeps): Promise<void> {
  */
 export async function requestRefresh(bugId: string, deps: FoldDeps): Promise<void> {
   const now = deps.now().getTime();
+  // Delivered no earlier than it is due, the refresh this process scheduled releases its claim and
+  // counts after that: a record written before then is counted without another claim.
+  const due = deps.scheduledRefreshes?.get(bugId);
+  if (due !== undefined && now < due - SCHEDULE_MARGIN_MS) return;
   const key = `refresh:${bugId}:${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const lostAfter = now + (FOLD_REFRESH.lateWindowSeconds * 1000 + FOLD_REFRESH.lostAfterMs);
   const claim = await deps.folds.claimRefresh(bugId, { key, now, lostAfter });
@@ -129,11 +142,22 @@ export async function requestRefresh(bugId: string, deps: FoldDeps): Promise<voi
       bugId,
     };
     await deps.queue.send(job, { delaySeconds: plan.delaySeconds });
+    rememberRefresh(bugId, now + plan.delaySeconds * 1000, deps);
   } catch (error) {
     // Without its job the claim would block every refresh until it is considered lost.
     await deps.folds.abandonRefresh(bugId, key).catch(() => undefined);
     throw error;
   }
+}
+
+function rememberRefresh(bugId: string, due: number, deps: FoldDeps): void {
+  const memo = deps.scheduledRefreshes;
+  if (!memo) return;
+  // Bounded: a long-lived container must not keep every bug it ever refreshed.
+  if (memo.size > 1_000) {
+    for (const [key, at] of memo) if (at < due - 3_600_000 || memo.size > 1_000) memo.delete(key);
+  }
+  memo.set(bugId, due);
 }
 
 // ---------------------------------------------------------------------------------------------

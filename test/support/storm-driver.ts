@@ -173,8 +173,9 @@ export async function readStormOutcome(stack: LocalStack, bugIds: readonly strin
       openBugs: open,
       statuses,
       original: stored,
-      foldedIntoOriginal: bugs.filter((bug) => bug.status === 'duplicate' && bug.duplicateOf === original?.bugId)
-        .length,
+      foldedIntoOriginal: bugs.filter(
+        (bug) => bug.status === 'duplicate' && bug.duplicateOf === original?.bugId,
+      ).length,
       reportCount: stored?.reportCount ?? 0,
       reporterCount: stored ? countReporters(stored) : 0,
     };

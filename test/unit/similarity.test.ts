@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   computeTextSimilarity,
   conceptKind,
+  conceptLabel,
   createSimilarityIndex,
   extractFeatures,
   listSharedTerms,
@@ -229,5 +230,15 @@ describe('listSharedTerms', () => {
     ).toEqual([]);
     const long = 'checkout cart payment wishlist search profile settings notifications login camera photo';
     expect(listSharedTerms(long, long, 3)).toHaveLength(3);
+  });
+});
+
+describe('conceptLabel', () => {
+  it('names concepts as people read them', () => {
+    expect(conceptLabel('_noop')).toBe('does nothing');
+    expect(conceptLabel('_crash')).toBe('crash');
+    expect(listSharedTerms('Tapping Pay does nothing', 'the pay button is dead, nothing happens')).toContain(
+      'does nothing',
+    );
   });
 });
