@@ -339,6 +339,9 @@ export async function splitFoldedReport(
       deps,
     );
     originalCounts = ` \`${originalId}\` now counts ${recounted.reportCount} report(s) from ${countReporters(recounted)} people.`;
+    // The original was itself merged into another bug, which counts its reports too.
+    if (recounted.status === 'duplicate' && recounted.duplicateOf)
+      await requestRefresh(recounted.duplicateOf, deps);
   }
   const own = await deps.triageOnItsOwn(bug);
   // A bug merged by hand and split out again keeps the reports folded into it.
