@@ -48,10 +48,11 @@ export type TriageOutcome =
   | { readonly kind: 'duplicate'; readonly bugId: string; readonly originalId: string };
 
 /**
- * Seed 001's heart: a report becomes a bug; a duplicate is folded into its original (counts up,
- * a note in the original's thread, no new card); anything else is analysed by Claude, given a
- * priority, and posted as a card with a thread. Every step is safe to repeat, so a redelivered
- * job resumes where the last attempt stopped.
+ * Seed 001's heart: a report becomes a bug; a duplicate is folded into its original (one fold
+ * record, and the original's coalesced refresh counts it, updates its card and tells its thread:
+ * see fold-reports.ts; no new card); anything else is analysed by Claude, given a priority, and
+ * posted as a card with a thread. Every step is safe to repeat, so a redelivered job resumes
+ * where the last attempt stopped.
  */
 export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Promise<TriageOutcome> {
   const { report } = job;

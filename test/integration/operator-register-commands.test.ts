@@ -66,7 +66,9 @@ describe('npm run register-commands', () => {
     expect(out[0]).toBe(
       `registered ${applicationCommands.length} command(s) for application ${discord.ids.applicationId} in server ${discord.ids.guildId}:`,
     );
-    expect(out.join('\n')).toContain('/bugbot  (slash command: contextualize, fix, status, dashboard, split, merge)');
+    expect(out.join('\n')).toContain(
+      '/bugbot  (slash command: contextualize, fix, status, dashboard, split, merge)',
+    );
     expect(out.join('\n')).toContain('Draft fix  (message command)');
 
     const put = discord.calls.filter((call) => call.method === 'PUT');
