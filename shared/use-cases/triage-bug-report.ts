@@ -1,4 +1,4 @@
-import { type Bug, createNewBug, queueOfStatus } from '../domain/bug.js';
+import { type Bug, createNewBug, MAX_REMEMBERED_REPORTS, queueOfStatus } from '../domain/bug.js';
 import { renderThreadNote } from '../domain/bug-views.js';
 import { buildDuplicateText, type DuplicateCandidate, findDuplicate } from '../domain/duplicates.js';
 import { ServiceError } from '../domain/errors.js';
@@ -19,6 +19,7 @@ import {
   refreshCard,
   reportDetails,
 } from './bug-context.js';
+import { finishRegression, isRegressionOf, reopenIfRegression } from './reopen-regression.js';
 
 export interface TriageDeps extends BugFlowContext {
   readonly analyst: Analyst;
@@ -56,6 +57,12 @@ export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Prom
         reporter: { id: report.user_id ?? undefined, email: report.user_email ?? undefined },
         fingerprint: signature?.fingerprint ?? undefined,
         report: reportDetails(report),
+        // Remembered so the product can be told about its own user's report (BUG_STATUS_WEBHOOK_URL).
+        reportRef: {
+          id: report.id === undefined || report.id === null ? undefined : String(report.id),
+          userId: report.user_id ?? undefined,
+          userEmail: report.user_email ?? undefined,
+        },
       },
       deps.now().toISOString(),
     ),
@@ -63,8 +70,17 @@ export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Prom
   let bug = created.created ? created.bug : created.existing;
   if (created.created) await audit(bug.bugId, 'webhook', 'reported', `report ${job.idempotencyKey}`, deps);
 
-  if (bug.status === 'duplicate' && bug.duplicateOf) return foldIntoOriginal(bug, bug.duplicateOf, deps);
+  if (bug.status === 'duplicate' && bug.duplicateOf) {
+    if (isRegressionOf(bug, await deps.records.getBug(bug.duplicateOf))) {
+      await finishRegression(bug, bug.duplicateOf, deps);
+      return { kind: 'duplicate', bugId: bug.bugId, originalId: bug.duplicateOf };
+    }
+    return foldIntoOriginal(bug, bug.duplicateOf, deps);
+  }
   if (bug.status === 'new') {
+    // A resolved bug's crash again: reopened, never a new bug (reopen-regression.ts).
+    const regressedId = await reopenIfRegression(bug, signature, deps);
+    if (regressedId) return { kind: 'duplicate', bugId: bug.bugId, originalId: regressedId };
     const originalId = await findOriginal(bug, signature, deps);
     if (originalId) {
       const moved = await deps.records.transitionBug(bug.bugId, ['new'], 'duplicate', {
@@ -83,6 +99,10 @@ export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Prom
     bug = await analyze(bug, job.receivedAt, deps);
   }
   await ensureCard(bug, deps);
+  // Also on a redelivery: the event's id is derived from the bug, so the product hears it once.
+  if (queueOfStatus(bug.status) === 'open' && bug.status !== 'new' && bug.status !== 'analyzing') {
+    await deps.announce?.('bug.triaged', bug);
+  }
   return { kind: 'triaged', bug };
 }
 
@@ -281,7 +301,10 @@ function isEarlier(a: Bug, b: Bug): boolean {
 /** Counts the report on the original (once, keyed on this bug) and says so in its thread. */
 async function foldIntoOriginal(bug: Bug, originalId: string, deps: TriageDeps): Promise<TriageOutcome> {
   const before = await deps.records.getBug(originalId);
-  const original = await deps.records.incrementDuplicate(originalId, bug.bugId, bug.reporter.id);
+  const counted = await deps.records.incrementDuplicate(originalId, bug.bugId, bug.reporter.id);
+  const ownReport = bug.reports?.find((report) => report.bugId === bug.bugId);
+  if (counted && ownReport) await deps.records.rememberReport(originalId, ownReport, MAX_REMEMBERED_REPORTS);
+  const original = counted;
   if (original) {
     const newReporter = bug.reporter.id ? !before?.distinctReporters.includes(bug.reporter.id) : undefined;
     await postInThread(
@@ -298,6 +321,7 @@ async function foldIntoOriginal(bug: Bug, originalId: string, deps: TriageDeps):
       deps,
     );
     await refreshCard(original, deps);
+    await deps.announce?.('bug.duplicate', bug, { duplicateOf: original });
   }
   return { kind: 'duplicate', bugId: bug.bugId, originalId };
 }

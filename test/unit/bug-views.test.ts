@@ -386,6 +386,25 @@ describe('renderThreadNote', () => {
       'Fix failed; nothing was pushed.\n- checks failed: npm test exited 1',
     ],
     dismissed: [{ by: 'maya', reason: 'Works as intended' }, 'Dismissed by maya: Works as intended'],
+    fix_closed: [
+      { pullRequestUrl: 'https://github.com/acme/shop/pull/314', backTo: 'tracked in an issue' },
+      'PR #314 <https://github.com/acme/shop/pull/314> was closed without merging, so the bug is tracked in an issue again. Draft Fix can try again.',
+    ],
+    preview: [
+      { url: 'https://shop-git-fix.vercel.app/', pullRequestUrl: 'https://github.com/acme/shop/pull/314' },
+      'Preview of PR #314 is ready to try: <https://shop-git-fix.vercel.app/>',
+    ],
+    regressed: [
+      {
+        reportNumber: 4,
+        fixedBy: {
+          by: 'github',
+          at: '2025-03-01T10:00:00.000Z',
+          pullRequestUrl: 'https://github.com/acme/shop/pull/314',
+        },
+      },
+      '🔁 Regressed: the same crash was reported again (report #4), so this bug is open again. It had been fixed by [PR #314](https://github.com/acme/shop/pull/314) merged · 2025-03-01 10:00 UTC.',
+    ],
   };
 
   it.each(Object.keys(cases) as ThreadNoteKind[])('renders %s', (kind) => {
@@ -445,6 +464,7 @@ function statusWord(status: string): string {
     resolved: 'Resolved',
     dismissed: 'Dismissed',
     duplicate: 'Duplicate',
+    regressed: 'Regressed',
   };
   return words[status] ?? status;
 }
