@@ -61,7 +61,7 @@ export async function handleGitHubEvent(job: GitHubEventJob, deps: LoopDeps): Pr
 export async function handleLinearEvent(job: LinearEventJob, deps: BugFlowContext): Promise<LoopOutcome> {
   const bug = await findBug(deps, [['issue', job.issue.identifier]]);
   // Only the issue bugbot filed for the bug speaks for it (a contextualized issue is not a bug).
-  if (!bug || bug.issue?.tracker !== 'linear' || bug.issue.id !== job.issue.id) {
+  if (bug?.issue?.tracker !== 'linear' || bug.issue.id !== job.issue.id) {
     return { kind: 'ignored', reason: 'an issue that is no bug of bugbot' };
   }
   if (job.stateType === 'completed') {
