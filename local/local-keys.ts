@@ -23,7 +23,10 @@ export interface LocalKeys {
 }
 
 /** The keys added after the first ones; a `keys.json` made before them gets them on load. */
-function newerKeys(): Pick<LocalKeys, 'githubWebhookSecret' | 'linearWebhookSecret' | 'bugStatusWebhookSecret'> {
+function newerKeys(): Pick<
+  LocalKeys,
+  'githubWebhookSecret' | 'linearWebhookSecret' | 'bugStatusWebhookSecret'
+> {
   return {
     githubWebhookSecret: randomBytes(20).toString('hex'),
     linearWebhookSecret: `lin_wh_${randomBytes(24).toString('base64url')}`,

@@ -274,8 +274,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (action.service === 'linear') {
       if (!sandboxed('linear')) return sendJson(res, 404, { error: 'linear is not sandboxed in this stack' });
       const type = input.type;
-      if (type !== 'completed' && type !== 'canceled' && type !== 'started' && type !== 'unstarted' && type !== 'backlog')
-        return sendJson(res, 400, { error: 'type must be completed, canceled, started, unstarted or backlog' });
+      if (
+        type !== 'completed' &&
+        type !== 'canceled' &&
+        type !== 'started' &&
+        type !== 'unstarted' &&
+        type !== 'backlog'
+      )
+        return sendJson(res, 400, {
+          error: 'type must be completed, canceled, started, unstarted or backlog',
+        });
       const moved = await linear.setIssueState(action.identifier, type);
       return moved.ok ? sendJson(res, 200, moved) : sendJson(res, 404, { error: moved.error });
     }
@@ -286,8 +294,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (action.kind === 'deploy') {
       const ref = input.ref;
       const environmentUrl = input.environment_url ?? input.environmentUrl;
-      if (typeof ref !== 'string' || typeof environmentUrl !== 'string' || !/^https?:\/\//.test(environmentUrl))
-        return sendJson(res, 400, { error: 'give {ref, environment_url}: a branch and the http(s) URL it is deployed at' });
+      if (
+        typeof ref !== 'string' ||
+        typeof environmentUrl !== 'string' ||
+        !/^https?:\/\//.test(environmentUrl)
+      )
+        return sendJson(res, 400, {
+          error: 'give {ref, environment_url}: a branch and the http(s) URL it is deployed at',
+        });
       answer = await github.deploy(repository, {
         ref,
         environmentUrl,
@@ -299,7 +313,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ? await github.mergePull(repository, action.number)
           : await github.closePull(repository, action.number);
     }
-    return answer.ok ? sendJson(res, 200, answer.body) : sendJson(res, answer.status, { error: answer.error });
+    return answer.ok
+      ? sendJson(res, 200, answer.body)
+      : sendJson(res, answer.status, { error: answer.error });
   }
 
   async function state(): Promise<LocalState> {
@@ -460,7 +476,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 }
 
-const INGRESS_PATHS = ['/discord/interactions', '/webhooks/bug-report', '/webhooks/github', '/webhooks/linear'] as const;
+const INGRESS_PATHS = [
+  '/discord/interactions',
+  '/webhooks/bug-report',
+  '/webhooks/github',
+  '/webhooks/linear',
+] as const;
 type IngressPath = (typeof INGRESS_PATHS)[number];
 
 function isIngressPath(path: string): path is IngressPath {

@@ -5,6 +5,13 @@ import { serveGitHttp } from './github/git-http-backend.js';
 import { answerRest } from './github/github-rest.js';
 import { GitHubStore, type RepositoryRegistration } from './github/github-store.js';
 import {
+  closePull,
+  deploy,
+  type GitHubWebhookContext,
+  mergePull,
+  type SandboxAnswer,
+} from './github/github-webhooks.js';
+import {
   badCredentials,
   faultBody,
   notFound,
@@ -14,7 +21,6 @@ import {
   requiresAuthentication,
   secondaryRateLimited,
 } from './github/github-wire.js';
-import { closePull, deploy, type GitHubWebhookContext, mergePull, type SandboxAnswer } from './github/github-webhooks.js';
 import { RateLimitWindow } from './github/rate-limit-window.js';
 import {
   type Fault,
@@ -311,9 +317,12 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
     setWebhook(target) {
       webhook = target;
     },
-    mergePull: (fullName, number) => withRepository(fullName, (repository) => mergePull(webhookContext(), repository, number)),
-    closePull: (fullName, number) => withRepository(fullName, (repository) => closePull(webhookContext(), repository, number)),
-    deploy: (fullName, input) => withRepository(fullName, (repository) => deploy(webhookContext(), repository, input)),
+    mergePull: (fullName, number) =>
+      withRepository(fullName, (repository) => mergePull(webhookContext(), repository, number)),
+    closePull: (fullName, number) =>
+      withRepository(fullName, (repository) => closePull(webhookContext(), repository, number)),
+    deploy: (fullName, input) =>
+      withRepository(fullName, (repository) => deploy(webhookContext(), repository, input)),
     snapshot() {
       const repositories = store.all();
       return {

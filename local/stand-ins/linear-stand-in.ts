@@ -16,7 +16,12 @@ import {
   type StandIn,
   sendJson,
 } from './stand-in.js';
-import { type DeliveryRecord, deliverWebhook, newDeliveryId, type WebhookTarget } from './webhook-delivery.js';
+import {
+  type DeliveryRecord,
+  deliverWebhook,
+  newDeliveryId,
+  type WebhookTarget,
+} from './webhook-delivery.js';
 
 export { LINEAR_SANDBOX } from './linear/linear-workspace.js';
 
@@ -53,7 +58,10 @@ export interface LinearStandIn extends StandIn {
   setIssueState(
     reference: string,
     type: WorkflowStateType,
-  ): Promise<{ ok: true; issue: Record<string, unknown>; delivery: DeliveryRecord | null } | { ok: false; error: string }>;
+  ): Promise<
+    | { ok: true; issue: Record<string, unknown>; delivery: DeliveryRecord | null }
+    | { ok: false; error: string }
+  >;
 }
 
 const REQUESTS_PER_HOUR = 5000;
@@ -103,7 +111,13 @@ export function createLinearStandIn(options: LinearStandInOptions = {}): LinearS
         'linear-signature': createHmac('sha256', target.secret).update(body).digest('hex'),
       },
     });
-    const record: DeliveryRecord = { id, event: 'Issue', action: 'update', at: sentAt.toISOString(), ...result };
+    const record: DeliveryRecord = {
+      id,
+      event: 'Issue',
+      action: 'update',
+      at: sentAt.toISOString(),
+      ...result,
+    };
     deliveries.push(record);
     return record;
   }

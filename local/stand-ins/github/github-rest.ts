@@ -30,7 +30,13 @@ export interface RestAnswer {
 const CREATE_PULL_DOCS = 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request';
 const CREATE_ISSUE_DOCS = 'https://docs.github.com/rest/issues/issues#create-an-issue';
 const SEARCH_DOCS = 'https://docs.github.com/v3/search';
-export const SANDBOX_USER = { login: 'bugbot-sandbox', id: 1, node_id: 'U_sandbox', type: 'Bot', site_admin: false };
+export const SANDBOX_USER = {
+  login: 'bugbot-sandbox',
+  id: 1,
+  node_id: 'U_sandbox',
+  type: 'Bot',
+  site_admin: false,
+};
 
 export async function answerRest(
   ctx: RestContext,
@@ -278,7 +284,10 @@ async function searchCodeRoute(ctx: RestContext, query: URLSearchParams, url: UR
   };
 }
 
-export function renderRepository(ctx: Pick<RestContext, 'htmlBaseUrl' | 'apiBaseUrl' | 'gitBaseUrl'>, repository: ServedRepository): Record<string, unknown> {
+export function renderRepository(
+  ctx: Pick<RestContext, 'htmlBaseUrl' | 'apiBaseUrl' | 'gitBaseUrl'>,
+  repository: ServedRepository,
+): Record<string, unknown> {
   return {
     id: repository.id,
     node_id: `R_${repository.id}`,

@@ -1,5 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { type DeliveryRecord, deliverWebhook, newDeliveryId, type WebhookTarget } from '../webhook-delivery.js';
+import {
+  type DeliveryRecord,
+  deliverWebhook,
+  newDeliveryId,
+  type WebhookTarget,
+} from '../webhook-delivery.js';
 import { type GitRunner, resolveBranch } from './bare-repository.js';
 import { renderPull, renderRepository, SANDBOX_USER } from './github-rest.js';
 import type { GitHubStore, PullRecord, ServedRepository } from './github-store.js';
@@ -30,10 +35,15 @@ export type SandboxAnswer =
   | { readonly ok: false; readonly status: number; readonly error: string };
 
 /** Merges like GitHub's merge button: a merge commit of head into base, then `pull_request` closed. */
-export async function mergePull(ctx: GitHubWebhookContext, repository: ServedRepository, number: number): Promise<SandboxAnswer> {
+export async function mergePull(
+  ctx: GitHubWebhookContext,
+  repository: ServedRepository,
+  number: number,
+): Promise<SandboxAnswer> {
   const pull = repository.pulls.find((candidate) => candidate.number === number);
   if (!pull) return { ok: false, status: 404, error: `no pull request #${number}` };
-  if (pull.state !== 'open') return { ok: false, status: 405, error: 'Pull Request is not mergeable (it is closed)' };
+  if (pull.state !== 'open')
+    return { ok: false, status: 405, error: 'Pull Request is not mergeable (it is closed)' };
   const gitDir = repository.bareDir;
   if (!gitDir) return { ok: false, status: 405, error: 'the repository has no branches' };
   const base = await resolveBranch(ctx.git, gitDir, pull.base);
@@ -41,7 +51,8 @@ export async function mergePull(ctx: GitHubWebhookContext, repository: ServedRep
   if (!base || !head) return { ok: false, status: 405, error: 'Head or base branch is gone' };
   const tree = await ctx.git(gitDir, ['merge-tree', '--write-tree', '--end-of-options', base, head]);
   const treeId = tree.stdout.toString('utf8').split('\n')[0]?.trim();
-  if (tree.code !== 0 || !treeId) return { ok: false, status: 405, error: 'Pull Request is not mergeable (conflicts)' };
+  if (tree.code !== 0 || !treeId)
+    return { ok: false, status: 405, error: 'Pull Request is not mergeable (conflicts)' };
   const message = `Merge pull request #${number} from ${repository.owner}/${pull.head}\n\n${pull.title}`;
   const commit = await ctx.git(gitDir, [
     '-c',
@@ -58,17 +69,32 @@ export async function mergePull(ctx: GitHubWebhookContext, repository: ServedRep
     message,
   ]);
   const mergeSha = commit.stdout.toString('utf8').trim();
-  if (commit.code !== 0 || !mergeSha) return { ok: false, status: 500, error: 'could not write the merge commit' };
+  if (commit.code !== 0 || !mergeSha)
+    return { ok: false, status: 500, error: 'could not write the merge commit' };
   const moved = await ctx.git(gitDir, ['update-ref', `refs/heads/${pull.base}`, mergeSha, base]);
-  if (moved.code !== 0) return { ok: false, status: 409, error: 'Base branch was modified. Review and try the merge again.' };
+  if (moved.code !== 0)
+    return { ok: false, status: 409, error: 'Base branch was modified. Review and try the merge again.' };
   const at = ctx.now().toISOString();
-  const merged = repository.updatePull(number, { state: 'closed', mergedAt: at, closedAt: at, mergeCommitSha: mergeSha, headSha: head });
+  const merged = repository.updatePull(number, {
+    state: 'closed',
+    mergedAt: at,
+    closedAt: at,
+    mergeCommitSha: mergeSha,
+    headSha: head,
+  });
   const delivery = await sendPullRequestClosed(ctx, repository, merged ?? pull);
-  return { ok: true, body: { sha: mergeSha, merged: true, message: 'Pull Request successfully merged', delivery } };
+  return {
+    ok: true,
+    body: { sha: mergeSha, merged: true, message: 'Pull Request successfully merged', delivery },
+  };
 }
 
 /** Closes without merging, then `pull_request` closed with `merged: false`. */
-export async function closePull(ctx: GitHubWebhookContext, repository: ServedRepository, number: number): Promise<SandboxAnswer> {
+export async function closePull(
+  ctx: GitHubWebhookContext,
+  repository: ServedRepository,
+  number: number,
+): Promise<SandboxAnswer> {
   const pull = repository.pulls.find((candidate) => candidate.number === number);
   if (!pull) return { ok: false, status: 404, error: `no pull request #${number}` };
   if (pull.state !== 'open') return { ok: false, status: 422, error: 'the pull request is already closed' };

@@ -374,7 +374,8 @@ export class LinearWorkspace {
    */
   setIssueState(reference: string, type: WorkflowStateType): IssueStateChange | null {
     const issue = this.issues.find(
-      (candidate) => candidate.identifier.toLowerCase() === reference.toLowerCase() || candidate.id === reference,
+      (candidate) =>
+        candidate.identifier.toLowerCase() === reference.toLowerCase() || candidate.id === reference,
     );
     if (!issue) return null;
     const state = this.states
