@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import {
@@ -15,6 +15,70 @@ export interface IngressRequests {
   readonly ping: APIGatewayProxyEventV2[];
   readonly command: APIGatewayProxyEventV2[];
   readonly report: APIGatewayProxyEventV2[];
+  /** Signed `pull_request` closed (merged) deliveries for a bugbot fix branch. */
+  readonly github: APIGatewayProxyEventV2[];
+}
+
+export const BENCH_GITHUB_WEBHOOK_SECRET = 'bench-github-hook-secret';
+export const BENCH_LINEAR_WEBHOOK_SECRET = 'bench-linear-signing-secret';
+
+/** A merged fix pull request, shaped like GitHub's `pull_request` closed payload. */
+function githubEvent(secret: string): APIGatewayProxyEventV2 {
+  const body = JSON.stringify({
+    action: 'closed',
+    number: 12,
+    pull_request: {
+      number: 12,
+      html_url: 'https://github.com/acme/shop/pull/12',
+      merged: true,
+      head: { ref: 'bugbot/fix-bug-bench-1234abcd', sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821' },
+      title: 'Fix: checkout crashes',
+      body: 'x'.repeat(2000),
+    },
+    repository: { full_name: 'acme/shop', name: 'shop', owner: { login: 'acme' } },
+    sender: { login: 'maya' },
+  });
+  return makeHttpEvent({
+    path: '/webhooks/github',
+    body,
+    headers: {
+      'x-github-event': 'pull_request',
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+    },
+  });
+}
+
+/**
+ * Linear `Issue` updates moved to Done, signed now: Linear refuses (and so does the handler) a
+ * `webhookTimestamp` more than 60 s old, so these are made right before they are used.
+ */
+export function buildLinearEvents(secret: string, count: number): APIGatewayProxyEventV2[] {
+  return Array.from({ length: count }, () => {
+    const body = JSON.stringify({
+      action: 'update',
+      type: 'Issue',
+      data: {
+        id: randomUUID(),
+        identifier: 'ENG-12',
+        url: 'https://linear.app/acme/issue/ENG-12/checkout',
+        stateId: 'done',
+        state: { id: 'done', name: 'Done', type: 'completed', color: '#5e6ad2' },
+      },
+      updatedFrom: { stateId: 'in-progress' },
+      url: 'https://linear.app/acme/issue/ENG-12/checkout',
+      webhookTimestamp: Date.now(),
+      webhookId: 'wh-bench',
+    });
+    return makeHttpEvent({
+      path: '/webhooks/linear',
+      body,
+      headers: {
+        'linear-delivery': randomUUID(),
+        'linear-signature': createHmac('sha256', secret).update(body).digest('hex'),
+      },
+    });
+  });
 }
 
 const SANDBOX = { guildId: '1100000000000000002', channelId: '1100000000000000003' };
@@ -54,5 +118,6 @@ export function buildIngressRequests(keys: LocalKeys, count: number): IngressReq
       discordEvent(buildInteraction('contextualize', [], {}, { keys, sandbox: SANDBOX, member })),
     ),
     report: times(reportEvent),
+    github: times(() => githubEvent(BENCH_GITHUB_WEBHOOK_SECRET)),
   };
 }
