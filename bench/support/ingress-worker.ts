@@ -8,7 +8,12 @@ import {
   prepareWebhookCredentials,
 } from '../../shared/webhooks/authenticate-webhook.js';
 import { parseBugReport } from '../../shared/webhooks/parse-bug-report.js';
-import { BENCH_LINEAR_WEBHOOK_SECRET, buildLinearEvents, type IngressRequests } from './ingress-requests.js';
+import {
+  BENCH_LINEAR_WEBHOOK_SECRET,
+  buildLinearEvents,
+  buildReportEvent,
+  type IngressRequests,
+} from './ingress-requests.js';
 import { type LatencySummary, summarize } from './stats.js';
 
 /**
@@ -51,6 +56,11 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
   const github = (await load(request.bundles.github)) as { handler: Handler };
   const linear = (await load(request.bundles.linear)) as { handler: Handler };
   let linearEvents: APIGatewayProxyEventV2[] = [];
+  const signReport = buildReportEvent(process.env.BUG_REPORT_WEBHOOK_SECRET ?? '');
+  // Re-signed before each round (untimed): their timestamps must stay inside the ±5 minutes.
+  const refreshReports = () => {
+    requests.report.splice(0, requests.report.length, ...requests.report.map(() => signReport()));
+  };
   const floor = (await load(request.bundles.floor)) as {
     verifyDiscordSignature(event: APIGatewayProxyEventV2): boolean;
     discordFloor: Handler;
@@ -84,6 +94,7 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
     {
       name: 'webhook accepted report',
       io: true,
+      prepare: refreshReports,
       run: (index) => webhook.handler(pick(requests.report, index)),
       check: answered(202),
     },
@@ -117,6 +128,7 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
     {
       name: 'floor: HMAC + SendMessage',
       io: true,
+      prepare: refreshReports,
       run: (index) => floor.webhookFloor(pick(requests.report, index)),
       check: answered(202),
     },
@@ -146,6 +158,7 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
     {
       name: 'part: authenticateWebhook (standardwebhooks)',
       io: false,
+      prepare: refreshReports,
       run: async (index) => {
         const event = pick(requests.report, index);
         return authenticateWebhook(credentials, {

@@ -292,10 +292,10 @@ describe('secrets', () => {
         .map(logicalId)
         .sort(),
     );
-    const valueOf = (secret: IConstruct) =>
+    const storedValue = (secret: IConstruct) =>
       JSON.parse(resource(logicalId(secret)).Properties.SecretString as string);
-    expect(valueOf(stack.serviceSecrets.githubWebhookSecret)).toEqual({ githubWebhookSecret: '' });
-    expect(valueOf(stack.serviceSecrets.linearWebhookSecret)).toEqual({ linearWebhookSecret: '' });
+    expect(storedValue(stack.serviceSecrets.githubWebhookSecret)).toEqual({ githubWebhookSecret: '' });
+    expect(storedValue(stack.serviceSecrets.linearWebhookSecret)).toEqual({ linearWebhookSecret: '' });
     const value = JSON.parse(
       resource(logicalId(stack.serviceSecrets.webhookSecret)).Properties.SecretString as string,
     );

@@ -446,7 +446,9 @@ describe('rememberReport / addDiscordReporter (closing the loop)', () => {
     ]);
     await records.rememberReport(bug.bugId, { bugId: 'dup-c', id: 'rep_4' }, 3);
     const stored = await records.getBug(bug.bugId);
-    expect(stored?.reports?.map((report) => report.bugId).sort()).toEqual([bug.bugId, 'dup-a', 'dup-b'].sort());
+    expect(stored?.reports?.map((report) => report.bugId).sort()).toEqual(
+      [bug.bugId, 'dup-a', 'dup-b'].sort(),
+    );
     // Bookkeeping stays out of the bug.
     expect(stored).not.toHaveProperty('reportKeys');
     expect((await rawBugItem(bug.bugId))?.reportKeys).toBeInstanceOf(Set);
@@ -461,11 +463,18 @@ describe('rememberReport / addDiscordReporter (closing the loop)', () => {
   it('remembers Discord reporters once each, up to the bound, and not for a bug that does not exist', async () => {
     const bug = newBug();
     await records.putNewBug(bug);
-    await Promise.all(['111111111111111111', '222222222222222222', '111111111111111111'].map((id) => records.addDiscordReporter(bug.bugId, id, 2)));
+    await Promise.all(
+      ['111111111111111111', '222222222222222222', '111111111111111111'].map((id) =>
+        records.addDiscordReporter(bug.bugId, id, 2),
+      ),
+    );
     await records.addDiscordReporter(bug.bugId, '333333333333333333', 2);
     // One already remembered is still accepted at the bound (a redelivered job).
     await records.addDiscordReporter(bug.bugId, '222222222222222222', 2);
-    expect((await records.getBug(bug.bugId))?.discordReporters).toEqual(['111111111111111111', '222222222222222222']);
+    expect((await records.getBug(bug.bugId))?.discordReporters).toEqual([
+      '111111111111111111',
+      '222222222222222222',
+    ]);
     await records.addDiscordReporter('bug-missing', '111111111111111111', 2);
     expect(await records.getBug('bug-missing')).toBeNull();
   });

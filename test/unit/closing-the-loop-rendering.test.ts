@@ -39,7 +39,10 @@ describe('the resolved note', () => {
 
   it('fits Discord’s 2000 characters with the most reporters a bug remembers', () => {
     const ids = Array.from({ length: 50 }, (_, index) => String(1_300_000_000_000_000_000n + BigInt(index)));
-    const note = renderResolvedNote({ pullRequestUrl: 'https://github.com/acme/shop/pull/12', reporterIds: ids });
+    const note = renderResolvedNote({
+      pullRequestUrl: 'https://github.com/acme/shop/pull/12',
+      reporterIds: ids,
+    });
     expect(note.content?.length).toBeLessThanOrEqual(2000);
     expect(renderMessage(note, 'post').content).toBe(note.content);
   });
@@ -58,8 +61,16 @@ describe('bug status events', () => {
   );
 
   it('builds the contract body, with a webhook-id stable for one occasion and new for the next', () => {
-    const first = buildBugStatusEvent('bug.triaged', { ...bug, status: 'triaged' }, '2026-12-06T10:00:01.000Z');
-    const again = buildBugStatusEvent('bug.triaged', { ...bug, status: 'triaged' }, '2026-12-06T10:05:00.000Z');
+    const first = buildBugStatusEvent(
+      'bug.triaged',
+      { ...bug, status: 'triaged' },
+      '2026-12-06T10:00:01.000Z',
+    );
+    const again = buildBugStatusEvent(
+      'bug.triaged',
+      { ...bug, status: 'triaged' },
+      '2026-12-06T10:05:00.000Z',
+    );
     expect(bugStatusEventSchema.parse(first?.event)).toEqual({
       type: 'bug.triaged',
       timestamp: '2026-12-06T10:00:01.000Z',
@@ -74,7 +85,11 @@ describe('bug status events', () => {
     const resolved = (key: string) =>
       buildBugStatusEvent(
         'bug.resolved',
-        { ...bug, status: 'resolved', resolution: { by: 'github', at: 'x', key, pullRequestUrl: 'https://github.com/acme/shop/pull/1' } },
+        {
+          ...bug,
+          status: 'resolved',
+          resolution: { by: 'github', at: 'x', key, pullRequestUrl: 'https://github.com/acme/shop/pull/1' },
+        },
         'x',
       );
     expect(resolved('github:a')?.webhookId).not.toBe(resolved('github:b')?.webhookId);
@@ -89,7 +104,9 @@ describe('bug status events', () => {
 describe('StandardWebhooksBugStatusSender', () => {
   const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-  async function withProduct(answer: (attempt: number) => { status: number; headers?: Record<string, string> }) {
+  async function withProduct(
+    answer: (attempt: number) => { status: number; headers?: Record<string, string> },
+  ) {
     const heard: { id: string; verified: unknown }[] = [];
     const server = createServer((req, res) => {
       let body = '';
@@ -109,12 +126,22 @@ describe('StandardWebhooksBugStatusSender', () => {
     return { heard, url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
   }
 
-  const event = { type: 'bug.resolved' as const, timestamp: '2026-12-06T10:00:00.000Z', data: { bugId: 'bug_abc', status: 'resolved', title: 't', reports: [] } };
+  const event = {
+    type: 'bug.resolved' as const,
+    timestamp: '2026-12-06T10:00:00.000Z',
+    data: { bugId: 'bug_abc', status: 'resolved', title: 't', reports: [] },
+  };
 
   it('sends a body the product verifies with the same webhook-id on every attempt; 2xx is accepted', async () => {
-    const product = await withProduct((attempt) => ({ status: attempt === 1 ? 503 : 204, headers: { 'retry-after': '7' } }));
+    const product = await withProduct((attempt) => ({
+      status: attempt === 1 ? 503 : 204,
+      headers: { 'retry-after': '7' },
+    }));
     try {
-      const sender = new StandardWebhooksBugStatusSender(new Webhook(secret), { url: product.url, timeoutMs: 2000 });
+      const sender = new StandardWebhooksBugStatusSender(new Webhook(secret), {
+        url: product.url,
+        timeoutMs: 2000,
+      });
       const failed = await sender.send({ webhookId: 'msg_1', event }).catch((error: unknown) => error);
       expect(failed).toBeInstanceOf(ServiceError);
       expect(failed).toMatchObject({ retryable: true, status: 503, retryAfterMs: 7000 });
@@ -129,12 +156,21 @@ describe('StandardWebhooksBugStatusSender', () => {
   it('gives up at once on a 4xx other than 408/429, and retries a product that does not answer', async () => {
     const product = await withProduct(() => ({ status: 400 }));
     try {
-      const sender = new StandardWebhooksBugStatusSender(new Webhook(secret), { url: product.url, timeoutMs: 2000 });
-      await expect(sender.send({ webhookId: 'msg_2', event })).rejects.toMatchObject({ retryable: false, status: 400 });
+      const sender = new StandardWebhooksBugStatusSender(new Webhook(secret), {
+        url: product.url,
+        timeoutMs: 2000,
+      });
+      await expect(sender.send({ webhookId: 'msg_2', event })).rejects.toMatchObject({
+        retryable: false,
+        status: 400,
+      });
     } finally {
       await product.close();
     }
-    const nowhere = new StandardWebhooksBugStatusSender(new Webhook(secret), { url: 'http://127.0.0.1:9/status', timeoutMs: 500 });
+    const nowhere = new StandardWebhooksBugStatusSender(new Webhook(secret), {
+      url: 'http://127.0.0.1:9/status',
+      timeoutMs: 500,
+    });
     await expect(nowhere.send({ webhookId: 'msg_3', event })).rejects.toMatchObject({ retryable: true });
   });
 });
