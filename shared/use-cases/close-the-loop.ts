@@ -1,4 +1,4 @@
-import type { Bug, BugResolution } from '../domain/bug.js';
+import { type Bug, type BugResolution, queueOfStatus } from '../domain/bug.js';
 import {
   allowedSources,
   describeStatus,
@@ -176,6 +176,10 @@ async function returnAfterClosedFix(
 /** The first successful deployment of the fix branch: its URL in the thread, once, and on the card. */
 async function showPreview(bug: Bug, url: string, deps: LoopDeps): Promise<LoopOutcome> {
   if (!bug.fix?.branch) return { kind: 'ignored', reason: 'the bug has no fix branch', bugId: bug.bugId };
+  // A late deployment of a branch whose bug is already closed has nothing left to try.
+  if (queueOfStatus(bug.status) === 'closed') {
+    return { kind: 'ignored', reason: `the bug is ${describeStatus(bug.status)}`, bugId: bug.bugId };
+  }
   let current = bug;
   if (!current.fix?.previewUrl) {
     for (let attempt = 0; attempt < 3 && current.fix && !current.fix.previewUrl; attempt += 1) {
