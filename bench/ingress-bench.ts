@@ -13,7 +13,13 @@ import {
 } from './support/bundle.js';
 import { firstMessage, forkTypeScript, stopChild } from './support/child-process.js';
 import { type ColdStartSample, measureColdStarts } from './support/cold-start.js';
-import { buildIngressRequests } from './support/ingress-requests.js';
+import {
+  BENCH_GITHUB_WEBHOOK_SECRET,
+  BENCH_LINEAR_WEBHOOK_SECRET,
+  buildIngressRequests,
+  buildLinearEvents,
+  buildReportEvent,
+} from './support/ingress-requests.js';
 import type { IngressWorkerRequest, IngressWorkerResult } from './support/ingress-worker.js';
 import { formatBytes, formatMs, formatRatio, type LatencySummary, median } from './support/stats.js';
 import type { BenchRow } from './support/table.js';
@@ -91,6 +97,16 @@ export async function runIngressBench(): Promise<BenchRow[]> {
       entry: 'lambdas/bug-report-webhook/handler.ts',
       outDir,
     });
+    const github = await bundleLikeLambda({
+      name: 'github-webhook',
+      entry: 'lambdas/github-webhook/handler.ts',
+      outDir,
+    });
+    const linear = await bundleLikeLambda({
+      name: 'linear-webhook',
+      entry: 'lambdas/linear-webhook/handler.ts',
+      outDir,
+    });
     const floor = await bundleLikeLambda({ name: 'floor', entry: 'bench/support/floor-handler.ts', outDir });
     const webhookWhatIf = await bundleLikeLambda({
       name: 'bug-report-webhook-zod-namespace',
@@ -121,15 +137,21 @@ export async function runIngressBench(): Promise<BenchRow[]> {
       DISCORD_APPLICATION_ID: keys.discordApplicationId,
       FIX_ALLOWED_ROLE_IDS: '',
       BUG_REPORT_WEBHOOK_SECRET: keys.webhookSecret,
+      GITHUB_WEBHOOK_SECRET: BENCH_GITHUB_WEBHOOK_SECRET,
+      LINEAR_WEBHOOK_SECRET: BENCH_LINEAR_WEBHOOK_SECRET,
     };
 
     const requests = buildIngressRequests(keys, 64);
+    const signReport = buildReportEvent(keys.webhookSecret);
     const requestsFile = join(work, 'requests.json');
     writeFileSync(requestsFile, JSON.stringify(requests));
     const commandEvent = join(work, 'command-event.json');
     const reportEvent = join(work, 'report-event.json');
     writeFileSync(commandEvent, JSON.stringify(requests.command[0]));
     writeFileSync(reportEvent, JSON.stringify(requests.report[0]));
+    const githubEvent = join(work, 'github-event.json');
+    const linearEvent = join(work, 'linear-event.json');
+    writeFileSync(githubEvent, JSON.stringify(requests.github[0]));
 
     // Interleaved, so load from the rest of the machine spreads over every bundle alike.
     const coldTargets = [
@@ -137,10 +159,17 @@ export async function runIngressBench(): Promise<BenchRow[]> {
       { bundle: webhook, eventFile: reportEvent },
       { bundle: floor, eventFile: commandEvent },
       { bundle: webhookWhatIf, eventFile: reportEvent },
+      { bundle: github, eventFile: githubEvent },
+      { bundle: linear, eventFile: linearEvent },
     ];
     const cold = new Map<LambdaBundle, ColdStartSample[]>(coldTargets.map(({ bundle }) => [bundle, []]));
     for (let sample = 0; sample < COLD_SAMPLES; sample += 1) {
       for (const { bundle, eventFile } of coldTargets) {
+        // Linear refuses a webhookTimestamp over 60 s old: sign a fresh one for every sample.
+        if (bundle === linear)
+          writeFileSync(linearEvent, JSON.stringify(buildLinearEvents(BENCH_LINEAR_WEBHOOK_SECRET, 1)[0]));
+        // Standard Webhooks allows five minutes, which a loaded machine can outlast.
+        if (eventFile === reportEvent) writeFileSync(reportEvent, JSON.stringify(signReport()));
         const [result] = await measureColdStarts({
           file: bundle.file,
           env: lambdaEnv,
@@ -163,11 +192,18 @@ export async function runIngressBench(): Promise<BenchRow[]> {
     let warm: IngressWorkerResult;
     try {
       const request: IngressWorkerRequest = {
-        bundles: { discord: discord.file, webhook: webhook.file, floor: floor.file },
+        bundles: {
+          discord: discord.file,
+          webhook: webhook.file,
+          floor: floor.file,
+          github: github.file,
+          linear: linear.file,
+        },
         requestsFile,
         ...WARM,
       };
-      const answer = firstMessage<IngressWorkerResult>(worker, 300_000);
+      // Two more handlers than before; a loaded 2-core machine needs the room.
+      const answer = firstMessage<IngressWorkerResult>(worker, 600_000);
       worker.send(request);
       warm = await answer;
     } finally {
@@ -241,6 +277,12 @@ export async function runIngressBench(): Promise<BenchRow[]> {
     );
     coldRows('bug-report-webhook', webhook, 'an accepted report: lazy SDK setup + first SQS connection');
     rows.push(warmRow('bug-report-webhook: warm accepted report (1 SendMessage)', report));
+    coldRows('github-webhook', github, 'a merged fix PR: lazy SDK setup + first SQS connection');
+    const githubWarm = scenario('github merged fix PR');
+    rows.push(warmRow('github-webhook: warm merged fix PR (1 SendMessage)', githubWarm));
+    coldRows('linear-webhook', linear, 'an issue moved to Done: lazy SDK setup + first SQS connection');
+    const linearWarm = scenario('linear issue completed');
+    rows.push(warmRow('linear-webhook: warm issue completed (1 SendMessage)', linearWarm));
 
     // ---- floors and ratios -------------------------------------------------------------------------
     coldRows('floor (Ed25519 + SQS client only)', floor, 'Ed25519 + one SendMessage');
@@ -287,6 +329,16 @@ export async function runIngressBench(): Promise<BenchRow[]> {
         name: 'ratio: accepted report / floor (HMAC + send)',
         value: formatRatio(report.p50 / hmacFloor.p50),
         note: `p99 ${formatRatio(report.p99 / hmacFloor.p99)}`,
+      },
+      {
+        name: 'ratio: github delivery / floor (HMAC + send)',
+        value: formatRatio(githubWarm.p50 / hmacFloor.p50),
+        note: `p99 ${formatRatio(githubWarm.p99 / hmacFloor.p99)}`,
+      },
+      {
+        name: 'ratio: linear delivery / floor (HMAC + send)',
+        value: formatRatio(linearWarm.p50 / hmacFloor.p50),
+        note: `p99 ${formatRatio(linearWarm.p99 / hmacFloor.p99)}`,
       },
       {
         name: 'ratio: webhook / discord cold import',

@@ -61,6 +61,8 @@ export class BugbotStack extends Stack {
       functions: {
         discordInteractions: this.httpIngress.discordInteractions.function,
         bugReportWebhook: this.httpIngress.bugReportWebhook.function,
+        githubWebhook: this.httpIngress.githubWebhook.function,
+        linearWebhook: this.httpIngress.linearWebhook.function,
         processor: this.processor.handler.function,
       },
       jobsQueue: this.jobsQueue.queue,
@@ -79,6 +81,22 @@ export class BugbotStack extends Stack {
     new CfnOutput(this, 'BugReportWebhookEndpoint', {
       description: 'Supabase database webhook URL',
       value: `${this.httpIngress.url}webhooks/bug-report`,
+    });
+    new CfnOutput(this, 'GitHubWebhookEndpoint', {
+      description: "Payload URL of the repository's GitHub webhook (pull requests, deployment statuses)",
+      value: `${this.httpIngress.url}webhooks/github`,
+    });
+    new CfnOutput(this, 'LinearWebhookEndpoint', {
+      description: 'URL of the Linear webhook (issues)',
+      value: `${this.httpIngress.url}webhooks/linear`,
+    });
+    new CfnOutput(this, 'GitHubWebhookSecretArn', {
+      description: "Put the GitHub hook's secret here as githubWebhookSecret",
+      value: this.serviceSecrets.githubWebhookSecret.secretArn,
+    });
+    new CfnOutput(this, 'LinearWebhookSecretArn', {
+      description: "Put the Linear webhook's signing secret here as linearWebhookSecret",
+      value: this.serviceSecrets.linearWebhookSecret.secretArn,
     });
     new CfnOutput(this, 'OperationsDashboardUrl', {
       description: 'The CloudWatch dashboard (README, "Operations")',

@@ -20,6 +20,7 @@ export const DEPLOYMENT_SETTING_KEYS = [
   'posthogHost',
   'allowlist',
   'alarmEmail',
+  'bugStatusWebhookUrl',
 ] as const;
 
 export type DeploymentSettingKey = (typeof DEPLOYMENT_SETTING_KEYS)[number];
@@ -72,6 +73,8 @@ export const deploymentSettingsSchema = z.object({
     .transform((value) => value.replace(/\/+$/, '')),
   allowlist,
   alarmEmail: unsetOr(z.email({ error: 'must be an email address' })),
+  /** Optional: where the product hears about its users' bugs (its secret goes in the service secret). */
+  bugStatusWebhookUrl: unsetOr(z.url({ protocol: /^https$/, error: 'must be an https URL' })),
 });
 
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;

@@ -14,10 +14,35 @@ export interface LocalKeys {
   readonly discordPrivateKeyPem: string;
   readonly webhookSecret: string;
   readonly discordApplicationId: string;
+  /** The secret the GitHub stand-in signs `X-Hub-Signature-256` with (GitHub's is any string). */
+  readonly githubWebhookSecret: string;
+  /** The signing secret of the Linear stand-in's webhook (`Linear-Signature`). */
+  readonly linearWebhookSecret: string;
+  /** `whsec_…`: bug status events to the local product receiver are signed with it. */
+  readonly bugStatusWebhookSecret: string;
+}
+
+/** The keys added after the first ones; a `keys.json` made before them gets them on load. */
+function newerKeys(): Pick<
+  LocalKeys,
+  'githubWebhookSecret' | 'linearWebhookSecret' | 'bugStatusWebhookSecret'
+> {
+  return {
+    githubWebhookSecret: randomBytes(20).toString('hex'),
+    linearWebhookSecret: `lin_wh_${randomBytes(24).toString('base64url')}`,
+    bugStatusWebhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+  };
 }
 
 export function loadOrCreateLocalKeys(path: string): LocalKeys {
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as LocalKeys;
+  if (existsSync(path)) {
+    const stored = JSON.parse(readFileSync(path, 'utf8')) as Partial<LocalKeys>;
+    const complete = { ...newerKeys(), ...stored } as LocalKeys;
+    if (Object.keys(complete).length !== Object.keys(stored).length) {
+      writeFileSync(path, `${JSON.stringify(complete, null, 2)}\n`, { mode: 0o600 });
+    }
+    return complete;
+  }
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const spki = publicKey.export({ format: 'der', type: 'spki' });
   const keys: LocalKeys = {
@@ -25,6 +50,7 @@ export function loadOrCreateLocalKeys(path: string): LocalKeys {
     discordPrivateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
     discordApplicationId: '1234567890123456789',
+    ...newerKeys(),
   };
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });

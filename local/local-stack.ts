@@ -17,6 +17,7 @@ import { ensureTable, startDynalite } from './dynamo/start-dynalite.js';
 import { startEcsStandIn } from './ecs-stand-in.js';
 import { LocalFixLauncher } from './local-fix-launcher.js';
 import { type LocalKeys, loadOrCreateLocalKeys } from './local-keys.js';
+import { createProductStatusReceiver } from './product-status-receiver.js';
 import { ensureSandboxRepo, type SandboxRepo } from './sandbox-repo.js';
 import { decideServiceModes, type ServiceMode, type ServiceName } from './service-modes.js';
 import { engineQueue, LambdaPoller } from './sqs/lambda-poller.js';
@@ -26,7 +27,7 @@ import { installSandboxAgent } from './stand-ins/anthropic/sandbox-agent.js';
 import { createAnthropicStandIn } from './stand-ins/anthropic-stand-in.js';
 import { createDiscordStandIn, type DiscordStandIn } from './stand-ins/discord-stand-in.js';
 import { createGitHubStandIn, GITHUB_SANDBOX, type GitHubStandIn } from './stand-ins/github-stand-in.js';
-import { createLinearStandIn, LINEAR_SANDBOX } from './stand-ins/linear-stand-in.js';
+import { createLinearStandIn, LINEAR_SANDBOX, type LinearStandIn } from './stand-ins/linear-stand-in.js';
 import {
   createPostHogStandIn,
   POSTHOG_STAND_IN_API_KEY,
@@ -73,8 +74,11 @@ export interface LocalStack {
   readonly sandbox: {
     readonly discord: DiscordStandIn;
     readonly github: GitHubStandIn;
+    readonly linear: LinearStandIn;
     readonly standIns: readonly StandIn[];
   };
+  /** The GitHub/Linear webhook secrets and the product status webhook this stack uses. */
+  readonly loop: LoopSettings;
   readonly engine: LocalSqs;
   /** Runs the fix runner as a child process; its results come back as jobs on the jobs queue. */
   readonly launcher: LocalFixLauncher;
@@ -96,8 +100,36 @@ type HttpHandler = (
   event: APIGatewayProxyEventV2,
 ) => Promise<{ statusCode: number; headers?: Record<string, string>; body?: string }>;
 
+/**
+ * Hearing back, locally: the secrets the GitHub and Linear stand-ins sign their webhooks with, and
+ * where the product hears about its users' bugs. The environment wins over the sandbox's own keys
+ * (DESIGN "Local stack"), so a team's end-to-end tests can sign with their own.
+ */
+export interface LoopSettings {
+  readonly githubWebhookSecret: string;
+  readonly linearWebhookSecret: string;
+  readonly bugStatusWebhookUrl: string;
+  readonly bugStatusWebhookSecret: string;
+}
+
+export function resolveLoopSettings(
+  env: Record<string, string | undefined>,
+  keys: LocalKeys,
+  url: string,
+): LoopSettings {
+  return {
+    githubWebhookSecret: env.GITHUB_WEBHOOK_SECRET || keys.githubWebhookSecret,
+    linearWebhookSecret: env.LINEAR_WEBHOOK_SECRET || keys.linearWebhookSecret,
+    bugStatusWebhookUrl: env.BUG_STATUS_WEBHOOK_URL || `${url}${PRODUCT_STATUS_PATH}`,
+    bugStatusWebhookSecret: env.BUG_STATUS_WEBHOOK_SECRET || keys.bugStatusWebhookSecret,
+  };
+}
+
+/** The sandbox product's status webhook receiver. */
+export const PRODUCT_STATUS_PATH = '/_local/product/bug-status';
+
 const faultSchema = z.object({
-  service: z.enum(['discord', 'linear', 'posthog', 'anthropic', 'github']),
+  service: z.enum(['discord', 'linear', 'posthog', 'anthropic', 'github', 'product']),
   failRate: z.number().min(0).max(1).default(0),
   status: z.number().int().min(100).max(599).default(500),
   latencyMs: z.number().int().min(0).max(60_000).default(0),
@@ -146,18 +178,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const github = createGitHubStandIn({
     repositories: [{ owner: SANDBOX_REPO.owner, repo: SANDBOX_REPO.repo, ...sandboxRepo }],
   });
+  const linear = createLinearStandIn();
   const anthropic = createAnthropicStandIn();
   installSandboxAgent(anthropic);
   // Only sandboxed services get a stand-in: a real one must never be shadowed by a sandbox.
   const standIns: StandIn[] = [
     discord,
-    createLinearStandIn(),
+    linear,
     createPostHogStandIn({ apiKey: POSTHOG_STAND_IN_API_KEY, projectId: POSTHOG_STAND_IN_PROJECT_ID }),
     anthropic,
     github,
   ].filter((standIn) => !modes[standIn.service].real);
 
-  let handlers: { discord: HttpHandler; webhook: HttpHandler } | undefined;
+  let handlers: Record<IngressPath, HttpHandler> | undefined;
+  let product: ReturnType<typeof createProductStatusReceiver> | undefined;
+  const sandboxed = (service: StandIn['service']) => standIns.some((standIn) => standIn.service === service);
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       console.error('local stack: request failed', error);
@@ -176,15 +211,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const below = sandbox[2] ?? '/';
       return standIn.handle(req, res, below.startsWith('/') ? below : `/${below}`);
     }
-    if (req.method === 'POST' && (path === '/discord/interactions' || path === '/webhooks/bug-report')) {
+    if (req.method === 'POST' && isIngressPath(path)) {
       if (!handlers) return sendJson(res, 503, { error: 'starting' });
       const body = await readBody(req);
       const event = buildApiGatewayEvent(req, body, `POST ${path}`);
-      const result = await (path === '/discord/interactions' ? handlers.discord : handlers.webhook)(event);
+      const result = await handlers[path](event);
       res.writeHead(result.statusCode, result.headers ?? {});
       res.end(result.body ?? '');
       return;
     }
+    if (req.method === 'POST' && path === PRODUCT_STATUS_PATH) {
+      if (!product) return sendJson(res, 503, { error: 'starting' });
+      return product.handle(req, res);
+    }
+    const loopAction = matchLoopAction(req.method, path);
+    if (loopAction) return runLoopAction(loopAction, req, res);
     if (req.method === 'GET' && path === '/_local/state') return sendJson(res, 200, await state());
     if (req.method === 'POST' && path === '/_local/faults') {
       let raw: unknown;
@@ -198,6 +239,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return sendJson(res, 400, {
           error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
         });
+      if (parsed.data.service === 'product') {
+        const { clear, service: _service, ...fault } = parsed.data;
+        product?.setFault(clear ? null : fault);
+        return sendJson(res, 200, { service: 'product', fault: clear ? null : fault });
+      }
       const standIn = standIns.find((candidate) => candidate.service === parsed.data.service);
       if (!standIn)
         return sendJson(res, 404, { error: `${parsed.data.service} is not sandboxed in this stack` });
@@ -208,11 +254,76 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     sendJson(res, 404, { error: 'not found' });
   }
 
+  /**
+   * The sandbox's buttons for what people do in GitHub and Linear (DESIGN "Local stack"): merge or
+   * close a pull request, report a deployment, move an issue to Done or Canceled. Each delivers the
+   * signed webhook the service would, and answers with the stack's status for it.
+   */
+  async function runLoopAction(action: LoopAction, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let input: Record<string, unknown> = {};
+    const raw = (await readBody(req)).toString('utf8');
+    if (raw.trim() !== '') {
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) input = parsed as never;
+        else return sendJson(res, 400, { error: 'body must be a JSON object' });
+      } catch {
+        return sendJson(res, 400, { error: 'body is not JSON' });
+      }
+    }
+    if (action.service === 'linear') {
+      if (!sandboxed('linear')) return sendJson(res, 404, { error: 'linear is not sandboxed in this stack' });
+      const type = input.type;
+      if (
+        type !== 'completed' &&
+        type !== 'canceled' &&
+        type !== 'started' &&
+        type !== 'unstarted' &&
+        type !== 'backlog'
+      )
+        return sendJson(res, 400, {
+          error: 'type must be completed, canceled, started, unstarted or backlog',
+        });
+      const moved = await linear.setIssueState(action.identifier, type);
+      return moved.ok ? sendJson(res, 200, moved) : sendJson(res, 404, { error: moved.error });
+    }
+    if (!sandboxed('github')) return sendJson(res, 404, { error: 'github is not sandboxed in this stack' });
+    const repository =
+      typeof input.repository === 'string' ? input.repository : `${SANDBOX_REPO.owner}/${SANDBOX_REPO.repo}`;
+    let answer: Awaited<ReturnType<GitHubStandIn['mergePull']>>;
+    if (action.kind === 'deploy') {
+      const ref = input.ref;
+      const environmentUrl = input.environment_url ?? input.environmentUrl;
+      if (
+        typeof ref !== 'string' ||
+        typeof environmentUrl !== 'string' ||
+        !/^https?:\/\//.test(environmentUrl)
+      )
+        return sendJson(res, 400, {
+          error: 'give {ref, environment_url}: a branch and the http(s) URL it is deployed at',
+        });
+      answer = await github.deploy(repository, {
+        ref,
+        environmentUrl,
+        ...(typeof input.environment === 'string' ? { environment: input.environment } : {}),
+      });
+    } else {
+      answer =
+        action.kind === 'merge'
+          ? await github.mergePull(repository, action.number)
+          : await github.closePull(repository, action.number);
+    }
+    return answer.ok
+      ? sendJson(res, 200, answer.body)
+      : sendJson(res, answer.status, { error: answer.error });
+  }
+
   async function state(): Promise<LocalState> {
     const jobs = engine.counts(JOBS_QUEUE);
     const dlq = engine.counts(DEAD_LETTER_QUEUE);
     const sandboxState: Record<string, unknown> = {};
     for (const standIn of standIns) sandboxState[standIn.service] = standIn.snapshot();
+    if (product) sandboxState.product = product.snapshot();
     return {
       queues: {
         jobs: { visible: jobs.visible + jobs.delayed, inFlight: jobs.inFlight },
@@ -235,6 +346,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const loop = resolveLoopSettings(env, keys, url);
+  product = createProductStatusReceiver({ secret: loop.bugStatusWebhookSecret });
+  // The sandbox repository's and workspace's webhooks point at this stack, as a deployer's would.
+  github.setWebhook({ url: `${url}/webhooks/github`, secret: loop.githubWebhookSecret, baseUrl: url });
+  linear.setWebhook({ url: `${url}/webhooks/linear`, secret: loop.linearWebhookSecret });
 
   const launcherSqs = new SQSClient({
     endpoint: sqsServer.url,
@@ -285,15 +401,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             FIX_VERIFY_COMMAND: 'node --test',
           }),
       FIX_RESULT_GRACE_SECONDS: env.FIX_RESULT_GRACE_SECONDS ?? '5',
+      GITHUB_WEBHOOK_SECRET: loop.githubWebhookSecret,
+      LINEAR_WEBHOOK_SECRET: loop.linearWebhookSecret,
+      BUG_STATUS_WEBHOOK_URL: loop.bugStatusWebhookUrl,
+      BUG_STATUS_WEBHOOK_SECRET: loop.bugStatusWebhookSecret,
     },
     options.handlerEnv,
   );
-  const [discordModule, webhookModule, processorModule] = await Promise.all([
+  const [discordModule, webhookModule, githubModule, linearModule, processorModule] = await Promise.all([
     import('../lambdas/discord-interactions/handler.js'),
     import('../lambdas/bug-report-webhook/handler.js'),
+    import('../lambdas/github-webhook/handler.js'),
+    import('../lambdas/linear-webhook/handler.js'),
     import('../lambdas/processor/handler.js'),
   ]);
-  handlers = { discord: discordModule.handler as HttpHandler, webhook: webhookModule.handler as HttpHandler };
+  handlers = {
+    '/discord/interactions': discordModule.handler as HttpHandler,
+    '/webhooks/bug-report': webhookModule.handler as HttpHandler,
+    '/webhooks/github': githubModule.handler as HttpHandler,
+    '/webhooks/linear': linearModule.handler as HttpHandler,
+  };
 
   const processorHandler = processorModule.handler as (
     event: SQSEvent,
@@ -320,7 +447,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port,
     keys,
     modes,
-    sandbox: { discord, github, standIns },
+    sandbox: { discord, github, linear, standIns },
+    loop,
     engine,
     launcher,
     sandboxRepo: {
@@ -346,6 +474,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (options.inMemory) rmSync(sandboxRoot, { recursive: true, force: true });
     },
   };
+}
+
+const INGRESS_PATHS = [
+  '/discord/interactions',
+  '/webhooks/bug-report',
+  '/webhooks/github',
+  '/webhooks/linear',
+] as const;
+type IngressPath = (typeof INGRESS_PATHS)[number];
+
+function isIngressPath(path: string): path is IngressPath {
+  return (INGRESS_PATHS as readonly string[]).includes(path);
+}
+
+type LoopAction =
+  | { readonly service: 'github'; readonly kind: 'merge' | 'close'; readonly number: number }
+  | { readonly service: 'github'; readonly kind: 'deploy' }
+  | { readonly service: 'linear'; readonly kind: 'state'; readonly identifier: string };
+
+/** `POST /_local/github/pulls/<n>/merge|close`, `POST /_local/github/deployments`, `POST /_local/linear/issues/<id>/state`. */
+function matchLoopAction(method: string | undefined, path: string): LoopAction | null {
+  if (method !== 'POST') return null;
+  const pull = /^\/_local\/github\/pulls\/(\d{1,9})\/(merge|close)$/.exec(path);
+  if (pull) return { service: 'github', kind: pull[2] as 'merge' | 'close', number: Number(pull[1]) };
+  if (path === '/_local/github/deployments') return { service: 'github', kind: 'deploy' };
+  const issue = /^\/_local\/linear\/issues\/([A-Za-z0-9_-]{1,60})\/state$/.exec(path);
+  if (issue?.[1]) return { service: 'linear', kind: 'state', identifier: decodeURIComponent(issue[1]) };
+  return null;
 }
 
 function buildHandlerEnv(input: {

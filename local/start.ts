@@ -15,8 +15,14 @@ async function main(): Promise<void> {
 bugbot local stack listening on ${stack.url}
   POST ${stack.url}/discord/interactions   Discord interactions (signed with .local/keys.json)
   POST ${stack.url}/webhooks/bug-report    bug reports (Standard Webhooks secret in .local/keys.json)
+  POST ${stack.url}/webhooks/github        GitHub events (the sandbox sends them: see below)
+  POST ${stack.url}/webhooks/linear        Linear events (the sandbox sends them: see below)
+  POST ${stack.url}/_local/github/pulls/<n>/merge|close      merge or close a sandbox pull request
+  POST ${stack.url}/_local/github/deployments                {"ref":"<branch>","environment_url":"https://…"}
+  POST ${stack.url}/_local/linear/issues/<ENG-n>/state       {"type":"completed"|"canceled"}
   GET  ${stack.url}/_local/state           queues, bugs and everything the sandboxes received
   POST ${stack.url}/_local/faults          {"service":"linear","failRate":1,"status":500,"latencyMs":0}
+  product status webhook: ${stack.loop.bugStatusWebhookUrl} (what it heard: sandbox.product in /_local/state)
   DynamoDB (dynalite) ${stack.dynamoEndpoint}   SQS ${stack.sqsEndpoint}${values.fresh ? '   (fresh start)' : ''}
 
 real services:      ${real.length > 0 ? real.join(', ') : 'none'}

@@ -8,7 +8,12 @@ import {
   prepareWebhookCredentials,
 } from '../../shared/webhooks/authenticate-webhook.js';
 import { parseBugReport } from '../../shared/webhooks/parse-bug-report.js';
-import type { IngressRequests } from './ingress-requests.js';
+import {
+  BENCH_LINEAR_WEBHOOK_SECRET,
+  buildLinearEvents,
+  buildReportEvent,
+  type IngressRequests,
+} from './ingress-requests.js';
 import { type LatencySummary, summarize } from './stats.js';
 
 /**
@@ -19,7 +24,7 @@ import { type LatencySummary, summarize } from './stats.js';
  */
 
 export interface IngressWorkerRequest {
-  readonly bundles: { discord: string; webhook: string; floor: string };
+  readonly bundles: { discord: string; webhook: string; floor: string; github: string; linear: string };
   readonly requestsFile: string;
   readonly rounds: number;
   /** Timed iterations for scenarios with an SQS round trip, and for in-memory ones. */
@@ -37,6 +42,8 @@ type Handler = (event: APIGatewayProxyEventV2) => Promise<HandlerResult>;
 interface Scenario {
   readonly name: string;
   readonly io: boolean;
+  /** Untimed, before the warm-up and each round (fresh signed timestamps). */
+  prepare?(): void;
   run(index: number): Promise<unknown>;
   check(result: unknown): boolean;
 }
@@ -46,6 +53,14 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
   const load = (file: string) => import(pathToFileURL(file).href);
   const discord = (await load(request.bundles.discord)) as { handler: Handler };
   const webhook = (await load(request.bundles.webhook)) as { handler: Handler };
+  const github = (await load(request.bundles.github)) as { handler: Handler };
+  const linear = (await load(request.bundles.linear)) as { handler: Handler };
+  let linearEvents: APIGatewayProxyEventV2[] = [];
+  const signReport = buildReportEvent(process.env.BUG_REPORT_WEBHOOK_SECRET ?? '');
+  // Re-signed before each round (untimed): their timestamps must stay inside the ±5 minutes.
+  const refreshReports = () => {
+    requests.report.splice(0, requests.report.length, ...requests.report.map(() => signReport()));
+  };
   const floor = (await load(request.bundles.floor)) as {
     verifyDiscordSignature(event: APIGatewayProxyEventV2): boolean;
     discordFloor: Handler;
@@ -79,8 +94,24 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
     {
       name: 'webhook accepted report',
       io: true,
+      prepare: refreshReports,
       run: (index) => webhook.handler(pick(requests.report, index)),
       check: answered(202),
+    },
+    {
+      name: 'github merged fix PR',
+      io: true,
+      run: (index) => github.handler(pick(requests.github, index)),
+      check: answered(202, '{"queued":true}'),
+    },
+    {
+      name: 'linear issue completed',
+      io: true,
+      prepare: () => {
+        linearEvents = buildLinearEvents(BENCH_LINEAR_WEBHOOK_SECRET, 256);
+      },
+      run: (index) => linear.handler(pick(linearEvents, index)),
+      check: answered(202, '{"queued":true}'),
     },
     {
       name: 'floor: Ed25519 verify only',
@@ -97,6 +128,7 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
     {
       name: 'floor: HMAC + SendMessage',
       io: true,
+      prepare: refreshReports,
       run: (index) => floor.webhookFloor(pick(requests.report, index)),
       check: answered(202),
     },
@@ -126,6 +158,7 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
     {
       name: 'part: authenticateWebhook (standardwebhooks)',
       io: false,
+      prepare: refreshReports,
       run: async (index) => {
         const event = pick(requests.report, index);
         return authenticateWebhook(credentials, {
@@ -191,6 +224,7 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
   };
 
   for (const scenario of scenarios) {
+    scenario.prepare?.();
     const warmUp = scenario.io ? 300 : 1000;
     for (let index = 0; index < warmUp; index += 1) await timed(scenario, index);
   }
@@ -202,6 +236,7 @@ async function measure(request: IngressWorkerRequest): Promise<IngressWorkerResu
   );
   for (let round = 0; round < request.rounds; round += 1) {
     for (const scenario of scenarios) {
+      scenario.prepare?.();
       const into = samples.get(scenario) as Float64Array;
       const perRound = Math.ceil(into.length / request.rounds);
       const end = Math.min(into.length, (round + 1) * perRound);

@@ -15,10 +15,12 @@ import {
   METRICS_NAMESPACE,
 } from '../../shared/observability/business-metric-catalog.js';
 
-/** The three bugbot Lambdas, by role: the alarms treat the processor apart (its duration). */
+/** The bugbot Lambdas, by role: the alarms treat the processor apart (its duration). */
 export interface MonitoredFunctions {
   readonly discordInteractions: lambda.IFunction;
   readonly bugReportWebhook: lambda.IFunction;
+  readonly githubWebhook: lambda.IFunction;
+  readonly linearWebhook: lambda.IFunction;
   readonly processor: lambda.IFunction;
 }
 
@@ -148,6 +150,8 @@ export class OperationsAlarms extends Construct {
     const functionLabels: Record<keyof MonitoredFunctions, string> = {
       discordInteractions: 'DiscordInteractions',
       bugReportWebhook: 'BugReportWebhook',
+      githubWebhook: 'GitHubWebhook',
+      linearWebhook: 'LinearWebhook',
       processor: 'Processor',
     };
     for (const [role, label] of Object.entries(functionLabels) as [keyof MonitoredFunctions, string][]) {
@@ -220,7 +224,7 @@ export class OperationsAlarms extends Construct {
       evaluationPeriods: 1,
     });
 
-    add('Api5xx', 'The HTTP API answered a 5xx to Discord or the bug-report webhook.', {
+    add('Api5xx', 'The HTTP API answered a 5xx to Discord or one of the webhooks.', {
       metric: api.metricServerError({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
       threshold: ALARM_THRESHOLDS.api5xx,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -11,6 +11,8 @@ import type { ServiceSecrets } from './service-secrets.js';
 
 export const DISCORD_INTERACTIONS_PATH = '/discord/interactions';
 export const BUG_REPORT_WEBHOOK_PATH = '/webhooks/bug-report';
+export const GITHUB_WEBHOOK_PATH = '/webhooks/github';
+export const LINEAR_WEBHOOK_PATH = '/webhooks/linear';
 
 /**
  * Stage-wide throttling. Discord and the Supabase webhook together send a handful of requests a
@@ -35,6 +37,8 @@ export class HttpIngress extends Construct {
   readonly accessLogs: logs.LogGroup;
   readonly discordInteractions: BugbotFunction;
   readonly bugReportWebhook: BugbotFunction;
+  readonly githubWebhook: BugbotFunction;
+  readonly linearWebhook: BugbotFunction;
 
   constructor(scope: Construct, id: string, props: HttpIngressProps) {
     super(scope, id);
@@ -76,10 +80,40 @@ export class HttpIngress extends Construct {
     // and bearer token from the webhook secret at cold start; it cannot read the service tokens.
     serviceSecrets.grantReadWebhookValue(this.bugReportWebhook.function);
 
+    // Hearing back (DESIGN): GitHub and Linear webhooks, each verified by its own Lambda with its
+    // own signing secret; like the other ingresses they may only send jobs to the queue.
+    this.githubWebhook = new BugbotFunction(this, 'GitHubWebhook', {
+      entry: 'lambdas/github-webhook/handler.ts',
+      description: 'Verifies signed GitHub webhooks (pull requests, deployments) and enqueues them',
+      memorySize: 512,
+      // GitHub waits 10 s for a hook; a few seconds covers a cold start plus the secret read.
+      timeout: Duration.seconds(5),
+      environment: {
+        JOBS_QUEUE_URL: jobsQueue.queue.queueUrl,
+        SECRETS_ARN: serviceSecrets.githubWebhookSecret.secretArn,
+      },
+    });
+    jobsQueue.grantSendJobs(this.githubWebhook.function);
+    serviceSecrets.grantReadGitHubWebhookValue(this.githubWebhook.function);
+
+    this.linearWebhook = new BugbotFunction(this, 'LinearWebhook', {
+      entry: 'lambdas/linear-webhook/handler.ts',
+      description: 'Verifies signed Linear webhooks (issue state changes) and enqueues them',
+      memorySize: 512,
+      // Linear expects an answer within 5 s and retries otherwise.
+      timeout: Duration.seconds(5),
+      environment: {
+        JOBS_QUEUE_URL: jobsQueue.queue.queueUrl,
+        SECRETS_ARN: serviceSecrets.linearWebhookSecret.secretArn,
+      },
+    });
+    jobsQueue.grantSendJobs(this.linearWebhook.function);
+    serviceSecrets.grantReadLinearWebhookValue(this.linearWebhook.function);
+
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
-      description: 'bugbot ingress: Discord interactions and bug-report webhooks',
+      description: 'bugbot ingress: Discord interactions, bug-report, GitHub and Linear webhooks',
       // Our own $default stage below, to give it throttling and access logs.
       createDefaultStage: false,
     });
@@ -121,6 +155,18 @@ export class HttpIngress extends Construct {
         reason:
           'The webhook is authenticated by a Standard Webhooks HMAC over the raw body (or a bearer secret compared in constant time), checked by the handler before parsing; an API Gateway authorizer cannot see the body to check the HMAC.',
       },
+      {
+        path: GITHUB_WEBHOOK_PATH,
+        fn: this.githubWebhook,
+        reason:
+          "GitHub authenticates every delivery with X-Hub-Signature-256, an HMAC-SHA256 of the raw body with the hook's secret, which the handler verifies before parsing; an API Gateway authorizer cannot see the body to check it.",
+      },
+      {
+        path: LINEAR_WEBHOOK_PATH,
+        fn: this.linearWebhook,
+        reason:
+          'Linear authenticates every delivery with Linear-Signature, an HMAC-SHA256 of the raw body, and a signed timestamp, which the handler verifies before parsing; an API Gateway authorizer cannot see the body to check it.',
+      },
     ];
     for (const { path, fn, reason } of routes) {
       const [route] = this.api.addRoutes({
@@ -135,7 +181,12 @@ export class HttpIngress extends Construct {
 
     // Synchronous invocations: a failure is answered to Discord or Supabase (which retries the
     // webhook); there is no asynchronous event for a dead-letter target to keep.
-    for (const fn of [this.discordInteractions, this.bugReportWebhook]) {
+    for (const fn of [
+      this.discordInteractions,
+      this.bugReportWebhook,
+      this.githubWebhook,
+      this.linearWebhook,
+    ]) {
       Validations.of(fn.function).acknowledge({
         id: 'Serverless-LambdaDLQ',
         reason:

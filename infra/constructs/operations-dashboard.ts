@@ -28,6 +28,8 @@ export interface OperationsDashboardProps extends OperationsAlarmsProps {
 const FUNCTION_LABELS: Record<keyof MonitoredFunctions, string> = {
   discordInteractions: 'Discord ingress',
   bugReportWebhook: 'Webhook ingress',
+  githubWebhook: 'GitHub ingress',
+  linearWebhook: 'Linear ingress',
   processor: 'Processor',
 };
 
@@ -274,6 +276,21 @@ export class OperationsDashboard extends Construct {
           businessMetric('TriageLatency', { statistic: cloudwatch.Stats.p(90), label: 'p90' }),
         ],
         8,
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Bugs resolved and regressed',
+        [
+          businessMetric('BugsResolved', { period: Duration.hours(1), label: 'resolved' }),
+          businessMetric('BugsRegressed', { period: Duration.hours(1), label: 'regressed' }),
+        ],
+        12,
+      ),
+      graph(
+        'Product status events delivered',
+        [businessMetric('StatusEventsDelivered', { period: Duration.hours(1), label: 'delivered' })],
+        12,
       ),
     );
     this.dashboard.addWidgets(

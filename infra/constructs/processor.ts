@@ -61,6 +61,8 @@ export class Processor extends Construct {
         POSTHOG_HOST: settings.posthogHost,
         DISCORD_GUILD_ID: settings.guildId,
         FIX_ALLOWLIST: settings.allowlist.join(','),
+        // Its whsec_ secret is read from the service secret's bugStatusWebhookSecret, never set here.
+        BUG_STATUS_WEBHOOK_URL: settings.bugStatusWebhookUrl,
         ...fixRunner.launcherEnvironment,
       },
     });

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { Webhook } from 'standardwebhooks';
 import { ClaudeAnalyst } from '../../shared/adapters/anthropic/claude-analyst.js';
 import { EcsFixLauncher } from '../../shared/adapters/aws-ecs/ecs-fix-launcher.js';
 import { readServiceSecrets } from '../../shared/adapters/aws-secrets/secrets-manager-service-secrets.js';
@@ -22,8 +23,10 @@ import {
   createPostHogHttpClient,
   PostHogSessionReplay,
 } from '../../shared/adapters/posthog/posthog-session-replay.js';
+import { StandardWebhooksBugStatusSender } from '../../shared/adapters/standard-webhooks/standard-webhooks-bug-status-sender.js';
 import type { ProcessorConfig } from '../../shared/config/processor-config.js';
 import type { ConfiguredServiceSecrets } from '../../shared/config/service-secrets.js';
+import { isStandardWebhookSecret } from '../../shared/config/webhook-ingress-config.js';
 import { ConfigError, PermanentJobError } from '../../shared/domain/errors.js';
 import type { DiscordCommandJob, DiscordComponentJob } from '../../shared/jobs/job-schemas.js';
 import type { Analyst } from '../../shared/ports/analyst.js';
@@ -38,6 +41,7 @@ import { createDiscordCommandFlow } from '../../shared/processing/flows/discord-
 import type { JobFlow, JobFlows } from '../../shared/processing/job-runner.js';
 import { handleBugCardAction } from '../../shared/use-cases/bug-card-actions.js';
 import { showBugStatus, showDashboard } from '../../shared/use-cases/bug-queries.js';
+import { handleGitHubEvent, handleLinearEvent } from '../../shared/use-cases/close-the-loop.js';
 import { contextualize } from '../../shared/use-cases/contextualize.js';
 import {
   type Maintainer,
@@ -45,6 +49,8 @@ import {
   refreshFoldedBug,
   splitFoldedReport,
 } from '../../shared/use-cases/fold-reports.js';
+import { createProductAnnouncer, deliverBugStatus } from '../../shared/use-cases/product-status.js';
+import { recordDiscordReporter } from '../../shared/use-cases/record-discord-reporter.js';
 import { reportFixResult, reportFixTaskStopped } from '../../shared/use-cases/report-fix-result.js';
 import {
   abandonFixRequest,
@@ -126,9 +132,16 @@ export async function composeProcessorFlows(
     : undefined;
   const githubRepo = parseRepo(config.GITHUB_REPO);
   const now = () => new Date();
-  const context = { records, store, chat, now, metrics: observability.metrics };
-  const bugChannelId = config.BUG_CHANNEL_ID;
-  // Follow-up jobs (the delayed refresh of a bug that reports were folded into) go back to the queue.
+  // The product's status webhook: announced through the jobs queue, delivered by `bug.status` jobs.
+  const statusSender = config.BUG_STATUS_WEBHOOK_URL
+    ? new StandardWebhooksBugStatusSender(new Webhook(requireStatusSecret(secrets.bugStatusWebhookSecret)), {
+        url: config.BUG_STATUS_WEBHOOK_URL,
+        timeoutMs: config.HTTP_TIMEOUT_MS,
+      })
+    : undefined;
+  // Follow-up jobs (the delayed refresh of a bug that reports were folded into, the product's
+  // status events) go back to the queue. The configured endpoint (AWS_ENDPOINT_URL_SQS) wins over
+  // the queue URL's host.
   const queue = new SqsJobQueue(
     new SQSClient({
       useQueueUrlAsEndpoint: false,
@@ -136,6 +149,9 @@ export async function composeProcessorFlows(
     }),
     config.JOBS_QUEUE_URL,
   );
+  const announce = statusSender ? createProductAnnouncer({ queue, now }) : undefined;
+  const context = { records, store, chat, now, metrics: observability.metrics, announce };
+  const bugChannelId = config.BUG_CHANNEL_ID;
   const folds = new DynamoDbFoldLedger(dynamo, config.TABLE_NAME);
   // Per container, as the memo must be (see FoldDeps.scheduledRefreshes).
   const foldDeps = { ...context, folds, queue, scheduledRefreshes: new Map<string, number>() };
@@ -160,20 +176,28 @@ export async function composeProcessorFlows(
   const fixJobs = new DynamoDbFixJobs(dynamo, config.TABLE_NAME);
   const fixes = composeFixes(config, { ...context, tracker, codeHost, githubRepo, fixJobs });
 
+  const commandFlow = giveUpFixesWith(
+    fixes,
+    (job: DiscordCommandJob) => job.command.name === 'fix',
+    createDiscordCommandFlow({
+      chat,
+      contextualize: (job) => contextualize(job, { tracker, chat, replay, store, now }),
+      status: (job) => showBugStatus(job, { records, now, guildId: config.DISCORD_GUILD_ID }),
+      dashboard: () => showDashboard({ records, now, guildId: config.DISCORD_GUILD_ID }),
+      fix: fixes && ((job) => requestFix(job, {}, fixes)),
+      split: (job) => split(job.command.bug ?? '', maintainerOf(job)),
+      merge: (job) => mergeBugs(job.command.bug ?? '', job.command.into ?? '', maintainerOf(job), foldDeps),
+    }),
+  );
   return {
-    'discord.command': giveUpFixesWith(
-      fixes,
-      (job) => job.command.name === 'fix',
-      createDiscordCommandFlow({
-        chat,
-        contextualize: (job) => contextualize(job, { tracker, chat, replay, store, now }),
-        status: (job) => showBugStatus(job, { records, now, guildId: config.DISCORD_GUILD_ID }),
-        dashboard: () => showDashboard({ records, now, guildId: config.DISCORD_GUILD_ID }),
-        fix: fixes && ((job) => requestFix(job, {}, fixes)),
-        split: (job) => split(job.command.bug ?? '', maintainerOf(job)),
-        merge: (job) => mergeBugs(job.command.bug ?? '', job.command.into ?? '', maintainerOf(job), foldDeps),
-      }),
-    ),
+    'discord.command': {
+      async run(job) {
+        // A message command reports a message: its author is told when the bug is resolved.
+        if (job.command.source === 'message') await recordDiscordReporter(job, { records });
+        await commandFlow.run(job);
+      },
+      tellFailure: commandFlow.tellFailure,
+    },
     'discord.component': giveUpFixesWith(
       fixes,
       (job) => job.action === 'draft_fix',
@@ -208,6 +232,18 @@ export async function composeProcessorFlows(
     'fix.task-stopped': {
       run: async (job) =>
         fixes ? reportFixTaskStopped(job, fixResultDeps(fixes, config)) : notYet('fix task events'),
+    },
+    'github.event': {
+      run: async (job) => void (await handleGitHubEvent(job, { ...context, repo: githubRepo })),
+    },
+    'linear.event': { run: async (job) => void (await handleLinearEvent(job, context)) },
+    'bug.status': {
+      async run(job) {
+        // Without a status webhook (unset since it was enqueued) the event is kept for a redrive.
+        if (!statusSender) throw new PermanentJobError('BUG_STATUS_WEBHOOK_URL is not set on this bugbot');
+        if ((await deliverBugStatus(job, { sender: statusSender, store, now })) === 'sent')
+          observability.metrics.record('StatusEventsDelivered', 1);
+      },
     },
   };
 }
@@ -297,12 +333,25 @@ function parseRepo(value: string | undefined): RepositoryRef | undefined {
   return owner && repo ? { owner, repo } : undefined;
 }
 
+function requireStatusSecret(secret: string | undefined): string {
+  if (!secret) {
+    throw new ConfigError([
+      'BUG_STATUS_WEBHOOK_SECRET: is required when BUG_STATUS_WEBHOOK_URL is set (or bugStatusWebhookSecret in the service secret)',
+    ]);
+  }
+  if (!isStandardWebhookSecret(secret)) {
+    throw new ConfigError(['service secret bugStatusWebhookSecret: must be whsec_ followed by base64']);
+  }
+  return secret;
+}
+
 interface ProcessorSecrets {
   readonly discordBotToken: string;
   readonly linearApiKey: string;
   readonly posthogApiKey: string;
   readonly anthropicApiKey?: string;
   readonly githubToken?: string;
+  readonly bugStatusWebhookSecret?: string;
 }
 
 async function resolveSecrets(config: ProcessorConfig): Promise<ProcessorSecrets> {
@@ -312,6 +361,7 @@ async function resolveSecrets(config: ProcessorConfig): Promise<ProcessorSecrets
     posthogApiKey: config.POSTHOG_API_KEY,
     anthropicApiKey: config.ANTHROPIC_API_KEY,
     githubToken: config.GITHUB_TOKEN,
+    bugStatusWebhookSecret: config.BUG_STATUS_WEBHOOK_URL ? config.BUG_STATUS_WEBHOOK_SECRET : '',
   };
   let stored: ConfiguredServiceSecrets = {};
   if (config.SECRETS_ARN && Object.values(fromEnv).some((value) => value === undefined)) {
@@ -330,5 +380,6 @@ async function resolveSecrets(config: ProcessorConfig): Promise<ProcessorSecrets
     ...(resolved as { discordBotToken: string; linearApiKey: string; posthogApiKey: string }),
     anthropicApiKey: fromEnv.anthropicApiKey ?? stored.anthropicApiKey,
     githubToken: fromEnv.githubToken ?? stored.githubToken,
+    bugStatusWebhookSecret: fromEnv.bugStatusWebhookSecret || stored.bugStatusWebhookSecret,
   };
 }

@@ -5,6 +5,13 @@ import { serveGitHttp } from './github/git-http-backend.js';
 import { answerRest } from './github/github-rest.js';
 import { GitHubStore, type RepositoryRegistration } from './github/github-store.js';
 import {
+  closePull,
+  deploy,
+  type GitHubWebhookContext,
+  mergePull,
+  type SandboxAnswer,
+} from './github/github-webhooks.js';
+import {
   badCredentials,
   faultBody,
   notFound,
@@ -23,6 +30,7 @@ import {
   type StandIn,
   sendJson,
 } from './stand-in.js';
+import type { DeliveryRecord, WebhookTarget } from './webhook-delivery.js';
 
 export type { RepositoryRegistration } from './github/github-store.js';
 
@@ -73,6 +81,20 @@ export interface GitHubStandIn extends StandIn {
    * `x-ratelimit-remaining: 0` and a reset `retryAfterSeconds` away.
    */
   limitNext(count: number, options: { kind: 'primary' | 'secondary'; retryAfterSeconds: number }): void;
+  /**
+   * Where the repositories' webhook delivers (`pull_request`, `deployment_status`), signed with
+   * `secret`; `baseUrl` is where this stand-in is reached (the payloads' API URLs). Null: no hook.
+   */
+  setWebhook(target: (WebhookTarget & { readonly baseUrl: string }) | null): void;
+  /** The merge button: a merge commit on the base branch, then the signed `pull_request` closed. */
+  mergePull(repository: string, number: number): Promise<SandboxAnswer>;
+  /** Close without merging, then the signed `pull_request` closed (`merged: false`). */
+  closePull(repository: string, number: number): Promise<SandboxAnswer>;
+  /** A successful deployment of a branch (a preview), then the signed `deployment_status`. */
+  deploy(
+    repository: string,
+    input: { readonly ref: string; readonly environmentUrl: string; readonly environment?: string },
+  ): Promise<SandboxAnswer>;
 }
 
 const CODE_SEARCH_PER_MINUTE = 10;
@@ -95,6 +117,29 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
     null;
 
   for (const registration of options.repositories ?? []) store.addRepository(registration);
+  let webhook: (WebhookTarget & { readonly baseUrl: string }) | null = null;
+  const deliveries: DeliveryRecord[] = [];
+  const webhookContext = (): GitHubWebhookContext => {
+    const origin = (webhook?.baseUrl ?? 'http://127.0.0.1').replace(/\/+$/, '');
+    return {
+      store,
+      git,
+      now,
+      htmlBaseUrl,
+      apiBaseUrl: `${origin}${mountPath}${GITHUB_SANDBOX.apiPath}`,
+      gitBaseUrl: `${origin}${mountPath}`,
+      target: () => webhook,
+      deliveries,
+    };
+  };
+  const withRepository = async (
+    fullName: string,
+    act: (repository: NonNullable<ReturnType<GitHubStore['find']>>) => Promise<SandboxAnswer>,
+  ): Promise<SandboxAnswer> => {
+    const [owner = '', repo = ''] = fullName.split('/');
+    const repository = store.find(owner, repo);
+    return repository ? act(repository) : { ok: false, status: 404, error: `no repository ${fullName}` };
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const method = req.method ?? 'GET';
@@ -269,6 +314,15 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
     limitNext(count, limit) {
       forcedLimit = { remaining: count, kind: limit.kind, retryAfterSeconds: limit.retryAfterSeconds };
     },
+    setWebhook(target) {
+      webhook = target;
+    },
+    mergePull: (fullName, number) =>
+      withRepository(fullName, (repository) => mergePull(webhookContext(), repository, number)),
+    closePull: (fullName, number) =>
+      withRepository(fullName, (repository) => closePull(webhookContext(), repository, number)),
+    deploy: (fullName, input) =>
+      withRepository(fullName, (repository) => deploy(webhookContext(), repository, input)),
     snapshot() {
       const repositories = store.all();
       return {
@@ -282,9 +336,14 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
             base: pull.base,
             draft: pull.draft,
             state: pull.state,
+            merged: pull.mergedAt !== undefined,
             url: `${htmlBaseUrl}/${repository.fullName}/pull/${pull.number}`,
           })),
         ),
+        deployments: repositories.flatMap((repository) =>
+          repository.deployments.map((deployment) => ({ repository: repository.fullName, ...deployment })),
+        ),
+        deliveries: [...deliveries],
         issues: repositories.flatMap((repository) =>
           repository.issues.map((issue) => ({
             repository: repository.fullName,

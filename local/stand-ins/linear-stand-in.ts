@@ -1,8 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { executeGraphQL, type GraphQLRequestBody } from './linear/graphql-executor.js';
 import { authenticationRequired, faultBody, rateLimited } from './linear/linear-errors.js';
-import { LinearWorkspace } from './linear/linear-workspace.js';
+import {
+  type IssueStateChange,
+  LINEAR_SANDBOX,
+  LinearWorkspace,
+  type WorkflowStateType,
+} from './linear/linear-workspace.js';
 import {
   type Fault,
   FaultInjector,
@@ -11,6 +16,12 @@ import {
   type StandIn,
   sendJson,
 } from './stand-in.js';
+import {
+  type DeliveryRecord,
+  deliverWebhook,
+  newDeliveryId,
+  type WebhookTarget,
+} from './webhook-delivery.js';
 
 export { LINEAR_SANDBOX } from './linear/linear-workspace.js';
 
@@ -37,6 +48,20 @@ export interface LinearStandIn extends StandIn {
    * an epoch in milliseconds) and no `retry-after`. A fault with status 429 is the other shape.
    */
   rateLimitNext(count: number, options?: { resetInMs?: number }): void;
+  /** Where the workspace's webhook delivers `Issue` updates, signed with `secret`. Null: no hook. */
+  setWebhook(target: WebhookTarget | null): void;
+  /**
+   * Moves an issue to its team's Done (`completed`) or Canceled (`canceled`) state, as a person
+   * would in Linear, and delivers the signed `Issue` update (the GraphQL `issueUpdate` mutation
+   * delivers it too).
+   */
+  setIssueState(
+    reference: string,
+    type: WorkflowStateType,
+  ): Promise<
+    | { ok: true; issue: Record<string, unknown>; delivery: DeliveryRecord | null }
+    | { ok: false; error: string }
+  >;
 }
 
 const REQUESTS_PER_HOUR = 5000;
@@ -47,6 +72,60 @@ export function createLinearStandIn(options: LinearStandInOptions = {}): LinearS
   const faults = new FaultInjector(options.random);
   const calls: RecordedCall[] = [];
   let rateLimit = { remaining: 0, resetInMs: 60_000 };
+  let webhook: WebhookTarget | null = null;
+  const deliveries: DeliveryRecord[] = [];
+  let lastDelivery: Promise<DeliveryRecord | null> = Promise.resolve(null);
+
+  /**
+   * Linear's webhook delivery (https://linear.app/developers/webhooks): a POST whose body is the
+   * entity payload `{ action, type, data, updatedFrom, url, createdAt, organizationId,
+   * webhookTimestamp (ms), webhookId }`, with `Linear-Delivery` (a UUID), `Linear-Event` and
+   * `Linear-Signature` (hex HMAC-SHA256 of the body with the webhook's signing secret) — what
+   * `@linear/sdk/webhooks` verifies. Delivered after the mutation answers, as Linear does.
+   */
+  async function deliverStateChange(change: IssueStateChange): Promise<DeliveryRecord | null> {
+    const target = webhook;
+    if (!target) return null;
+    const sentAt = now();
+    const body = JSON.stringify({
+      action: 'update',
+      type: 'Issue',
+      actor: { id: LINEAR_SANDBOX.viewerId, name: 'bugbot sandbox', type: 'user' },
+      createdAt: sentAt.toISOString(),
+      data: change.data,
+      updatedFrom: change.updatedFrom,
+      url: change.url,
+      organizationId: LINEAR_SANDBOX.organizationId,
+      webhookTimestamp: sentAt.getTime(),
+      webhookId: 'b0b0b0b0-5a1e-4b0b-9e11-00000000face',
+    });
+    const id = newDeliveryId();
+    const result = await deliverWebhook({
+      url: target.url,
+      body,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': 'Linear-Webhook',
+        'linear-delivery': id,
+        'linear-event': 'Issue',
+        'linear-signature': createHmac('sha256', target.secret).update(body).digest('hex'),
+      },
+    });
+    const record: DeliveryRecord = {
+      id,
+      event: 'Issue',
+      action: 'update',
+      at: sentAt.toISOString(),
+      ...result,
+    };
+    deliveries.push(record);
+    return record;
+  }
+  workspace.onIssueStateChange((change) => {
+    const delivery = deliverStateChange(change);
+    lastDelivery = delivery;
+    delivery.catch(() => undefined);
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const raw = await readBody(req);
@@ -128,8 +207,17 @@ export function createLinearStandIn(options: LinearStandInOptions = {}): LinearS
     rateLimitNext(count, limitOptions = {}) {
       rateLimit = { remaining: count, resetInMs: limitOptions.resetInMs ?? 60_000 };
     },
+    setWebhook(target) {
+      webhook = target;
+    },
+    async setIssueState(reference, type) {
+      lastDelivery = Promise.resolve(null); // an issue already in that state changes nothing
+      const change = workspace.setIssueState(reference, type);
+      if (!change) return { ok: false, error: `no issue ${reference} with a ${type} state` };
+      return { ok: true, issue: change.data, delivery: await lastDelivery };
+    },
     snapshot() {
-      return workspace.snapshot();
+      return { ...workspace.snapshot(), deliveries: [...deliveries] };
     },
   };
 }

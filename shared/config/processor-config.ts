@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { loadConfig } from './load-config.js';
+import { isStandardWebhookSecret } from './webhook-ingress-config.js';
 
 const snowflake = z.string().regex(/^\d{15,22}$/, 'must be a Discord snowflake');
 const url = z.url();
@@ -65,6 +66,14 @@ export const processorConfigSchema = z
     /** How long a stopped task's result may take to arrive before the fix is declared failed. */
     FIX_RESULT_GRACE_SECONDS: z.coerce.number().int().min(0).max(900).default(30),
     HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
+    /** Optional: where the product hears about its users' bugs (Standard Webhooks, signed). */
+    BUG_STATUS_WEBHOOK_URL: optionalSetting(z.url({ protocol: /^https?$/ })),
+    /** `whsec_…`; when unset, read from the service secret's `bugStatusWebhookSecret`. */
+    BUG_STATUS_WEBHOOK_SECRET: optionalSetting(
+      z
+        .string()
+        .refine(isStandardWebhookSecret, 'must be a Standard Webhooks secret: whsec_ followed by base64'),
+    ),
   })
   .superRefine((env, context) => {
     if (env.ISSUE_TRACKER === 'github' && !env.GITHUB_REPO) {
@@ -72,6 +81,14 @@ export const processorConfigSchema = z
         code: 'custom',
         path: ['GITHUB_REPO'],
         message: 'is required when ISSUE_TRACKER is github',
+      });
+    }
+    if (env.BUG_STATUS_WEBHOOK_URL && !env.BUG_STATUS_WEBHOOK_SECRET && !env.SECRETS_ARN) {
+      context.addIssue({
+        code: 'custom',
+        path: ['BUG_STATUS_WEBHOOK_SECRET'],
+        message:
+          'is required when BUG_STATUS_WEBHOOK_URL is set (or put bugStatusWebhookSecret in SECRETS_ARN)',
       });
     }
     const tokens = [env.DISCORD_BOT_TOKEN, env.LINEAR_API_KEY, env.POSTHOG_API_KEY];

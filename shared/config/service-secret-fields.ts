@@ -28,9 +28,17 @@ export const WEBHOOK_SECRET_FIELDS = ['bugReportWebhookSecret', 'bugReportBearer
  */
 export const SERVICE_SECRET_FIELDS = [...SERVICE_TOKEN_FIELDS, ...WEBHOOK_SECRET_FIELDS] as const;
 
+/**
+ * Fields a deployer adds to the service secret by hand when they use the feature (the seeded
+ * template must not change, see above): `bugStatusWebhookSecret`, the `whsec_…` secret bug status
+ * events are signed with when `BUG_STATUS_WEBHOOK_URL` is set.
+ */
+export const OPTIONAL_SERVICE_SECRET_FIELDS = ['bugStatusWebhookSecret'] as const;
+
 export type ServiceTokenField = (typeof SERVICE_TOKEN_FIELDS)[number];
 export type WebhookSecretField = (typeof WEBHOOK_SECRET_FIELDS)[number];
 export type ServiceSecretField = (typeof SERVICE_SECRET_FIELDS)[number];
+export type OptionalServiceSecretField = (typeof OPTIONAL_SERVICE_SECRET_FIELDS)[number];
 
 export type ServiceSecrets = Readonly<Record<ServiceSecretField, string>>;
 export type WebhookSecrets = Readonly<Record<WebhookSecretField, string>>;
@@ -40,10 +48,12 @@ export type WebhookSecrets = Readonly<Record<WebhookSecretField, string>>;
  * does not hold) is an empty string, so each consumer decides whether the field it needs may be empty.
  */
 export const serviceSecretsSchema = z.object(
-  Object.fromEntries(SERVICE_SECRET_FIELDS.map((field) => [field, z.string().default('')])) as Record<
-    ServiceSecretField,
-    z.ZodDefault<z.ZodString>
-  >,
+  Object.fromEntries(
+    [...SERVICE_SECRET_FIELDS, ...OPTIONAL_SERVICE_SECRET_FIELDS].map((field) => [
+      field,
+      z.string().default(''),
+    ]),
+  ) as Record<ServiceSecretField | OptionalServiceSecretField, z.ZodDefault<z.ZodString>>,
 );
 
 /** The service secret's initial value: every field present, none filled (see SERVICE_SECRET_FIELDS). */

@@ -1,5 +1,7 @@
 import { ConfigError } from '../domain/errors.js';
 import {
+  OPTIONAL_SERVICE_SECRET_FIELDS,
+  type OptionalServiceSecretField,
   SERVICE_SECRET_FIELDS,
   type ServiceSecretField,
   serviceSecretsSchema,
@@ -13,7 +15,9 @@ export { SERVICE_SECRET_FIELDS, type ServiceSecretField, serviceSecretsSchema };
 export const serviceSecretFields = SERVICE_SECRET_FIELDS;
 
 /** The fields that are actually filled in; a blank field (the seeded value) is absent here. */
-export type ConfiguredServiceSecrets = Partial<Record<ServiceSecretField, string>>;
+export type ConfiguredServiceSecrets = Partial<
+  Record<ServiceSecretField | OptionalServiceSecretField, string>
+>;
 
 /**
  * Parses the secret's `SecretString`. Problems name the field, never its value; a secret that is
@@ -35,7 +39,7 @@ export function parseServiceSecrets(secretString: string): ConfiguredServiceSecr
     );
   }
   const configured: ConfiguredServiceSecrets = {};
-  for (const field of SERVICE_SECRET_FIELDS) {
+  for (const field of [...SERVICE_SECRET_FIELDS, ...OPTIONAL_SERVICE_SECRET_FIELDS]) {
     const value = parsed.data[field];
     if (value.trim() !== '') configured[field] = value;
   }

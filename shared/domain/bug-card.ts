@@ -93,6 +93,12 @@ export function renderBugCard(bug: Bug, view: BugCardView = {}): OutgoingMessage
     const why = bug.foldReason ? ` · ${toSafeLine(describeFoldReason(bug.foldReason), 200)}` : '';
     fields.push(field('Duplicate of', `${toCodeSpan(bug.duplicateOf, 100)}${why}`, true));
   }
+  if (bug.status === 'resolved' && bug.resolution) {
+    fields.push({ name: 'Resolved', inline: false, ...resolutionPart(bug.resolution) });
+  }
+  if (bug.status === 'regressed' || (bug.regressionCount ?? 0) > 0) {
+    fields.push({ name: 'Regressed', inline: false, ...regressionPart(bug) });
+  }
   if (bug.status === 'dismissed' && view.dismissed) {
     const by = toSafeLine(view.dismissed.by, 80);
     fields.push({
@@ -175,6 +181,9 @@ function cardButtonRows(
     links.push({ label: `Open ${toPlainLine(issue.identifier, 40)}`, style: 'link', url: issueUrl });
   if (pullRequestUrl)
     links.push({ label: `Open ${pullRequestLabel(pullRequestUrl)}`, style: 'link', url: pullRequestUrl });
+  const previewUrl = toSafeUrl(bug.fix?.previewUrl);
+  if (previewUrl && queueOfStatus(bug.status) === 'open')
+    links.push({ label: 'Try the preview', style: 'link', url: previewUrl });
   return links.length > 0 ? [actions, links] : [actions];
 }
 
@@ -191,6 +200,7 @@ const STATUS_LABELS: Record<BugStatus, string> = {
   resolved: 'Resolved',
   dismissed: 'Dismissed',
   duplicate: 'Duplicate',
+  regressed: 'Regressed',
 };
 
 export function bugStatusLabel(status: BugStatus): string {
@@ -250,6 +260,35 @@ export function reportsText(bug: Bug): string {
 export function pullRequestLabel(url: string): string {
   const number = /\/pull\/(\d{1,9})(?:[/?#]|$)/.exec(url)?.[1];
   return number ? `PR #${number}` : 'PR';
+}
+
+/** `PR #12 merged · 2025-03-01 10:00 UTC`, or the tracker issue that was completed. */
+export function describeResolution(resolution: {
+  readonly by: 'github' | 'linear';
+  readonly at: string;
+  readonly pullRequestUrl?: string;
+  readonly issueIdentifier?: string;
+}): TextPart {
+  const url = toSafeUrl(resolution.pullRequestUrl);
+  if (resolution.by === 'github' && url) {
+    const link = `[${pullRequestLabel(url)}](${url}) merged`;
+    return fixedPart(`${link} · ${formatUtc(resolution.at)}`);
+  }
+  const issue = resolution.issueIdentifier ? toSafeLine(resolution.issueIdentifier, 40) : 'its issue';
+  return fixedPart(`${issue} completed in Linear · ${formatUtc(resolution.at)}`);
+}
+
+function resolutionPart(resolution: NonNullable<Bug['resolution']>): TextPart {
+  return describeResolution(resolution);
+}
+
+function regressionPart(bug: Bug): TextPart {
+  const count = bug.regressionCount ?? 0;
+  const times = `${count} ${count === 1 ? 'time' : 'times'}`;
+  const fixedBy = bug.regression?.fixedBy;
+  if (!fixedBy) return fixedPart(`Back ${times} after being resolved.`);
+  const how = describeResolution(fixedBy).render(400);
+  return fixedPart(`Back ${times} after being resolved; it had been fixed by ${how}.`);
 }
 
 function fixPart(status: BugStatus, pullRequestUrl: string | undefined): TextPart {

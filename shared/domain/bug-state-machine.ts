@@ -20,25 +20,40 @@ import { BUG_STATUSES, type BugStatus } from './bug.js';
  *   `issue_created`, and from `fix_drafted` (another attempt after reviewing the first PR).
  * - A fix that fails or stops returns the bug to where it was: `fix_requested → issue_created`
  *   when it has an issue, else `→ triaged` (stateAfterFailedFix).
- * - `resolved` from any triaged-or-later open state (fixed by hand, issue closed, PR merged).
+ * - `resolved` from every open state (the fix merged, or the tracker issue was completed: a
+ *   person may close an issue whatever bugbot thought of the bug).
+ * - A fix pull request closed unmerged returns the bug to where it was before the fix
+ *   (`fix_drafted → triaged | issue_created | regressed`, stateAfterClosedFix).
  * - `dismissed` from every open state; `duplicate` only before work starts on the bug (new,
- *   analyzing, triaged): once an issue or a fix exists, merging it away would orphan them.
- * - `resolved` and `dismissed` are final. A regression is a new report, and the duplicate
- *   detector never folds into a closed bug, so it becomes a new bug.
+ *   analyzing, triaged, regressed): once an issue or a fix exists, merging it away would orphan them.
+ * - `resolved → regressed`: a new report with the crash fingerprint of a resolved bug reopens it
+ *   (a text-only match does not). From `regressed` on, the bug is worked on as from `triaged`.
+ * - `dismissed` is final; `resolved` is final except for a regression. The duplicate detector
+ *   never folds into a closed bug.
  * - `duplicate → new`: a maintainer split the report back out (fold-reports.ts); it is triaged as
  *   a bug of its own from there (`new → triaged` when it already has an analysis).
  */
 
+/** Where a bug worked on "as if triaged" may go: shared by `triaged` and `regressed`. */
+const FROM_TRIAGED: readonly BugStatus[] = [
+  'issue_created',
+  'fix_requested',
+  'resolved',
+  'dismissed',
+  'duplicate',
+];
+
 export const BUG_TRANSITIONS: Readonly<Record<BugStatus, readonly BugStatus[]>> = {
-  new: ['analyzing', 'triaged', 'issue_created', 'dismissed', 'duplicate'],
-  analyzing: ['triaged', 'new', 'issue_created', 'dismissed', 'duplicate'],
-  triaged: ['issue_created', 'fix_requested', 'resolved', 'dismissed', 'duplicate'],
+  new: ['analyzing', 'triaged', 'issue_created', 'resolved', 'dismissed', 'duplicate'],
+  analyzing: ['triaged', 'new', 'issue_created', 'resolved', 'dismissed', 'duplicate'],
+  triaged: FROM_TRIAGED,
   issue_created: ['fix_requested', 'resolved', 'dismissed'],
-  fix_requested: ['fix_drafted', 'issue_created', 'triaged', 'resolved', 'dismissed'],
-  fix_drafted: ['fix_requested', 'resolved', 'dismissed'],
-  resolved: [],
+  fix_requested: ['fix_drafted', 'issue_created', 'triaged', 'regressed', 'resolved', 'dismissed'],
+  fix_drafted: ['fix_requested', 'issue_created', 'triaged', 'regressed', 'resolved', 'dismissed'],
+  resolved: ['regressed'],
   dismissed: [],
   duplicate: ['new'],
+  regressed: FROM_TRIAGED,
 };
 
 export function canTransition(from: BugStatus, to: BugStatus): boolean {
@@ -55,10 +70,30 @@ export function isFinalStatus(status: BugStatus): boolean {
   return BUG_TRANSITIONS[status].length === 0;
 }
 
-/** Where a failed or stopped fix attempt leaves the bug. */
-export function stateAfterFailedFix(bug: { readonly issue?: unknown }): 'issue_created' | 'triaged' {
-  return bug.issue ? 'issue_created' : 'triaged';
+/** The statuses a fix attempt returns a bug to when it does not land. */
+export type StatusBeforeFix = 'issue_created' | 'triaged' | 'regressed';
+
+/**
+ * Where a failed or stopped fix attempt leaves the bug: where it was before the fix (when that
+ * was a state to go back to), else `issue_created` when it has an issue, else `triaged`.
+ */
+export function stateAfterFailedFix(bug: {
+  readonly issue?: unknown;
+  readonly fix?: { readonly fromStatus?: BugStatus };
+}): StatusBeforeFix {
+  const from = bug.fix?.fromStatus;
+  if (from === 'regressed') return 'regressed';
+  if (from === 'issue_created' || bug.issue) return 'issue_created';
+  return 'triaged';
 }
+
+/** A fix pull request closed without merging: the bug goes back as if the fix had failed. */
+export const stateAfterClosedFix = stateAfterFailedFix;
+
+/** Statuses that are open: every one a merged fix or a completed issue may resolve. */
+export const RESOLVABLE_STATUSES: readonly BugStatus[] = BUG_STATUSES.filter((status) =>
+  canTransition(status, 'resolved'),
+);
 
 /** The bug card buttons that change a bug's status (`details` only reads). */
 export const BUG_CARD_ACTIONS = ['create_issue', 'draft_fix', 'dismiss'] as const;
@@ -82,8 +117,8 @@ const ACTION_TARGETS: Readonly<Record<BugCardAction, BugStatus>> = {
 };
 
 const ACTION_SOURCES: Readonly<Record<BugCardAction, readonly BugStatus[]>> = {
-  create_issue: ['new', 'analyzing', 'triaged'],
-  draft_fix: ['triaged', 'issue_created', 'fix_drafted'],
+  create_issue: ['new', 'analyzing', 'triaged', 'regressed'],
+  draft_fix: ['triaged', 'issue_created', 'fix_drafted', 'regressed'],
   dismiss: allowedSources('dismissed'),
 };
 
@@ -117,7 +152,7 @@ export function describeRefusal(action: BugCardAction, current: BugStatus): stri
     case 'dismissed':
       return `This bug was dismissed, so ${outcome}.`;
     case 'resolved':
-      return `This bug is already resolved, so ${outcome}.`;
+      return `This bug is already resolved, so ${outcome}. If it is back, a new report of the same crash reopens it.`;
     case 'duplicate':
       return `This bug was marked as a duplicate of another bug, so ${outcome}. Use the original bug's card.`;
     default:
@@ -146,6 +181,7 @@ const STATUS_DESCRIPTIONS: Readonly<Record<BugStatus, string>> = {
   resolved: 'resolved',
   dismissed: 'dismissed',
   duplicate: 'a duplicate',
+  regressed: 'back after being resolved (regressed)',
 };
 
 /** A status in words: "waiting for a fix". */

@@ -1,6 +1,13 @@
 import { formatBugCustomId } from '../discord/custom-id.js';
 import type { MessageButton, OutgoingMessage } from '../ports/chat-platform.js';
-import { type AuditEntry, BUG_STATUSES, type Bug, type BugStatus, type FoldReason } from './bug.js';
+import {
+  type AuditEntry,
+  BUG_STATUSES,
+  type Bug,
+  type BugStatus,
+  type FoldReason,
+  MAX_DISCORD_REPORTERS,
+} from './bug.js';
 import {
   type BugAnalysisView,
   type BugIssueRef,
@@ -11,6 +18,7 @@ import {
   clipText,
   composeEmbed,
   confidenceText,
+  describeResolution,
   EMBED_LIMITS,
   type FieldPart,
   field,
@@ -265,6 +273,12 @@ export function renderBugStatus(
   if (bug.status === 'duplicate' && bug.duplicateOf) {
     fields.push(field('Duplicate of', toCodeSpan(bug.duplicateOf, 100), true));
   }
+  if (bug.status === 'resolved' && bug.resolution) {
+    fields.push({ name: 'Resolved', inline: false, ...describeResolution(bug.resolution) });
+  }
+  if ((bug.regressionCount ?? 0) > 0) {
+    fields.push(field('Regressions', String(bug.regressionCount), true));
+  }
   const embed = composeEmbed({
     title: toSafeTitle(bug.title, EMBED_LIMITS.title) || 'Untitled bug report',
     url: issue ? toSafeUrl(issue.url) : undefined,
@@ -430,6 +444,19 @@ export interface ThreadNoteData {
     readonly reports: number;
     readonly people: number;
   };
+  /** The fix's pull request was closed without merging. */
+  readonly fix_closed: { readonly pullRequestUrl: string; readonly backTo: string };
+  readonly preview: { readonly url: string; readonly pullRequestUrl?: string };
+  /** The same crash again after the bug was resolved; `fixedBy` is what had resolved it. */
+  readonly regressed: {
+    readonly reportNumber: number;
+    readonly fixedBy?: {
+      readonly by: 'github' | 'linear';
+      readonly at: string;
+      readonly pullRequestUrl?: string;
+      readonly issueIdentifier?: string;
+    };
+  };
 }
 
 export type ThreadNoteKind = keyof ThreadNoteData;
@@ -471,6 +498,22 @@ const NOTES: { readonly [K in ThreadNoteKind]: (data: ThreadNoteData[K]) => stri
     `${toSafeLine(by, NOTE_NAME_CAP)} marked this bug a duplicate of ${toCodeSpan(intoId, 100)}: its reports count there now; follow that bug's thread. (Split it out again from View Details.)`,
   bug_merged: ({ by, bugId, mergedReports, reports, people }) =>
     `${toSafeLine(by, NOTE_NAME_CAP)} merged ${toCodeSpan(bugId, 100)} (${plural(mergedReports, 'report')}) into this bug: ${plural(reports, 'report')} from ${plural(people, 'person', 'people')} now.`,
+  fix_closed: ({ pullRequestUrl, backTo }) => {
+    const url = toSafeUrl(pullRequestUrl);
+    const pull = url ? `${pullRequestLabel(url)} <${url}>` : 'The fix pull request';
+    return `${pull} was closed without merging, so the bug is ${toSafeLine(backTo, 80)} again. Draft Fix can try again.`;
+  },
+  preview: ({ url, pullRequestUrl }) => {
+    const safe = toSafeUrl(url);
+    const pull = toSafeUrl(pullRequestUrl);
+    const of = pull ? ` of ${pullRequestLabel(pull)}` : ' of the fix';
+    return safe ? `Preview${of} is ready to try: <${safe}>` : `A preview${of} was deployed.`;
+  },
+  regressed: ({ reportNumber, fixedBy }) => {
+    const how = fixedBy ? describeResolution(fixedBy).render(400) : undefined;
+    const fixed = how ? ` It had been fixed by ${how}.` : '';
+    return `🔁 Regressed: the same crash was reported again (report #${reportNumber}), so this bug is open again.${fixed}`;
+  },
 };
 
 const SPLIT_HINT =
@@ -548,4 +591,39 @@ function reasonsNote(head: string, reasons: readonly string[]): string {
   if (reasons.length === 0) return head;
   const lines = reasons.map((reason) => `- ${toSafeLine(reason, NOTE_REASON_CAP) || '(no reason given)'}`);
   return `${head}\n${joinLinesWithin(lines, EMBED_LIMITS.content - head.length - 1, (n) => `…and ${n} more`)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolved
+
+export interface ResolvedNoteInput {
+  readonly pullRequestUrl?: string;
+  readonly issue?: BugIssueRef;
+  /** Discord user ids of the people who reported the bug; each is mentioned once. */
+  readonly reporterIds: readonly string[];
+}
+
+/** As many as a bug remembers; with the text around them they fit Discord's 2000 characters. */
+const MAX_MENTIONS = MAX_DISCORD_REPORTERS;
+const SNOWFLAKE = /^\d{15,22}$/;
+
+/**
+ * "Fixed" in the bug's thread, with the pull request (or the issue that was completed), and the
+ * Discord reporters mentioned once: the only message bugbot sends that pings anyone, and it may
+ * ping exactly the ids it names (never a role, never @everyone).
+ */
+export function renderResolvedNote(input: ResolvedNoteInput): OutgoingMessage {
+  const url = toSafeUrl(input.pullRequestUrl);
+  const issueUrl = toSafeUrl(input.issue?.url);
+  const head = url
+    ? `✅ Fixed: ${pullRequestLabel(url)} <${url}> was merged, so this bug is resolved.`
+    : input.issue
+      ? `✅ Resolved: ${toSafeLine(input.issue.identifier, 40)}${issueUrl ? ` <${issueUrl}>` : ''} was completed.`
+      : '✅ Resolved.';
+  const ids = [...new Set(input.reporterIds.filter((id) => SNOWFLAKE.test(id)))].slice(0, MAX_MENTIONS);
+  if (ids.length === 0) return { content: clipText(head, EMBED_LIMITS.content) };
+  const mentions = ids.map((id) => `<@${id}>`).join(' ');
+  const content = `${head}\n${mentions} — you reported this; thank you. If it happens again, report it and the bug reopens.`;
+  // Never cut: a clipped mention list would ping a different set than `mentionUserIds` says.
+  return { content, mentionUserIds: ids };
 }

@@ -13,6 +13,8 @@ export const BUG_STATUSES = [
   'resolved',
   'dismissed',
   'duplicate',
+  /** Resolved, then the same crash was reported again: open again, worked on as if triaged. */
+  'regressed',
 ] as const;
 
 export type BugStatus = (typeof BUG_STATUSES)[number];
@@ -50,9 +52,54 @@ export interface BugReportDetails {
 
 export interface BugFixLink {
   readonly jobId: string;
-  readonly status: 'requested' | 'pushed' | 'no_changes' | 'rejected' | 'failed';
+  readonly status: 'requested' | 'pushed' | 'no_changes' | 'rejected' | 'failed' | 'merged' | 'closed';
   readonly pullRequestUrl?: string;
   readonly branch?: string;
+  /** Where the bug was when the fix was asked for: a fix closed unmerged returns it there. */
+  readonly fromStatus?: BugStatus;
+  /** A preview deployment of the fix branch (Vercel and others report them to GitHub). */
+  readonly previewUrl?: string;
+}
+
+/**
+ * One report a bug stands for, as the product knows it (the bug-report webhook's `id`, `user_id`,
+ * `user_email`), so the product can be told about its own users' reports. `bugId` is the bug the
+ * report was filed as (itself, or a duplicate folded in).
+ */
+export interface BugReportRef {
+  readonly bugId: string;
+  readonly id?: string;
+  readonly userId?: string;
+  readonly userEmail?: string;
+}
+
+/** At most this many product reports are remembered per bug (DynamoDB items are at most 400 KB). */
+export const MAX_REMEMBERED_REPORTS = 100;
+
+/**
+ * At most this many Discord reporters are remembered per bug: all of them are mentioned in one
+ * message when it is resolved, and 50 mentions (≤ 25 characters each) fit in Discord's 2000.
+ */
+export const MAX_DISCORD_REPORTERS = 50;
+
+/** How a bug came to be resolved: the pull request merged, or its tracker issue completed. */
+export interface BugResolution {
+  readonly by: 'github' | 'linear';
+  /** ISO-8601 UTC. */
+  readonly at: string;
+  readonly pullRequestUrl?: string;
+  readonly issueIdentifier?: string;
+  /** The delivery that resolved it: a redelivery finishes its own work instead of starting again. */
+  readonly key: string;
+}
+
+/** The latest time a resolved bug came back. */
+export interface BugRegression {
+  /** The new report's bug (folded in as a duplicate). */
+  readonly bugId: string;
+  readonly at: string;
+  /** What had fixed it, from the resolution it reopens. */
+  readonly fixedBy?: Omit<BugResolution, 'key'>;
 }
 
 export interface BugIssueLink {
@@ -123,6 +170,15 @@ export interface Bug {
   readonly dismissal?: { readonly by: string; readonly reason: string; readonly at: string };
   /** The latest fix attempt. */
   readonly fix?: BugFixLink;
+  /** The product's reports behind this bug (its own and folded-in ones), bounded. */
+  readonly reports?: readonly BugReportRef[];
+  /** Discord user ids of the authors of reported messages (order not meaningful), bounded. */
+  readonly discordReporters?: readonly string[];
+  /** Set when the bug is (or was last) resolved. */
+  readonly resolution?: BugResolution;
+  /** How many times the bug came back after being resolved. */
+  readonly regressionCount?: number;
+  readonly regression?: BugRegression;
   readonly analysis?: BugAnalysis;
   readonly issue?: BugIssueLink;
   readonly card?: BugCard;
@@ -149,6 +205,9 @@ export const BUG_PATCH_FIELDS = [
   'report',
   'dismissal',
   'fix',
+  'resolution',
+  'regressionCount',
+  'regression',
 ] as const satisfies readonly (keyof Bug)[];
 
 export type BugPatch = Partial<Pick<Bug, (typeof BUG_PATCH_FIELDS)[number]>>;
@@ -164,12 +223,17 @@ export interface NewBugInput {
   readonly analysis?: BugAnalysis;
   readonly card?: BugCard;
   readonly report?: BugReportDetails;
+  /** The product's report behind this bug, when it came from the bug-report webhook. */
+  readonly reportRef?: Omit<BugReportRef, 'bugId'>;
 }
 
 /** A freshly reported bug: status `new`, version 1, one report from its reporter. */
 export function createNewBug(input: NewBugInput, now: string): Bug {
+  const { reportRef, ...fields } = input;
+  const ref = reportRef && compactRef({ bugId: input.bugId, ...reportRef });
   return {
-    ...input,
+    ...fields,
+    ...(ref ? { reports: [ref] } : {}),
     status: 'new',
     priority: input.priority ?? null,
     reportCount: 1,
@@ -208,4 +272,13 @@ export interface AuditEntry {
   readonly detail: string;
   /** ISO-8601 UTC; entries list in this order. */
   readonly at: string;
+}
+
+/** A report reference with its empty parts left out; null when it names nothing the product knows. */
+function compactRef(ref: BugReportRef): BugReportRef | null {
+  const out: { -readonly [K in keyof BugReportRef]: BugReportRef[K] } = { bugId: ref.bugId };
+  if (ref.id) out.id = ref.id;
+  if (ref.userId) out.userId = ref.userId;
+  if (ref.userEmail) out.userEmail = ref.userEmail;
+  return out.id || out.userId || out.userEmail ? out : null;
 }

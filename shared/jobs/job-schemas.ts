@@ -227,6 +227,118 @@ export const fixTaskStoppedJobSchema = z.object({
 });
 export type FixTaskStoppedJob = z.infer<typeof fixTaskStoppedJobSchema>;
 
+const repositoryName = z.string().regex(/^[\w.-]{1,100}\/[\w.-]{1,100}$/, 'must be owner/name');
+const httpUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+/**
+ * A GitHub webhook delivery the loop acts on (DESIGN "Hearing back"), reduced by the ingress to
+ * the fields the processor needs: the full payloads run to tens of kilobytes of repository and
+ * user objects. `idempotencyKey` is `github:<x-github-delivery>`, the same on every redelivery.
+ */
+export const githubEventJobSchema = z.object({
+  v: z.literal(JOB_SCHEMA_VERSION),
+  kind: z.literal('github.event'),
+  idempotencyKey: z.string().min(1).max(200),
+  receivedAt: z.iso.datetime(),
+  event: z.discriminatedUnion('type', [
+    z.object({
+      /** `pull_request` with `action: closed`; `merged` tells merged from closed unmerged. */
+      type: z.literal('pull_request.closed'),
+      repository: repositoryName,
+      number: z.number().int().positive(),
+      url: httpUrl,
+      headRef: z.string().min(1).max(255),
+      headSha: z.string().max(64),
+      merged: z.boolean(),
+    }),
+    z.object({
+      /** `deployment_status` whose state is `success`: a preview (or any) deployment is up. */
+      type: z.literal('deployment_status.success'),
+      repository: repositoryName,
+      deploymentId: z.number().int().nonnegative(),
+      ref: z.string().max(255),
+      sha: z.string().max(64),
+      /** `environment_url`, or `target_url` when the deployer set no environment URL. */
+      environmentUrl: httpUrl,
+      environment: z.string().max(255).optional(),
+    }),
+  ]),
+});
+export type GitHubEventJob = z.infer<typeof githubEventJobSchema>;
+export type GitHubLoopEvent = GitHubEventJob['event'];
+
+/**
+ * A Linear `Issue` `update` whose workflow state became completed or canceled. The key is
+ * `linear:<linear-delivery>`.
+ */
+export const linearEventJobSchema = z.object({
+  v: z.literal(JOB_SCHEMA_VERSION),
+  kind: z.literal('linear.event'),
+  idempotencyKey: z.string().min(1).max(200),
+  receivedAt: z.iso.datetime(),
+  issue: z.object({
+    id: z.string().min(1).max(100),
+    /** `ENG-12`: how bugbot links issues to bugs. */
+    identifier: z.string().min(1).max(50),
+    url: httpUrl.optional(),
+  }),
+  stateType: z.enum(['completed', 'canceled']),
+  stateName: z.string().max(100),
+});
+export type LinearEventJob = z.infer<typeof linearEventJobSchema>;
+
+export const BUG_STATUS_EVENT_TYPES = [
+  'bug.triaged',
+  'bug.duplicate',
+  'bug.resolved',
+  'bug.regressed',
+] as const;
+export type BugStatusEventType = (typeof BUG_STATUS_EVENT_TYPES)[number];
+
+/**
+ * What the product hears about its users' bugs (DESIGN "Telling the reporters"), exactly the body
+ * POSTed to `BUG_STATUS_WEBHOOK_URL`. `reports` are the product's own ids (null when a report
+ * had none). `duplicateOf` (bug.duplicate only) is a documented addition: the bug this report was
+ * folded into, whose later events name the report again.
+ */
+export const bugStatusEventSchema = z.object({
+  type: z.enum(BUG_STATUS_EVENT_TYPES),
+  /** When it happened, ISO-8601 UTC; the same on every retry (the signature's timestamp is not). */
+  timestamp: z.iso.datetime(),
+  data: z.object({
+    bugId: z.string().min(1).max(80),
+    status: z.string().min(1).max(40),
+    title: z.string().max(300),
+    reports: z
+      .array(
+        z.object({
+          id: z.string().max(200).nullable(),
+          user_id: z.string().max(200).nullable(),
+          user_email: z.string().max(320).nullable(),
+        }),
+      )
+      .max(100),
+    issueUrl: httpUrl.optional(),
+    pullRequestUrl: httpUrl.optional(),
+    duplicateOf: z.string().min(1).max(80).optional(),
+  }),
+});
+export type BugStatusEvent = z.infer<typeof bugStatusEventSchema>;
+
+/**
+ * One status event to deliver. `idempotencyKey` is the event's `webhook-id`: derived from the bug
+ * and what happened to it, so every retry (and a redelivered job that enqueued it twice) sends
+ * the same id and the product can drop repeats.
+ */
+export const bugStatusJobSchema = z.object({
+  v: z.literal(JOB_SCHEMA_VERSION),
+  kind: z.literal('bug.status'),
+  idempotencyKey: z.string().min(1).max(200),
+  receivedAt: z.iso.datetime(),
+  event: bugStatusEventSchema,
+});
+export type BugStatusJob = z.infer<typeof bugStatusJobSchema>;
+
 export const jobSchema = z.discriminatedUnion('kind', [
   discordCommandJobSchema,
   discordComponentJobSchema,
@@ -234,6 +346,9 @@ export const jobSchema = z.discriminatedUnion('kind', [
   bugRefreshJobSchema,
   fixResultJobSchema,
   fixTaskStoppedJobSchema,
+  githubEventJobSchema,
+  linearEventJobSchema,
+  bugStatusJobSchema,
 ]);
 export type Job = z.infer<typeof jobSchema>;
 export type JobKind = Job['kind'];

@@ -15,6 +15,8 @@ export const METRICS_NAMESPACE = 'Bugbot';
 export const SERVICE_NAMES = {
   discordIngress: 'bugbot-discord-interactions',
   webhookIngress: 'bugbot-webhook-ingress',
+  githubWebhook: 'bugbot-github-webhook',
+  linearWebhook: 'bugbot-linear-webhook',
   processor: 'bugbot-processor',
   fixRunner: 'bugbot-fix-runner',
 } as const;
@@ -85,6 +87,21 @@ export const BUSINESS_METRICS = {
     unit: 'Seconds',
     service: SERVICE_NAMES.processor,
     description: 'From a fix being requested to its result arriving',
+  },
+  BugsResolved: {
+    unit: 'Count',
+    service: SERVICE_NAMES.processor,
+    description: 'Bugs resolved: their fix pull request merged, or their Linear issue completed',
+  },
+  BugsRegressed: {
+    unit: 'Count',
+    service: SERVICE_NAMES.processor,
+    description: 'Resolved bugs reopened because the same crash was reported again',
+  },
+  StatusEventsDelivered: {
+    unit: 'Count',
+    service: SERVICE_NAMES.processor,
+    description: "Bug status events the product's status webhook accepted",
   },
   JobsProcessed: {
     unit: 'Count',

@@ -1,4 +1,4 @@
-import type { AuditEntry, Bug, BugPatch, BugStatus } from '../domain/bug.js';
+import type { AuditEntry, Bug, BugPatch, BugReportRef, BugStatus } from '../domain/bug.js';
 import type { PriorityResult } from '../domain/priority.js';
 
 /**
@@ -69,14 +69,22 @@ export interface BugRecords {
    */
   takeOverFingerprint(fingerprint: string, fromBugId: string, toBugId: string): Promise<boolean>;
   /**
+   * Remembers one product report behind the bug (so the product can be told about it), once per
+   * `report.bugId` and while the bug holds fewer than `max`. Does not bump `version`.
+   */
+  rememberReport(bugId: string, report: BugReportRef, max: number): Promise<void>;
+  /**
+   * Remembers the Discord user who wrote a reported message, while the bug holds fewer than
+   * `max`. Does not bump `version`.
+   */
+  addDiscordReporter(bugId: string, userId: string, max: number): Promise<void>;
+  /**
    * Remembers which bug a tracker issue (`ENG-12`, `#45`) or a Discord thread belongs to, so
    * `/bugbot status ENG-12` and commands inside a bug's thread find it.
    */
   linkReference(kind: BugReferenceKind, value: string, bugId: string): Promise<void>;
   findBugIdByReference(kind: BugReferenceKind, value: string): Promise<string | null>;
 }
-
-export type BugReferenceKind = 'issue' | 'thread';
 
 export interface FoldCounts {
   readonly reportCount: number;
@@ -86,3 +94,9 @@ export interface FoldCounts {
   /** Newest first, bounded. */
   readonly recentReporters: readonly string[];
 }
+
+/**
+ * `issue`: a tracker issue (`ENG-12`, `#45`); `thread`: a bug card's Discord thread; `branch` and
+ * `commit`: a pushed fix branch and its head commit, so GitHub's events about them find the bug.
+ */
+export type BugReferenceKind = 'issue' | 'thread' | 'branch' | 'commit';

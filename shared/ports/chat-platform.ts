@@ -1,6 +1,7 @@
 /**
  * The chat platform people use (Discord). Messages are described in neutral terms; the adapter
- * renders them and always disables mentions, so reported text never pings anyone.
+ * renders them and disables mentions (except the user ids a message names in `mentionUserIds`),
+ * so reported text never pings anyone.
  */
 
 export interface ChatHistoryMessage {
@@ -45,6 +46,11 @@ export interface OutgoingMessage {
   readonly buttonRows?: readonly (readonly MessageButton[])[];
   /** Only for interaction follow-ups: visible to the invoking user alone. */
   readonly ephemeral?: boolean;
+  /**
+   * Discord user ids this message may ping (`allowed_mentions.users`); nobody else ever is.
+   * Only the "resolved" note sets it, for the people who reported the bug.
+   */
+  readonly mentionUserIds?: readonly string[];
 }
 
 export interface InteractionRef {

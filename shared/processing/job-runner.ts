@@ -164,6 +164,7 @@ function serviceName(service: string): string {
     dynamodb: 'our database',
     sqs: 'our queue',
     ecs: 'the fix runner',
+    product: "the product's status webhook",
   };
   return names[service] ?? service;
 }
@@ -213,5 +214,10 @@ export function correlationOf(job: Job): JobCorrelation {
       return { ...base, jobId: job.result.jobId };
     case 'fix.task-stopped':
       return { ...base, jobId: job.jobId };
+    case 'github.event':
+    case 'linear.event':
+      return base;
+    case 'bug.status':
+      return { ...base, bugId: job.event.data.bugId };
   }
 }

@@ -1,6 +1,8 @@
 import type { Bug, BugReportDetails } from '../domain/bug.js';
 import { renderBugCard } from '../domain/bug-card.js';
+import type { BugStatusEventOptions } from '../domain/bug-status-event.js';
 import type { PriorityResult } from '../domain/priority.js';
+import type { BugStatusEventType } from '../jobs/job-schemas.js';
 import type { BugAnalysisResult } from '../ports/analyst.js';
 import type { BugRecords } from '../ports/bug-records.js';
 import type { BugStore } from '../ports/bug-store.js';
@@ -32,7 +34,19 @@ export interface BugFlowContext {
   readonly now: () => Date;
   /** Business metrics for the dashboard; absent in tests that do not count. */
   readonly metrics?: BusinessMetrics;
+  /**
+   * Tells the product about its users' bugs (`BUG_STATUS_WEBHOOK_URL`); absent when the
+   * deployment has no status webhook. Safe to call again for the same occasion: the event's
+   * `webhook-id` is derived from it, and its delivery happens once.
+   */
+  readonly announce?: ProductAnnouncer;
 }
+
+export type ProductAnnouncer = (
+  type: BugStatusEventType,
+  bug: Bug,
+  options?: BugStatusEventOptions,
+) => Promise<void>;
 
 export function cardFor(bug: Bug): OutgoingMessage {
   const analysis = readAnalysis(bug);

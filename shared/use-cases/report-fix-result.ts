@@ -80,8 +80,17 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
       deps,
     );
     if (bug) {
+      // GitHub's events about the branch (merged, closed, a preview deployed) find the bug by these.
+      await deps.records.linkReference('branch', result.branch, bug.bugId);
+      if (result.headCommit) await deps.records.linkReference('commit', result.headCommit, bug.bugId);
       const moved = await deps.records.transitionBug(bug.bugId, ['fix_requested'], 'fix_drafted', {
-        fix: { jobId: record.jobId, status: 'pushed', pullRequestUrl: pull.url, branch: result.branch },
+        fix: {
+          ...(bug.fix?.jobId === record.jobId ? bug.fix : {}),
+          jobId: record.jobId,
+          status: 'pushed',
+          pullRequestUrl: pull.url,
+          branch: result.branch,
+        },
       });
       if (moved.ok) {
         await audit(bug.bugId, 'system', 'transition', `fix_requested → fix_drafted (${pull.url})`, deps);
@@ -167,7 +176,12 @@ async function returnBug(
 ): Promise<void> {
   const to = stateAfterFailedFix(bug);
   const moved = await deps.records.transitionBug(bug.bugId, ['fix_requested'], to, {
-    fix: { jobId: record.jobId, status: status === 'pushed' ? 'failed' : status, branch: record.spec.branch },
+    fix: {
+      ...(bug.fix?.jobId === record.jobId ? bug.fix : {}),
+      jobId: record.jobId,
+      status: status === 'pushed' ? 'failed' : status,
+      branch: record.spec.branch,
+    },
   });
   if (moved.ok) {
     await audit(bug.bugId, 'system', 'transition', `fix_requested → ${to} (fix ${status})`, deps);

@@ -7,6 +7,7 @@ import { describeFailure } from '../domain/describe-failure.js';
 import { ServiceError } from '../domain/errors.js';
 import { extractReferences } from '../domain/references.js';
 import { toPlainLine } from '../domain/untrusted-text.js';
+import { FIX_BRANCH_PREFIX } from '../jobs/fix-branch.js';
 import type { FixJobSpec } from '../jobs/fix-job-spec.js';
 import type { DiscordCommandJob, DiscordComponentJob } from '../jobs/job-schemas.js';
 import type { OutgoingMessage } from '../ports/chat-platform.js';
@@ -95,7 +96,8 @@ export async function requestFix(
     if (bug && bug.fix?.jobId !== jobId) {
       const { from, to } = transitionFor('draft_fix');
       const moved = await deps.records.transitionBug(bug.bugId, [...from], to, {
-        fix: { jobId, status: 'requested', branch: record.spec.branch },
+        // fromStatus: where a fix that does not land (failed, or its PR closed) returns the bug.
+        fix: { jobId, status: 'requested', branch: record.spec.branch, fromStatus: bug.status },
       });
       if (!moved.ok && moved.current?.fix?.jobId !== jobId) {
         await deps.fixJobs.updateFixJob(jobId, ['requested'], { status: 'failed' });
@@ -143,7 +145,7 @@ export async function abandonFixRequest(jobId: string, deps: RequestFixDeps, rea
   if (bug?.status !== 'fix_requested' || bug.fix?.jobId !== jobId) return;
   const to = stateAfterFailedFix(bug);
   const moved = await deps.records.transitionBug(bug.bugId, ['fix_requested'], to, {
-    fix: { jobId, status: 'failed', branch: failed.job.spec.branch },
+    fix: { ...bug.fix, jobId, status: 'failed', branch: failed.job.spec.branch },
   });
   if (!moved.ok) return;
   await audit(bug.bugId, 'system', 'transition', `fix_requested → ${to} (the fix could not start)`, deps);
@@ -207,7 +209,7 @@ async function buildRecord(
         `https://github.com/${deps.settings.repo.owner}/${deps.settings.repo.repo}.git`,
       baseBranch,
     },
-    branch: `bugbot/fix-${slug}-${jobId.slice(4, 12)}`,
+    branch: `${FIX_BRANCH_PREFIX}${slug}-${jobId.slice(4, 12)}`,
     task: { title: resolved.title, body: resolved.body, ...(resolved.url ? { url: resolved.url } : {}) },
     allowlist: [...deps.settings.allowlist],
     limits: deps.settings.limits,

@@ -4,6 +4,7 @@ import {
   countReporters,
   createNewBug,
   type FoldReason,
+  MAX_REMEMBERED_REPORTS,
   queueOfStatus,
 } from '../domain/bug.js';
 import {
@@ -31,6 +32,7 @@ import {
   reportDetails,
 } from './bug-context.js';
 import { type FoldDeps, foldReport, recordFoldOf, requestRefresh } from './fold-reports.js';
+import { finishRegression, isRegressionOf, reopenRegression } from './reopen-regression.js';
 
 export interface TriageDeps extends FoldDeps {
   readonly analyst: Analyst;
@@ -69,6 +71,12 @@ export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Prom
         reporter: { id: report.user_id ?? undefined, email: report.user_email ?? undefined },
         fingerprint: signature?.fingerprint ?? undefined,
         report: reportDetails(report),
+        // Remembered so the product can be told about its own user's report (BUG_STATUS_WEBHOOK_URL).
+        reportRef: {
+          id: report.id === undefined || report.id === null ? undefined : String(report.id),
+          userId: report.user_id ?? undefined,
+          userEmail: report.user_email ?? undefined,
+        },
       },
       deps.now().toISOString(),
     ),
@@ -78,9 +86,15 @@ export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Prom
   // audited here. A crash in between loses only this line of the trail, as before.
   const reported = `report ${job.idempotencyKey}`;
 
-  // A redelivered report that was already folded: make sure it is counted, nothing more.
+  // A redelivered report that was already folded: make sure it is counted (and, when it reopened
+  // a resolved bug, that the regression was told), nothing more.
   if (bug.status === 'duplicate' && bug.duplicateOf) {
     await recordFoldOf(bug, deps);
+    if (isRegressionOf(bug, await deps.records.getBug(bug.duplicateOf))) {
+      await finishRegression(bug, bug.duplicateOf, deps);
+    } else {
+      await tellProductOfFold(bug, bug.duplicateOf, deps);
+    }
     return { kind: 'duplicate', bugId: bug.bugId, originalId: bug.duplicateOf };
   }
   // A bug a maintainer split out is a bug of its own by their decision: never looked at again.
@@ -110,13 +124,34 @@ export async function triageOnItsOwn(bug: Bug, receivedAt: string, deps: TriageD
     current = await analyze(current, receivedAt, deps);
   }
   await ensureCard(current, deps);
+  // Also on a redelivery: the event's id is derived from the bug, so the product hears it once.
+  if (
+    queueOfStatus(current.status) === 'open' &&
+    current.status !== 'new' &&
+    current.status !== 'analyzing'
+  ) {
+    await deps.announce?.('bug.triaged', current);
+  }
   return current;
 }
 
+/** The product hears that its user's report joined a known bug (once: the event id is derived). */
+async function tellProductOfFold(bug: Bug, originalId: string, deps: TriageDeps): Promise<void> {
+  const ownReport = bug.reports?.find((report) => report.bugId === bug.bugId);
+  // Only reports from the product are told about; the storm path pays nothing more otherwise.
+  if (!ownReport || !deps.announce) return;
+  await deps.records.rememberReport(originalId, ownReport, MAX_REMEMBERED_REPORTS);
+  const original = await deps.records.getBug(originalId);
+  if (original)
+    await deps.announce('bug.duplicate', { ...bug, duplicateOf: originalId }, { duplicateOf: original });
+}
+
 /**
- * The report repeats an open bug: fold it in. A crash whose bug was closed is not folded into it
- * (closed-by-fingerprint); for now it starts a new bug that takes the fingerprint over, so the rest
- * of a storm folds into the new bug rather than each report becoming one.
+ * The report repeats an open bug: fold it in. A crash whose bug was closed is never folded into
+ * it (closed-by-fingerprint): a `resolved` one comes back as `regressed` (reopen-regression.ts),
+ * the report folded into it; any other closed bug (dismissed) makes way for a new bug that takes
+ * the fingerprint over, so the rest of a storm folds into the new bug rather than each report
+ * becoming one.
  */
 async function foldIfDuplicate(
   bug: Bug,
@@ -129,12 +164,18 @@ async function foldIfDuplicate(
     const match = await findOriginal(bug, signature, deps);
     if (match.kind === 'open') {
       const folded = await foldReport(bug, match.bugId, match.reason, deps, reported);
-      if (folded.folded) return { kind: 'duplicate', bugId: bug.bugId, originalId: folded.originalId };
-      return { kind: 'own', bug: folded.bug };
+      if (!folded.folded) return { kind: 'own', bug: folded.bug };
+      await tellProductOfFold(bug, folded.originalId, deps);
+      return { kind: 'duplicate', bugId: bug.bugId, originalId: folded.originalId };
     }
     if (match.kind === 'none') return { kind: 'own', bug };
-    // closed-by-fingerprint. Regressions (DESIGN "Telling the reporters"): a `resolved` bug whose
-    // fingerprint matches is reopened as `regressed` by the loop's flow; this is where it hooks in.
+    if (match.status === 'resolved' && signature) {
+      const reopened = await reopenRegression(bug, match.bugId, signature, deps, reported);
+      if (reopened.kind === 'folded') return { kind: 'duplicate', bugId: bug.bugId, originalId: match.bugId };
+      if (reopened.kind === 'own') return { kind: 'own', bug: reopened.bug };
+      // Another report of the same crash reopened it first: it is open now; the next round folds.
+      continue;
+    }
     if (signature?.fingerprint && (await adoptClosedFingerprint(bug, signature.fingerprint, match, deps))) {
       return { kind: 'own', bug };
     }

@@ -92,16 +92,20 @@ function roleOf(functionId: string): string {
 }
 
 describe('HTTP ingress', () => {
-  it('has exactly the two POST routes, each on its own handler through a payload 2.0 Lambda integration', () => {
+  it('has exactly the four POST routes, each on its own handler through a payload 2.0 Lambda integration', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route');
     expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual([
       'POST /discord/interactions',
       'POST /webhooks/bug-report',
+      'POST /webhooks/github',
+      'POST /webhooks/linear',
     ]);
 
     const expected = {
       'POST /discord/interactions': stack.httpIngress.discordInteractions,
       'POST /webhooks/bug-report': stack.httpIngress.bugReportWebhook,
+      'POST /webhooks/github': stack.httpIngress.githubWebhook,
+      'POST /webhooks/linear': stack.httpIngress.linearWebhook,
     };
     for (const [routeKey, fn] of Object.entries(expected)) {
       const [, route] = routes.find(([, r]) => r.Properties.RouteKey === routeKey)!;
@@ -116,6 +120,8 @@ describe('HTTP ingress', () => {
     }
     expect(stack.httpIngress.discordInteractions.entry).toBe('lambdas/discord-interactions/handler.ts');
     expect(stack.httpIngress.bugReportWebhook.entry).toBe('lambdas/bug-report-webhook/handler.ts');
+    expect(stack.httpIngress.githubWebhook.entry).toBe('lambdas/github-webhook/handler.ts');
+    expect(stack.httpIngress.linearWebhook.entry).toBe('lambdas/linear-webhook/handler.ts');
     expect(stack.processor.handler.entry).toBe('lambdas/processor/handler.ts');
   });
 
@@ -271,12 +277,25 @@ describe('secrets', () => {
     expect(Object.values(value).every((field) => field === '')).toBe(true);
   });
 
-  it('keeps the webhook credentials in a second secret that holds nothing else', () => {
+  it('keeps each webhook credential in a secret of its own that holds nothing else', () => {
     expect(
       ofType('AWS::SecretsManager::Secret')
         .map(([id]) => id)
         .sort(),
-    ).toEqual([logicalId(stack.serviceSecrets.secret), logicalId(stack.serviceSecrets.webhookSecret)].sort());
+    ).toEqual(
+      [
+        stack.serviceSecrets.secret,
+        stack.serviceSecrets.webhookSecret,
+        stack.serviceSecrets.githubWebhookSecret,
+        stack.serviceSecrets.linearWebhookSecret,
+      ]
+        .map(logicalId)
+        .sort(),
+    );
+    const storedValue = (secret: IConstruct) =>
+      JSON.parse(resource(logicalId(secret)).Properties.SecretString as string);
+    expect(storedValue(stack.serviceSecrets.githubWebhookSecret)).toEqual({ githubWebhookSecret: '' });
+    expect(storedValue(stack.serviceSecrets.linearWebhookSecret)).toEqual({ linearWebhookSecret: '' });
     const value = JSON.parse(
       resource(logicalId(stack.serviceSecrets.webhookSecret)).Properties.SecretString as string,
     );
@@ -287,6 +306,14 @@ describe('secrets', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.ServiceSecretsArn?.Value).toEqual({ Ref: logicalId(stack.serviceSecrets.secret) });
     expect(outputs.WebhookSecretArn?.Value).toEqual({ Ref: logicalId(stack.serviceSecrets.webhookSecret) });
+    expect(outputs.GitHubWebhookSecretArn?.Value).toEqual({
+      Ref: logicalId(stack.serviceSecrets.githubWebhookSecret),
+    });
+    expect(outputs.LinearWebhookSecretArn?.Value).toEqual({
+      Ref: logicalId(stack.serviceSecrets.linearWebhookSecret),
+    });
+    expect(JSON.stringify(outputs.GitHubWebhookEndpoint?.Value)).toContain('webhooks/github');
+    expect(JSON.stringify(outputs.LinearWebhookEndpoint?.Value)).toContain('webhooks/linear');
   });
 });
 
@@ -294,7 +321,13 @@ describe('functions', () => {
   it('run every function on Node 22+ arm64 with explicit memory and timeout, active tracing and a log group with retention', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
-      [stack.httpIngress.discordInteractions, stack.httpIngress.bugReportWebhook, stack.processor.handler]
+      [
+        stack.httpIngress.discordInteractions,
+        stack.httpIngress.bugReportWebhook,
+        stack.httpIngress.githubWebhook,
+        stack.httpIngress.linearWebhook,
+        stack.processor.handler,
+      ]
         .map((fn) => logicalId(fn.function))
         .sort(),
     );
@@ -329,6 +362,14 @@ describe('functions', () => {
       JOBS_QUEUE_URL: queueUrl,
       SECRETS_ARN: { Ref: logicalId(stack.serviceSecrets.webhookSecret) },
     });
+    expect(env(stack.httpIngress.githubWebhook)).toEqual({
+      JOBS_QUEUE_URL: queueUrl,
+      SECRETS_ARN: { Ref: logicalId(stack.serviceSecrets.githubWebhookSecret) },
+    });
+    expect(env(stack.httpIngress.linearWebhook)).toEqual({
+      JOBS_QUEUE_URL: queueUrl,
+      SECRETS_ARN: { Ref: logicalId(stack.serviceSecrets.linearWebhookSecret) },
+    });
     expect(env(stack.processor.handler)).toEqual({
       JOBS_QUEUE_URL: queueUrl,
       DEAD_LETTER_QUEUE_URL: { Ref: logicalId(stack.jobsQueue.deadLetterQueue) },
@@ -342,6 +383,7 @@ describe('functions', () => {
       POSTHOG_HOST: SETTINGS_CONTEXT.posthogHost,
       DISCORD_GUILD_ID: SETTINGS_CONTEXT.guildId,
       FIX_ALLOWLIST: SETTINGS_CONTEXT.allowlist,
+      BUG_STATUS_WEBHOOK_URL: '',
       // The fix launcher's (test/infra/fix-runner.test.ts checks their values).
       FIX_CLUSTER_ARN: expect.anything(),
       FIX_TASK_DEFINITION_ARN: expect.anything(),
@@ -385,6 +427,25 @@ describe('least privilege', () => {
       ].sort(),
     );
     expect(permissions.join('\n')).not.toContain(secretArn());
+  });
+
+  it('lets the GitHub and Linear webhook ingresses only send jobs and read their own signing secret', () => {
+    const cases = [
+      [stack.httpIngress.githubWebhook, stack.serviceSecrets.githubWebhookSecret],
+      [stack.httpIngress.linearWebhook, stack.serviceSecrets.linearWebhookSecret],
+    ] as const;
+    for (const [fn, secret] of cases) {
+      const permissions = permissionsOf(roleOf(logicalId(fn.function)));
+      expect(permissions).toEqual(
+        [
+          ...own(fn),
+          `Allow sqs:SendMessage ${queueArn()}`,
+          `Allow secretsmanager:GetSecretValue ${JSON.stringify({ Ref: logicalId(secret) })}`,
+        ].sort(),
+      );
+      expect(permissions.join('\n')).not.toContain(secretArn());
+      expect(permissions.join('\n')).not.toContain(webhookSecretArn());
+    }
   });
 
   it('lets the processor consume and send jobs, use the table items and index, and read the secret', () => {

@@ -25,6 +25,7 @@ describe('readDeploymentSettings', () => {
       posthogHost: DEFAULT_POSTHOG_HOST,
       allowlist: [...DEFAULT_FIX_ALLOWLIST],
       alarmEmail: '',
+      bugStatusWebhookUrl: '',
     });
     expect(listUnsetSettings(settings)).toContain('discordPublicKey');
     expect(listUnsetSettings(settings)).not.toContain('posthogHost');

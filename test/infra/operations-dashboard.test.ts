@@ -111,6 +111,8 @@ describe('operations dashboard', () => {
       'Commands by kind',
       'Reports and duplicates',
       'Triage latency (ms)',
+      'Bugs resolved and regressed',
+      'Product status events delivered',
       'Jobs processed by kind',
       'Job failures by kind',
     ]);
@@ -124,7 +126,7 @@ describe('operations dashboard', () => {
     expect([...alarms].sort()).toEqual(
       stack.operations.alarms.alarms.map(({ alarm }) => att(alarm, 'Arn')).sort(),
     );
-    expect(alarms).toHaveLength(9);
+    expect(alarms).toHaveLength(11);
   });
 
   it('graphs the HTTP API: requests, 4xx, 5xx and latency', () => {
@@ -147,6 +149,8 @@ describe('operations dashboard', () => {
     const functions = [
       stack.httpIngress.discordInteractions.function,
       stack.httpIngress.bugReportWebhook.function,
+      stack.httpIngress.githubWebhook.function,
+      stack.httpIngress.linearWebhook.function,
       stack.processor.handler.function,
     ].map(ref);
     const expected = { Invocations: 'Sum', Errors: 'Sum', Throttles: 'Sum', Duration: 'p99' };
@@ -159,12 +163,12 @@ describe('operations dashboard', () => {
     for (const [metric, stat] of Object.entries(expected)) {
       const rows = metricsOf(titles[metric as keyof typeof titles]);
       expect(rows.map(identity)).toEqual(functions.map((fn) => ['AWS/Lambda', metric, 'FunctionName', fn]));
-      expect(rows.map((row) => optionsOf(row).stat)).toEqual([stat, stat, stat]);
+      expect(rows.map((row) => optionsOf(row).stat)).toEqual(functions.map(() => stat));
     }
     const errorRate = metricsOf('Lambda error rate (%)');
     const expressions = errorRate.filter((row) => 'expression' in optionsOf(row));
     expect(expressions.map((row) => optionsOf(row).expression)).toEqual(
-      ['discordInteractions', 'bugReportWebhook', 'processor'].map(
+      ['discordInteractions', 'bugReportWebhook', 'githubWebhook', 'linearWebhook', 'processor'].map(
         (role) => `IF(invocations${role} > 0, 100 * errors${role} / invocations${role}, 0)`,
       ),
     );
@@ -276,7 +280,7 @@ describe('alarms', () => {
   };
   const topic = () => ({ Ref: logicalId(stack.operations.topic) });
 
-  it('are exactly the nine of the runbook, each telling the SNS topic on alarm and on recovery, idle = OK', () => {
+  it('are exactly the eleven of the runbook, each telling the SNS topic on alarm and on recovery, idle = OK', () => {
     expect(
       alarms()
         .map((a) => a.AlarmName)
@@ -288,7 +292,9 @@ describe('alarms', () => {
         'DeadLetterJobs',
         'DiscordInteractionsErrorRate',
         'FixFailures',
+        'GitHubWebhookErrorRate',
         'JobsQueueDepth',
+        'LinearWebhookErrorRate',
         'OldestJobAge',
         'ProcessorDurationP99',
         'ProcessorErrorRate',
@@ -309,6 +315,8 @@ describe('alarms', () => {
     const functions = {
       DiscordInteractionsErrorRate: stack.httpIngress.discordInteractions.function,
       BugReportWebhookErrorRate: stack.httpIngress.bugReportWebhook.function,
+      GitHubWebhookErrorRate: stack.httpIngress.githubWebhook.function,
+      LinearWebhookErrorRate: stack.httpIngress.linearWebhook.function,
       ProcessorErrorRate: stack.processor.handler.function,
     };
     for (const [key, fn] of Object.entries(functions)) {
@@ -504,13 +512,19 @@ describe('OperationsDashboard on its own', () => {
     const dlq = new sqs.Queue(bare, 'Dlq');
     const operations = new OperationsDashboard(bare, 'Operations', {
       api: new apigwv2.HttpApi(bare, 'Api'),
-      functions: { discordInteractions: fn('A'), bugReportWebhook: fn('B'), processor: fn('C') },
+      functions: {
+        discordInteractions: fn('A'),
+        bugReportWebhook: fn('B'),
+        githubWebhook: fn('D'),
+        linearWebhook: fn('E'),
+        processor: fn('C'),
+      },
       jobsQueue: new sqs.Queue(bare, 'Jobs', { deadLetterQueue: { queue: dlq, maxReceiveCount: 3 } }),
       deadLetterQueue: dlq,
     });
     const template = Template.fromStack(bare);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
     const bareResources = template.toJSON().Resources as Record<string, Resource>;
     const titles = readDashboard(bareResources, logicalId(operations.dashboard)).widgets.map(
       (w) => w.properties.title,

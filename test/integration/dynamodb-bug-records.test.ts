@@ -496,3 +496,52 @@ describe('references', () => {
     expect(await records.findBugIdByReference('thread', 'ENG-12')).toBeNull();
   });
 });
+
+describe('rememberReport / addDiscordReporter (closing the loop)', () => {
+  it('remembers the bug’s own report at creation and each folded report once, up to the bound', async () => {
+    const bug = newBug({ reportRef: { id: 'rep_1', userId: 'u_1', userEmail: 'u1@example.com' } });
+    await records.putNewBug(bug);
+    expect((await records.getBug(bug.bugId))?.reports).toEqual([
+      { bugId: bug.bugId, id: 'rep_1', userId: 'u_1', userEmail: 'u1@example.com' },
+    ]);
+    // A redelivered fold remembers nothing twice; concurrent folds each land once.
+    await Promise.all([
+      records.rememberReport(bug.bugId, { bugId: 'dup-a', id: 'rep_2' }, 3),
+      records.rememberReport(bug.bugId, { bugId: 'dup-a', id: 'rep_2' }, 3),
+      records.rememberReport(bug.bugId, { bugId: 'dup-b', userId: 'u_3' }, 3),
+    ]);
+    await records.rememberReport(bug.bugId, { bugId: 'dup-c', id: 'rep_4' }, 3);
+    const stored = await records.getBug(bug.bugId);
+    expect(stored?.reports?.map((report) => report.bugId).sort()).toEqual(
+      [bug.bugId, 'dup-a', 'dup-b'].sort(),
+    );
+    // Bookkeeping stays out of the bug.
+    expect(stored).not.toHaveProperty('reportKeys');
+    expect((await rawBugItem(bug.bugId))?.reportKeys).toBeInstanceOf(Set);
+  });
+
+  it('stores no report for a bug the product knows nothing of', async () => {
+    const bug = newBug({ reportRef: {} });
+    await records.putNewBug(bug);
+    expect((await records.getBug(bug.bugId))?.reports).toBeUndefined();
+  });
+
+  it('remembers Discord reporters once each, up to the bound, and not for a bug that does not exist', async () => {
+    const bug = newBug();
+    await records.putNewBug(bug);
+    await Promise.all(
+      ['111111111111111111', '222222222222222222', '111111111111111111'].map((id) =>
+        records.addDiscordReporter(bug.bugId, id, 2),
+      ),
+    );
+    await records.addDiscordReporter(bug.bugId, '333333333333333333', 2);
+    // One already remembered is still accepted at the bound (a redelivered job).
+    await records.addDiscordReporter(bug.bugId, '222222222222222222', 2);
+    expect((await records.getBug(bug.bugId))?.discordReporters).toEqual([
+      '111111111111111111',
+      '222222222222222222',
+    ]);
+    await records.addDiscordReporter('bug-missing', '111111111111111111', 2);
+    expect(await records.getBug('bug-missing')).toBeNull();
+  });
+});

@@ -322,9 +322,12 @@ describe('GitHub stand-in: REST wire format', () => {
           base: 'main',
           draft: false,
           state: 'open',
+          merged: false,
           url: 'https://github.com/acme/shop/pull/2',
         },
       ],
+      deployments: [],
+      deliveries: [],
     });
   });
 });

@@ -94,8 +94,11 @@ describe('bug reports through the local stack', () => {
       console_logs: crashLogs('99aa11bb', 14),
     });
     const duplicateId = String(sent.body.bugId);
-    const state = await driver.waitFor('the duplicate', (current) =>
-      bugOf(current, duplicateId)?.status === 'duplicate' ? current : undefined,
+    // The duplicate is marked before it is counted on the original: wait for both.
+    const state = await driver.waitFor('the duplicate, counted', (current) =>
+      bugOf(current, duplicateId)?.status === 'duplicate' && bugOf(current, checkoutBug)?.reportCount === 2
+        ? current
+        : undefined,
     );
     expect(bugOf(state, duplicateId)?.duplicateOf).toBe(checkoutBug);
     // Counted by the original's refresh, a moment after the fold (coalesced: see domain/fold.ts).

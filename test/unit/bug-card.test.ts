@@ -231,6 +231,7 @@ describe('renderBugCard: buttons', () => {
     resolved: { create: false, fix: false, dismiss: false },
     dismissed: { create: false, fix: false, dismiss: false },
     duplicate: { create: false, fix: false, dismiss: false },
+    regressed: { create: true, fix: true, dismiss: true },
   };
 
   it.each(BUG_STATUSES)('enables the right buttons when %s', (status) => {

@@ -18,11 +18,13 @@ const VALID: ReadonlyArray<readonly [BugStatus, BugStatus]> = [
   ['new', 'analyzing'],
   ['new', 'triaged'],
   ['new', 'issue_created'],
+  ['new', 'resolved'],
   ['new', 'dismissed'],
   ['new', 'duplicate'],
   ['analyzing', 'triaged'],
   ['analyzing', 'new'],
   ['analyzing', 'issue_created'],
+  ['analyzing', 'resolved'],
   ['analyzing', 'dismissed'],
   ['analyzing', 'duplicate'],
   ['triaged', 'issue_created'],
@@ -36,13 +38,26 @@ const VALID: ReadonlyArray<readonly [BugStatus, BugStatus]> = [
   ['fix_requested', 'fix_drafted'],
   ['fix_requested', 'issue_created'],
   ['fix_requested', 'triaged'],
+  ['fix_requested', 'regressed'],
   ['fix_requested', 'resolved'],
   ['fix_requested', 'dismissed'],
   ['fix_drafted', 'fix_requested'],
+  // A fix pull request closed unmerged: back to where the bug was before the fix.
+  ['fix_drafted', 'issue_created'],
+  ['fix_drafted', 'triaged'],
+  ['fix_drafted', 'regressed'],
   ['fix_drafted', 'resolved'],
   ['fix_drafted', 'dismissed'],
   // A maintainer splits a folded report back out (issue 12).
   ['duplicate', 'new'],
+  // The same crash reported again after the fix: open again…
+  ['resolved', 'regressed'],
+  // …and from there on as from triaged.
+  ['regressed', 'issue_created'],
+  ['regressed', 'fix_requested'],
+  ['regressed', 'resolved'],
+  ['regressed', 'dismissed'],
+  ['regressed', 'duplicate'],
 ];
 
 describe('canTransition', () => {
@@ -61,12 +76,31 @@ describe('canTransition', () => {
     expect(canTransition('issue_created', 'duplicate')).toBe(false);
     expect(canTransition('triaged', 'triaged')).toBe(false);
     expect(canTransition('new', 'fix_requested')).toBe(false);
-    for (const closed of CLOSED_BUG_STATUSES.filter((status) => status !== 'duplicate')) {
+    expect(canTransition('resolved', 'triaged')).toBe(false);
+    expect(canTransition('dismissed', 'regressed')).toBe(false);
+    for (const closed of CLOSED_BUG_STATUSES.filter(
+      (status) => status !== 'resolved' && status !== 'duplicate',
+    )) {
       expect(isFinalStatus(closed)).toBe(true);
       expect(BUG_STATUSES.some((to) => canTransition(closed, to))).toBe(false);
     }
     // A duplicate only leaves by being split out, back to `new`.
     expect(BUG_STATUSES.filter((to) => canTransition('duplicate', to))).toEqual(['new']);
+    // Resolved is closed, and left only when the same crash comes back.
+    expect(BUG_STATUSES.filter((to) => canTransition('resolved', to))).toEqual(['regressed']);
+  });
+
+  it('works on a regressed bug as on a triaged one', () => {
+    expect(BUG_TRANSITIONS.regressed).toEqual(BUG_TRANSITIONS.triaged);
+    expect(canPerform('draft_fix', 'regressed')).toBe(true);
+    expect(canPerform('create_issue', 'regressed')).toBe(true);
+    expect(canPerform('dismiss', 'regressed')).toBe(true);
+  });
+
+  it('resolves from every open state', () => {
+    for (const status of BUG_STATUSES.filter((s) => !CLOSED_BUG_STATUSES.includes(s))) {
+      expect(canTransition(status, 'resolved'), status).toBe(true);
+    }
   });
 
   it('lets every open status be dismissed and reach a final state', () => {
@@ -85,8 +119,8 @@ describe('canTransition', () => {
 describe('allowedSources', () => {
   it('lists the from-statuses of a conditional write', () => {
     expect(allowedSources('analyzing')).toEqual(['new']);
-    expect(allowedSources('triaged')).toEqual(['new', 'analyzing', 'fix_requested']);
-    expect(allowedSources('duplicate')).toEqual(['new', 'analyzing', 'triaged']);
+    expect(allowedSources('triaged')).toEqual(['new', 'analyzing', 'fix_requested', 'fix_drafted']);
+    expect(allowedSources('duplicate')).toEqual(['new', 'analyzing', 'triaged', 'regressed']);
     expect(allowedSources('dismissed')).toEqual([
       'new',
       'analyzing',
@@ -94,7 +128,9 @@ describe('allowedSources', () => {
       'issue_created',
       'fix_requested',
       'fix_drafted',
+      'regressed',
     ]);
+    expect(allowedSources('regressed')).toEqual(['fix_requested', 'fix_drafted', 'resolved']);
     expect(allowedSources('new')).toEqual(['analyzing', 'duplicate']);
   });
 });
@@ -103,11 +139,11 @@ describe('transitionFor', () => {
   it('maps each button to its target and the statuses it may start from', () => {
     expect(transitionFor('create_issue')).toEqual({
       to: 'issue_created',
-      from: ['new', 'analyzing', 'triaged'],
+      from: ['new', 'analyzing', 'triaged', 'regressed'],
     });
     expect(transitionFor('draft_fix')).toEqual({
       to: 'fix_requested',
-      from: ['triaged', 'issue_created', 'fix_drafted'],
+      from: ['triaged', 'issue_created', 'fix_drafted', 'regressed'],
     });
     expect(transitionFor('dismiss')).toEqual({ to: 'dismissed', from: allowedSources('dismissed') });
   });
@@ -138,7 +174,7 @@ describe('describeRefusal', () => {
       'This bug was dismissed, so no issue can be created.',
     );
     expect(describeRefusal('dismiss', 'resolved')).toBe(
-      'This bug is already resolved, so it cannot be dismissed.',
+      'This bug is already resolved, so it cannot be dismissed. If it is back, a new report of the same crash reopens it.',
     );
     expect(describeRefusal('draft_fix', 'duplicate')).toMatch(
       /duplicate of another bug, so no fix can be drafted/,
@@ -169,6 +205,18 @@ describe('helpers', () => {
     expect(stateAfterFailedFix({})).toBe('triaged');
     for (const status of [stateAfterFailedFix({}), stateAfterFailedFix({ issue: 1 })]) {
       expect(canTransition('fix_requested', status)).toBe(true);
+    }
+  });
+
+  it('returns a fix that did not land to where the bug was before it', () => {
+    expect(stateAfterFailedFix({ fix: { fromStatus: 'regressed' } })).toBe('regressed');
+    expect(stateAfterFailedFix({ issue: 1, fix: { fromStatus: 'regressed' } })).toBe('regressed');
+    expect(stateAfterFailedFix({ fix: { fromStatus: 'issue_created' } })).toBe('issue_created');
+    // A redraft started from fix_drafted: its own PR is gone, so back to the issue.
+    expect(stateAfterFailedFix({ issue: 1, fix: { fromStatus: 'fix_drafted' } })).toBe('issue_created');
+    expect(stateAfterFailedFix({ fix: { fromStatus: 'triaged' } })).toBe('triaged');
+    for (const to of ['regressed', 'issue_created', 'triaged'] as const) {
+      expect(canTransition('fix_drafted', to)).toBe(true);
     }
   });
 

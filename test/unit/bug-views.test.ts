@@ -478,6 +478,25 @@ describe('renderThreadNote', () => {
       { by: 'maya', bugId: 'bug_A', mergedReports: 3, reports: 10, people: 1 },
       'maya merged `bug_A` (3 reports) into this bug: 10 reports from 1 person now.',
     ],
+    fix_closed: [
+      { pullRequestUrl: 'https://github.com/acme/shop/pull/314', backTo: 'tracked in an issue' },
+      'PR #314 <https://github.com/acme/shop/pull/314> was closed without merging, so the bug is tracked in an issue again. Draft Fix can try again.',
+    ],
+    preview: [
+      { url: 'https://shop-git-fix.vercel.app/', pullRequestUrl: 'https://github.com/acme/shop/pull/314' },
+      'Preview of PR #314 is ready to try: <https://shop-git-fix.vercel.app/>',
+    ],
+    regressed: [
+      {
+        reportNumber: 4,
+        fixedBy: {
+          by: 'github',
+          at: '2025-03-01T10:00:00.000Z',
+          pullRequestUrl: 'https://github.com/acme/shop/pull/314',
+        },
+      },
+      '🔁 Regressed: the same crash was reported again (report #4), so this bug is open again. It had been fixed by [PR #314](https://github.com/acme/shop/pull/314) merged · 2025-03-01 10:00 UTC.',
+    ],
   };
 
   it('sums up a storm in one note: how many, who, and why they were folded in', () => {
@@ -577,6 +596,7 @@ function statusWord(status: string): string {
     resolved: 'Resolved',
     dismissed: 'Dismissed',
     duplicate: 'Duplicate',
+    regressed: 'Regressed',
   };
   return words[status] ?? status;
 }

@@ -82,6 +82,8 @@ describe('the business metric catalogue', () => {
   it('names every metric the dashboard and the flows rely on, each with a unit and an emitting service', () => {
     expect(BUSINESS_METRIC_NAMES.sort()).toEqual(
       [
+        'BugsRegressed',
+        'BugsResolved',
         'CommandsReceived',
         'DuplicatesFound',
         'FixCostUsd',
@@ -93,6 +95,7 @@ describe('the business metric catalogue', () => {
         'JobFailures',
         'JobsProcessed',
         'ReportsReceived',
+        'StatusEventsDelivered',
         'TriageLatency',
       ].sort(),
     );

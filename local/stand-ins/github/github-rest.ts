@@ -30,7 +30,13 @@ export interface RestAnswer {
 const CREATE_PULL_DOCS = 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request';
 const CREATE_ISSUE_DOCS = 'https://docs.github.com/rest/issues/issues#create-an-issue';
 const SEARCH_DOCS = 'https://docs.github.com/v3/search';
-const SANDBOX_USER = { login: 'bugbot-sandbox', id: 1, node_id: 'U_sandbox', type: 'Bot', site_admin: false };
+export const SANDBOX_USER = {
+  login: 'bugbot-sandbox',
+  id: 1,
+  node_id: 'U_sandbox',
+  type: 'Bot',
+  site_admin: false,
+};
 
 export async function answerRest(
   ctx: RestContext,
@@ -278,7 +284,10 @@ async function searchCodeRoute(ctx: RestContext, query: URLSearchParams, url: UR
   };
 }
 
-function renderRepository(ctx: RestContext, repository: ServedRepository): Record<string, unknown> {
+export function renderRepository(
+  ctx: Pick<RestContext, 'htmlBaseUrl' | 'apiBaseUrl' | 'gitBaseUrl'>,
+  repository: ServedRepository,
+): Record<string, unknown> {
   return {
     id: repository.id,
     node_id: `R_${repository.id}`,
@@ -362,8 +371,8 @@ function renderPullAsIssue(
   };
 }
 
-function renderPull(
-  ctx: RestContext,
+export function renderPull(
+  ctx: Pick<RestContext, 'htmlBaseUrl' | 'apiBaseUrl' | 'gitBaseUrl'>,
   repository: ServedRepository,
   pull: PullRecord,
 ): Record<string, unknown> {
@@ -392,14 +401,14 @@ function renderPull(
     labels: [],
     created_at: pull.createdAt,
     updated_at: pull.createdAt,
-    closed_at: null,
-    merged_at: null,
-    merge_commit_sha: null,
+    closed_at: pull.closedAt ?? null,
+    merged_at: pull.mergedAt ?? null,
+    merge_commit_sha: pull.mergeCommitSha ?? null,
     draft: pull.draft,
     head: branch(pull.head, pull.headSha),
     base: branch(pull.base, pull.baseSha),
     author_association: 'NONE',
-    merged: false,
+    merged: pull.mergedAt !== undefined,
   };
 }
 

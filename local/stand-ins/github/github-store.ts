@@ -45,6 +45,20 @@ export interface PullRecord {
   readonly draft: boolean;
   readonly state: 'open' | 'closed';
   readonly createdAt: string;
+  /** Set when the pull request was merged (a closed one without it was closed unmerged). */
+  readonly mergedAt?: string;
+  readonly mergeCommitSha?: string;
+  readonly closedAt?: string;
+}
+
+/** A deployment and its latest status, as GitHub's Deployments API keeps them. */
+export interface DeploymentRecord {
+  readonly id: number;
+  readonly ref: string;
+  readonly sha: string;
+  readonly environment: string;
+  readonly environmentUrl: string;
+  readonly createdAt: string;
 }
 
 export class ServedRepository {
@@ -56,6 +70,7 @@ export class ServedRepository {
   readonly labels = new Map<string, LabelRecord>();
   readonly issues: IssueRecord[] = [];
   readonly pulls: PullRecord[] = [];
+  readonly deployments: DeploymentRecord[] = [];
   private lastNumber = 0;
 
   constructor(
@@ -90,6 +105,21 @@ export class ServedRepository {
     const pull = { ...input, id: this.nextId(), number: this.takeNumber() };
     this.pulls.push(pull);
     return pull;
+  }
+
+  updatePull(number: number, patch: Partial<Omit<PullRecord, 'id' | 'number'>>): PullRecord | undefined {
+    const index = this.pulls.findIndex((pull) => pull.number === number);
+    const current = this.pulls[index];
+    if (!current) return undefined;
+    const updated = { ...current, ...patch };
+    this.pulls[index] = updated;
+    return updated;
+  }
+
+  addDeployment(input: Omit<DeploymentRecord, 'id'>): DeploymentRecord {
+    const deployment = { ...input, id: this.nextId() };
+    this.deployments.push(deployment);
+    return deployment;
   }
 
   private takeNumber(): number {

@@ -75,6 +75,19 @@ export interface WorkspaceOptions {
   readonly newId: () => string;
 }
 
+/**
+ * An issue whose workflow state changed, as Linear's `Issue` `update` webhook describes it:
+ * `data` is the issue now (Linear's `IssueWebhookPayload`: `id`, `identifier`, `url`, `stateId`,
+ * `state: { id, name, type, color }`, …) and `updatedFrom` the previous values of what changed.
+ */
+export interface IssueStateChange {
+  readonly data: Record<string, unknown>;
+  readonly updatedFrom: Record<string, unknown>;
+  readonly url: string;
+}
+
+export type WorkflowStateType = 'triage' | 'backlog' | 'unstarted' | 'started' | 'completed' | 'canceled';
+
 /** Ids of the seeded records, for configuration (`teamId`) and tests. */
 export const LINEAR_SANDBOX = {
   organizationId: '5d0c7a4e-2f1b-4c8e-9a3d-7b6e1f2a9c01',
@@ -111,6 +124,7 @@ export class LinearWorkspace {
   private readonly comments: CommentRecord[] = [];
   private readonly attachments: AttachmentRecord[] = [];
   private lastSyncId = 1_000_000;
+  private readonly stateListeners: ((change: IssueStateChange) => void)[] = [];
 
   constructor(private readonly options: WorkspaceOptions) {
     const founded = new Date('2024-03-04T09:00:00.000Z');
@@ -349,8 +363,80 @@ export class LinearWorkspace {
     return this.payload('IssuePayload', { issue: this.issueView(issue) });
   }
 
+  /** Called after every change of an issue's workflow state (the GraphQL mutation, or setIssueState). */
+  onIssueStateChange(listener: (change: IssueStateChange) => void): void {
+    this.stateListeners.push(listener);
+  }
+
+  /**
+   * Moves an issue to its team's first state of `type` (Done for `completed`, Canceled for
+   * `canceled`), as a person would in Linear. Null when there is no such issue or state.
+   */
+  setIssueState(reference: string, type: WorkflowStateType): IssueStateChange | null {
+    const issue = this.issues.find(
+      (candidate) =>
+        candidate.identifier.toLowerCase() === reference.toLowerCase() || candidate.id === reference,
+    );
+    if (!issue) return null;
+    const state = this.states
+      .filter((candidate) => candidate.teamId === issue.teamId && candidate.type === type)
+      .sort((a, b) => a.position - b.position)[0];
+    if (!state) return null;
+    let change: IssueStateChange | null = null;
+    const capture = (next: IssueStateChange) => {
+      change = next;
+    };
+    this.stateListeners.push(capture);
+    try {
+      this.updateIssue(issue.id, { stateId: state.id });
+    } finally {
+      this.stateListeners.splice(this.stateListeners.indexOf(capture), 1);
+    }
+    return change ?? this.stateChangeOf(issue, { stateId: state.id });
+  }
+
+  private stateChangeOf(issue: IssueRecord, updatedFrom: Record<string, unknown>): IssueStateChange {
+    const state = this.stateOf(issue);
+    const team = this.teamOf(issue);
+    const url = this.issueUrl(issue);
+    return {
+      url,
+      updatedFrom,
+      data: {
+        id: issue.id,
+        identifier: issue.identifier,
+        number: issue.number,
+        title: issue.title,
+        description: issue.description,
+        priority: issue.priority,
+        priorityLabel: PRIORITY_LABELS[issue.priority] ?? 'No priority',
+        url,
+        createdAt: issue.createdAt.toISOString(),
+        updatedAt: issue.updatedAt.toISOString(),
+        ...(state.type === 'completed' ? { completedAt: issue.updatedAt.toISOString() } : {}),
+        ...(state.type === 'canceled' ? { canceledAt: issue.updatedAt.toISOString() } : {}),
+        stateId: state.id,
+        state: { id: state.id, name: state.name, type: state.type, color: state.color },
+        teamId: team.id,
+        team: { id: team.id, key: team.key, name: team.name },
+        labelIds: [],
+        labels: [],
+        subscriberIds: [],
+        creatorId: issue.creatorId,
+        assigneeId: null,
+        previousIdentifiers: [],
+        sortOrder: -issue.number,
+        prioritySortOrder: issue.number,
+        boardOrder: 0,
+        slaType: 'all',
+        reactionData: [],
+      },
+    };
+  }
+
   private updateIssue(reference: unknown, input: Record<string, unknown>): View {
     const issue = this.requireIssue(reference);
+    const before = { stateId: issue.stateId, updatedAt: issue.updatedAt.toISOString() };
     if (input.title !== undefined) issue.title = requiredString(input.title, 'title should not be empty.');
     if (input.description !== undefined) {
       issue.description = optionalString(input.description, 'description must be a string.') ?? null;
@@ -364,6 +450,10 @@ export class LinearWorkspace {
     }
     if (typeof input.priority === 'number') issue.priority = input.priority;
     issue.updatedAt = this.options.now();
+    if (issue.stateId !== before.stateId) {
+      const change = this.stateChangeOf(issue, before);
+      for (const listener of [...this.stateListeners]) listener(change);
+    }
     return this.payload('IssuePayload', { issue: this.issueView(issue) });
   }
 

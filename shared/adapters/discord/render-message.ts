@@ -31,15 +31,23 @@ export const DISCORD_LIMITS = {
   nonce: 25,
 } as const;
 
-/** The only mention policy bugbot ever sends: nothing in the text may ping anyone. */
+/** The mention policy bugbot sends by default: nothing in the text may ping anyone. */
 export const NO_MENTIONS = Object.freeze({ parse: [] as never[] });
+
+/** Discord caps `allowed_mentions.users` at 100 ids. */
+const MAX_ALLOWED_USERS = 100;
+const SNOWFLAKE = /^\d{15,22}$/;
 
 export interface DiscordMessageBody {
   /** `null` clears the content on an edit. */
   content?: string | null;
   embeds?: APIEmbed[];
   components?: APIActionRowComponent<APIButtonComponent>[];
-  allowed_mentions: { parse: never[] };
+  /**
+   * `parse: []` always: no text may ping (no @everyone, no role, no user by parsing). `users`
+   * only when the message names whom it may ping (DESIGN: the reporters of a resolved bug).
+   */
+  allowed_mentions: { parse: never[]; users?: string[] };
   flags?: number;
 }
 
@@ -65,7 +73,13 @@ const BUTTON_STYLES: Record<
 };
 
 export function renderMessage(message: OutgoingMessage, purpose: RenderPurpose = 'post'): DiscordMessageBody {
-  const body: DiscordMessageBody = { allowed_mentions: { parse: [] } };
+  const users = [...new Set((message.mentionUserIds ?? []).filter((id) => SNOWFLAKE.test(id)))].slice(
+    0,
+    MAX_ALLOWED_USERS,
+  );
+  const body: DiscordMessageBody = {
+    allowed_mentions: users.length > 0 ? { parse: [], users } : { parse: [] },
+  };
   const content = message.content
     ? truncateText(neutralizeMentions(message.content), DISCORD_LIMITS.content)
     : '';

@@ -13,6 +13,7 @@ import {
   type Bug,
   type BugPatch,
   type BugQueue,
+  type BugReportRef,
   type BugStatus,
   isBugStatus,
   queueOfStatus,
@@ -308,6 +309,58 @@ export class DynamoDbBugRecords implements BugRecords {
     }
   }
 
+  async rememberReport(bugId: string, report: BugReportRef, max: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: bugKey(bugId),
+          UpdateExpression:
+            'SET #reports = list_append(if_not_exists(#reports, :empty), :report), updatedAt = :now ADD reportKeys :keys',
+          // Keyed on the report's own bug id, so a redelivered report is not remembered twice;
+          // bounded, so a storm of reports cannot grow the item past DynamoDB's 400 KB.
+          ConditionExpression:
+            'attribute_exists(pk) AND NOT contains(reportKeys, :key) AND (attribute_not_exists(#reports) OR size(#reports) < :max)',
+          ExpressionAttributeNames: { '#reports': 'reports' },
+          ExpressionAttributeValues: {
+            ':empty': [],
+            ':report': [compact(report)],
+            ':keys': new Set([report.bugId]),
+            ':key': report.bugId,
+            ':max': max,
+            ':now': this.now(),
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw toDynamoDbServiceError(error, 'remember a report');
+    }
+  }
+
+  async addDiscordReporter(bugId: string, userId: string, max: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: bugKey(bugId),
+          UpdateExpression: 'ADD discordReporters :user SET updatedAt = :now',
+          ConditionExpression:
+            'attribute_exists(pk) AND (contains(discordReporters, :userId) OR attribute_not_exists(discordReporters) OR size(discordReporters) < :max)',
+          ExpressionAttributeValues: {
+            ':user': new Set([userId]),
+            ':userId': userId,
+            ':max': max,
+            ':now': this.now(),
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw toDynamoDbServiceError(error, 'remember a Discord reporter');
+    }
+  }
+
   async linkReference(kind: BugReferenceKind, value: string, bugId: string): Promise<void> {
     try {
       await this.doc.send(
@@ -481,7 +534,8 @@ class UpdateBuilder {
 }
 
 function toBugItem(bug: Bug): Item {
-  const { distinctReporters, duplicateBugIds, ...fields } = bug;
+  const { distinctReporters, duplicateBugIds, discordReporters, ...fields } = bug;
+  const reportKeys = (bug.reports ?? []).map((report) => report.bugId);
   return {
     ...bugKey(bug.bugId),
     entity: 'bug',
@@ -491,11 +545,23 @@ function toBugItem(bug: Bug): Item {
     // DynamoDB has no empty sets: no reporter ids means no attribute.
     ...(distinctReporters.length > 0 ? { distinctReporters: new Set(distinctReporters) } : {}),
     ...(duplicateBugIds && duplicateBugIds.length > 0 ? { duplicateBugIds: new Set(duplicateBugIds) } : {}),
+    ...(discordReporters && discordReporters.length > 0
+      ? { discordReporters: new Set(discordReporters) }
+      : {}),
+    ...(reportKeys.length > 0 ? { reportKeys: new Set(reportKeys) } : {}),
   };
 }
 
 function toBug(item: Item): Bug {
-  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...fields } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    entity: _entity,
+    gsi1pk: _gsi1pk,
+    gsi1sk: _gsi1sk,
+    reportKeys: _reportKeys,
+    ...fields
+  } = item;
   if (!isBugStatus(fields.status)) {
     throw new ServiceError('dynamodb', `stored bug ${String(fields.bugId)} has an unknown status`, {
       retryable: false,
@@ -503,6 +569,7 @@ function toBug(item: Item): Bug {
   }
   const reporters = fields.distinctReporters;
   const duplicates = fields.duplicateBugIds;
+  const discordReporters = fields.discordReporters;
   return {
     ...(fields as unknown as Bug),
     priority: typeof fields.priority === 'number' ? fields.priority : null,
@@ -510,6 +577,9 @@ function toBug(item: Item): Bug {
     reportCount: typeof fields.reportCount === 'number' ? fields.reportCount : 1,
     distinctReporters: reporters instanceof Set ? [...(reporters as Set<string>)].sort() : [],
     ...(duplicates instanceof Set ? { duplicateBugIds: [...(duplicates as Set<string>)].sort() } : {}),
+    ...(discordReporters instanceof Set
+      ? { discordReporters: [...(discordReporters as Set<string>)].sort() }
+      : {}),
   };
 }
 
