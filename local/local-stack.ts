@@ -257,6 +257,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const ecs = await startEcsStandIn({
     loadSpec: async (jobId) => (await fixJobs.getFixJob(jobId))?.spec ?? null,
     launch: (spec) => launcher.launch(spec),
+    stop: (taskId, reason) => launcher.stop(taskId, reason),
   });
 
   // The handlers read their configuration at import, as a Lambda does at cold start.

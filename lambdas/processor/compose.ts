@@ -35,7 +35,7 @@ import {
   createBugReportFlow,
 } from '../../shared/processing/flows/bug-flows.js';
 import { createDiscordCommandFlow } from '../../shared/processing/flows/discord-command-flow.js';
-import type { JobFlow, JobFlows } from '../../shared/processing/job-runner.js';
+import { authorizeFixRunnerSender, type JobFlow, type JobFlows } from '../../shared/processing/job-runner.js';
 import { handleBugCardAction } from '../../shared/use-cases/bug-card-actions.js';
 import { showBugStatus, showDashboard } from '../../shared/use-cases/bug-queries.js';
 import { contextualize } from '../../shared/use-cases/contextualize.js';
@@ -45,7 +45,11 @@ import {
   refreshFoldedBug,
   splitFoldedReport,
 } from '../../shared/use-cases/fold-reports.js';
-import { reportFixResult, reportFixTaskStopped } from '../../shared/use-cases/report-fix-result.js';
+import {
+  giveUpFixResult,
+  reportFixResult,
+  reportFixTaskStopped,
+} from '../../shared/use-cases/report-fix-result.js';
 import {
   abandonFixRequest,
   fixJobIdFor,
@@ -188,6 +192,12 @@ export async function composeProcessorFlows(
             requestFix: fixes && ((job, bug) => requestFix(job, { bug }, fixes)),
             folds,
             split,
+            fixes: fixes && {
+              fixJobs: fixes.fixJobs,
+              launcher: fixes.launcher,
+              codeHost: fixes.codeHost,
+              repo: fixes.settings.repo,
+            },
           }),
       }),
     ),
@@ -204,12 +214,35 @@ export async function composeProcessorFlows(
     'fix.result': {
       run: async (job) =>
         fixes ? reportFixResult(job, fixResultDeps(fixes, config)) : notYet('fix results'),
+      // A result that could not become a pull request for good: the thread names the branch and
+      // the bug goes back, rather than waiting in fix_requested for ever.
+      tellFailure: async (job, description) => {
+        if (fixes) await giveUpFixResult(job, fixResultDeps(fixes, config), description);
+      },
     },
     'fix.task-stopped': {
       run: async (job) =>
         fixes ? reportFixTaskStopped(job, fixResultDeps(fixes, config)) : notYet('fix task events'),
     },
   };
+}
+
+/**
+ * Who may send which job (see `authorizeFixRunnerSender`): a result sent by a runner task must
+ * come from the task launched for its job, read from the job's record.
+ */
+export function composeSenderCheck(config: ProcessorConfig) {
+  if (!config.FIX_TASK_ROLE_ID) return authorizeFixRunnerSender(undefined);
+  const fixJobs = new DynamoDbFixJobs(
+    createDocumentClient(
+      new DynamoDBClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } }),
+    ),
+    config.TABLE_NAME,
+  );
+  return authorizeFixRunnerSender(
+    config.FIX_TASK_ROLE_ID,
+    async (jobId) => (await fixJobs.getFixJob(jobId))?.taskId,
+  );
 }
 
 /** The fix pipeline, when this deployment has one: a repository, a GitHub token and a runner to launch. */
@@ -260,6 +293,9 @@ function composeFixes(
       },
       verifyCommand: config.FIX_VERIFY_COMMAND,
       perUserPerHour: config.FIX_PER_USER_PER_HOUR,
+      monthlyBudgetUsd: config.FIX_MONTHLY_BUDGET_USD,
+      pushRepo: parseRepo(config.FIX_PUSH_REPO),
+      pushUrl: config.FIX_PUSH_URL,
     },
   };
 }

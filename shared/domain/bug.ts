@@ -50,7 +50,7 @@ export interface BugReportDetails {
 
 export interface BugFixLink {
   readonly jobId: string;
-  readonly status: 'requested' | 'pushed' | 'no_changes' | 'rejected' | 'failed';
+  readonly status: 'requested' | 'pushed' | 'no_changes' | 'rejected' | 'failed' | 'cancelled' | 'refused';
   readonly pullRequestUrl?: string;
   readonly branch?: string;
 }

@@ -272,6 +272,7 @@ function renderAbout(input: FixPullRequestInput): string {
  * a line on some renderers).
  */
 export function fenceCode(text: string, info = 'text'): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is made visible
   const safe = text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, escapeControl);
   const longestRun = Math.max(0, ...Array.from(safe.matchAll(/`+/g), (match) => match[0].length));
   const fence = '`'.repeat(Math.max(3, longestRun + 1));
@@ -297,6 +298,7 @@ export function escapeInline(text: string): string {
 
 /** A path or short value on one line, control characters made visible. */
 function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is made visible
   return text.replace(/\r\n|\r|\n/g, '\\n').replace(/[\u0000-\u001f\u007f]/g, escapeControl);
 }
 
