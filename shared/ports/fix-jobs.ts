@@ -48,6 +48,8 @@ export interface FixJobRecord {
   /** Why it was refused or cancelled, in words for the thread. */
   readonly reason?: string;
   readonly cancelledAt?: string;
+  /** When its task was asked to stop (a dismissal), so a redelivered dismissal asks once. */
+  readonly stopRequestedAt?: string;
 }
 
 export type FixJobWrite =

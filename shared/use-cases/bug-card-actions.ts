@@ -211,7 +211,12 @@ async function stopFixOf(bug: Bug, deps: BugCardDeps): Promise<string | null> {
     });
     const job = cancelled.ok ? cancelled.job : cancelled.current;
     if (job?.status !== 'cancelled') return null;
-    if (job.taskId && !job.resultAt) await fixes.launcher.stop(job.taskId, why);
+    if (job.taskId && !job.resultAt && !job.stopRequestedAt) {
+      await fixes.launcher.stop(job.taskId, why);
+      await fixes.fixJobs.updateFixJob(fix.jobId, ['cancelled'], {
+        stopRequestedAt: deps.now().toISOString(),
+      });
+    }
     return 'The fix that was being drafted for it was stopped; nothing will be opened.';
   }
   if (fix.status === 'pushed' && fix.pullRequestUrl) {
