@@ -42,6 +42,11 @@ const DEFAULT_VERIFY_TIMEOUT_SECONDS = 600;
 
 export interface LocalFixLauncherOptions {
   readonly queue: JobQueue;
+  /**
+   * Where one run's `fix.result` goes: a queue client signed as that task (its SQS SenderId is
+   * the task role with the task id as session, as in Fargate). Default `queue`.
+   */
+  readonly resultQueue?: (taskId: string) => JobQueue;
   readonly anthropicApiKey: string;
   /** The stack's Anthropic sandbox (`<origin>/_sandbox/anthropic`), or unset for the real API. */
   readonly anthropicBaseUrl?: string;
@@ -223,7 +228,7 @@ export class LocalFixLauncher implements FixLauncher {
     const now = () => (this.options.now?.() ?? new Date()).toISOString();
 
     if (result.ok) {
-      await this.options.queue.send({
+      await (this.options.resultQueue?.(taskId) ?? this.options.queue).send({
         v: JOB_SCHEMA_VERSION,
         kind: 'fix.result',
         idempotencyKey: `fix-result:${spec.jobId}`,
