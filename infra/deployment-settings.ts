@@ -20,6 +20,8 @@ export const DEPLOYMENT_SETTING_KEYS = [
   'posthogHost',
   'allowlist',
   'alarmEmail',
+  'fixMonthlyBudgetUsd',
+  'fixPushRepo',
 ] as const;
 
 export type DeploymentSettingKey = (typeof DEPLOYMENT_SETTING_KEYS)[number];
@@ -28,6 +30,8 @@ export type DeploymentSettingKey = (typeof DEPLOYMENT_SETTING_KEYS)[number];
 export const DEFAULT_FIX_ALLOWLIST = ['src/', 'app/', 'components/', 'pages/'] as const;
 
 export const DEFAULT_POSTHOG_HOST = 'https://us.posthog.com';
+
+export const DEFAULT_FIX_MONTHLY_BUDGET_USD = 100;
 
 const SNOWFLAKE = /^\d{17,20}$/;
 
@@ -72,6 +76,17 @@ export const deploymentSettingsSchema = z.object({
     .transform((value) => value.replace(/\/+$/, '')),
   allowlist,
   alarmEmail: unsetOr(z.email({ error: 'must be an email address' })),
+  /** Dollars all fixes together may cost per calendar month (UTC). */
+  fixMonthlyBudgetUsd: z
+    .string()
+    .default(String(DEFAULT_FIX_MONTHLY_BUDGET_USD))
+    .pipe(z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a dollar amount such as 100 or 250.50'))
+    .refine((value) => Number(value) > 0, 'must be more than 0'),
+  /**
+   * `owner/name` of a fork fix branches are pushed to, so the repository's CI does not run
+   * agent-written code with its secrets before review (README, "Fixes from a fork").
+   */
+  fixPushRepo: unsetOr(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be "owner/name"')),
 });
 
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;

@@ -61,6 +61,8 @@ export class Processor extends Construct {
         POSTHOG_HOST: settings.posthogHost,
         DISCORD_GUILD_ID: settings.guildId,
         FIX_ALLOWLIST: settings.allowlist.join(','),
+        FIX_MONTHLY_BUDGET_USD: settings.fixMonthlyBudgetUsd,
+        FIX_PUSH_REPO: settings.fixPushRepo,
         ...fixRunner.launcherEnvironment,
       },
     });

@@ -172,7 +172,20 @@ export async function composeProcessorFlows(
         chat,
         contextualize: (job) => contextualize(job, { tracker, chat, replay, store, now }),
         status: (job) => showBugStatus(job, { records, now, guildId: config.DISCORD_GUILD_ID }),
-        dashboard: () => showDashboard({ records, now, guildId: config.DISCORD_GUILD_ID }),
+        dashboard: () =>
+          showDashboard({
+            records,
+            now,
+            guildId: config.DISCORD_GUILD_ID,
+            ...(fixes
+              ? {
+                  fixBudget: {
+                    readMonthSpend: (month: string) => fixJobs.readMonthSpend(month),
+                    monthlyBudgetUsd: config.FIX_MONTHLY_BUDGET_USD,
+                  },
+                }
+              : {}),
+          }),
         fix: fixes && ((job) => requestFix(job, {}, fixes)),
         split: (job) => split(job.command.bug ?? '', maintainerOf(job)),
         merge: (job) => mergeBugs(job.command.bug ?? '', job.command.into ?? '', maintainerOf(job), foldDeps),

@@ -3,8 +3,11 @@ import { extractSearchTerms, rankCandidateFiles, type TermHits } from '../domain
 import type { CodeHost, RepositoryRef } from '../ports/code-host.js';
 import { readAnalysis } from './bug-context.js';
 
-/** Queries per fix request: half of GitHub's 10 a minute, so two requests in a minute still get hints. */
-export const MAX_SEARCH_QUERIES = 5;
+/**
+ * Queries per fix request: under half of GitHub's 10 a minute, so two requests in a minute still
+ * get hints; Octokit's throttling plugin spaces searches 2 s apart, so this is about 8 s.
+ */
+export const MAX_SEARCH_QUERIES = 4;
 export const MAX_CANDIDATE_FILES = 10;
 
 /**

@@ -63,7 +63,11 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
       retryable: true,
     });
   }
-  if (record.status === 'failed') return; // declared failed before this arrived; its PR is not opened late
+  // Given up on earlier (the pull request kept failing, the job was dead-lettered) and now
+  // redriven by an operator: open the pull request after all. A fix declared failed because its
+  // task stopped without a result is not opened late.
+  const resuming = record.status === 'failed' && record.result !== undefined && result.status === 'pushed';
+  if (record.status === 'failed' && !resuming) return;
   // Marks the result as arrived, so a task-stopped event handled meanwhile does not declare
   // the fix failed while this delivery (or its retry) is still opening the pull request.
   if (!record.resultAt) {
@@ -122,11 +126,15 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
           if (error instanceof ServiceError && error.retryable) throw error;
         });
     }
-    const finished = await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched'], {
-      status: 'finished',
-      result,
-      pullRequestUrl: pull.url,
-    });
+    const finished = await deps.fixJobs.updateFixJob(
+      record.jobId,
+      resuming ? ['failed'] : ['requested', 'launched'],
+      {
+        status: 'finished',
+        result,
+        pullRequestUrl: pull.url,
+      },
+    );
     if (!finished.ok && finished.current?.status === 'cancelled') {
       // Dismissed while the pull request was being opened: close it, never leave it orphaned.
       await closeOrphan(record, pull, bug, deps, spendText);
@@ -148,6 +156,12 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
       deps,
     );
     await askReporterIfNotReproduced(record, result, bug, spendText, deps);
+    if (bug && resuming && bug.fix?.jobId === record.jobId && bug.status === stateAfterFailedFix(bug)) {
+      // The bug went back when the job was given up; it moves on through fix_requested again.
+      await deps.records.transitionBug(bug.bugId, [bug.status], 'fix_requested', {
+        fix: { jobId: record.jobId, status: 'requested', branch: result.branch },
+      });
+    }
     if (bug) {
       const moved = await deps.records.transitionBug(bug.bugId, ['fix_requested'], 'fix_drafted', {
         fix: { jobId: record.jobId, status: 'pushed', pullRequestUrl: pull.url, branch: result.branch },
