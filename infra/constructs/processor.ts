@@ -1,4 +1,4 @@
-import { CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -92,7 +92,9 @@ export class Processor extends Construct {
     const processorPolicy = fn.role?.node.tryFindChild('DefaultPolicy');
     if (!processorPolicy) throw new Error('the processor has no role policy to acknowledge');
     const stack = Stack.of(this);
-    const clusterId = stack.resolve(stack.getLogicalId(fixRunner.cluster.node.defaultChild as CfnElement)) as string;
+    const clusterId = stack.resolve(
+      stack.getLogicalId(fixRunner.cluster.node.defaultChild as CfnElement),
+    ) as string;
     Validations.of(processorPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${clusterId}>/*]`,
       reason:

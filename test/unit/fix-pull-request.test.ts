@@ -143,11 +143,10 @@ describe('renderFixPullRequest', () => {
     expect(body).toContain('from a bug report that anyone could have written');
     expect(body).toContain('Fixes this month so far: $12.50 of the $100.00 budget');
     // The sections render as headings of ours, in this order.
-    const headings = markdown
-      .parse(body, {})
-      .filter((token) => token.type === 'inline')
-      .map((token, index, all) => (index > 0 ? token.content : token.content))
-      .filter((text) => /^(Verdict|Reproduction|Checks|Changed files|What the agent says|About)/.test(text));
+    const tokens = markdown.parse(body, {});
+    const headings = tokens.flatMap((token, index) =>
+      token.type === 'heading_open' ? [tokens[index + 1]?.content ?? ''] : [],
+    );
     expect(headings.map((text) => text.split(':')[0]?.split(' (')[0])).toEqual([
       'Verdict',
       'Reproduction',
