@@ -2,6 +2,7 @@ import type { Bug, BugIssueLink } from '../domain/bug.js';
 import { canPerform, describeRefusal, transitionFor } from '../domain/bug-state-machine.js';
 import { renderBugDetails, renderThreadNote } from '../domain/bug-views.js';
 import { deterministicUuid } from '../domain/deterministic-id.js';
+import { toMicros } from '../domain/fix-budget.js';
 import { fenceUntrusted, toPlainLine } from '../domain/untrusted-text.js';
 import type { DiscordComponentJob } from '../jobs/job-schemas.js';
 import type { OutgoingMessage } from '../ports/chat-platform.js';
@@ -211,6 +212,22 @@ async function stopFixOf(bug: Bug, deps: BugCardDeps): Promise<string | null> {
     });
     const job = cancelled.ok ? cancelled.job : cancelled.current;
     if (job?.status !== 'cancelled') return null;
+    if (!job.taskId) {
+      // Never launched: nothing ran, so the allowance and the budget it held go back.
+      await fixes.fixJobs.settleBudget({
+        month: job.budgetMonth ?? job.createdAt.slice(0, 7),
+        jobId: job.jobId,
+        reservedMicros: toMicros(job.spec.limits.maxBudgetUsd),
+        costMicros: 0,
+      });
+      if (job.requestedById && job.allowanceWindow)
+        await fixes.fixJobs.refundAllowance({
+          scope: 'fix',
+          userId: job.requestedById,
+          window: job.allowanceWindow,
+          useId: job.jobId,
+        });
+    }
     if (job.taskId && !job.resultAt && !job.stopRequestedAt) {
       await fixes.launcher.stop(job.taskId, why);
       await fixes.fixJobs.updateFixJob(fix.jobId, ['cancelled'], {
