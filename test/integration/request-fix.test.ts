@@ -3,13 +3,14 @@ import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-
 import { DynamoDbBugStore } from '../../shared/adapters/dynamodb/dynamodb-bug-store.js';
 import { DynamoDbFixJobs } from '../../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
 import { createNewBug } from '../../shared/domain/bug.js';
-import { ServiceError } from '../../shared/domain/errors.js';
+import { PermanentJobError, ServiceError } from '../../shared/domain/errors.js';
 import type { FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
-import type { DiscordCommandJob, DiscordComponentJob } from '../../shared/jobs/job-schemas.js';
+import type { DiscordCommandJob, DiscordComponentJob, FixResultJob } from '../../shared/jobs/job-schemas.js';
 import type { ChatPlatform, OutgoingMessage } from '../../shared/ports/chat-platform.js';
 import type { CodeHost } from '../../shared/ports/code-host.js';
 import type { IssueTracker } from '../../shared/ports/issue-tracker.js';
 import { handleBugCardAction } from '../../shared/use-cases/bug-card-actions.js';
+import { type FixResultDeps, reportFixResult } from '../../shared/use-cases/report-fix-result.js';
 import {
   fixJobIdFor,
   MAX_TASK_BODY_CHARS,
@@ -340,5 +341,109 @@ describe('dismissing a bug while its fix runs', () => {
     // A redelivered dismissal stops nothing twice and changes nothing.
     await handleBugCardAction(dismiss, cardDeps);
     expect(stopped).toHaveLength(1);
+  });
+});
+
+describe('reportFixResult: a result counts only for the job it was launched for', () => {
+  const opened: { head: string; draft: boolean; title: string }[] = [];
+  const host: CodeHost = {
+    ...codeHost,
+    openPullRequest: async (_repo, input) => {
+      opened.push({ head: input.head, draft: input.draft, title: input.title });
+      return { number: 7, url: 'https://github.com/acme/shop/pull/7', draft: input.draft, state: 'open' };
+    },
+  };
+  const resultDeps = (deps: RequestFixDeps): FixResultDeps => ({
+    ...deps,
+    codeHost: host,
+    repo: deps.settings.repo,
+    resultGraceSeconds: 0,
+    settings: { monthlyBudgetUsd: 1000 },
+  });
+  const resultOf = (
+    jobId: string,
+    branch: string,
+    overrides: Partial<FixResultJob['result']> = {},
+  ): FixResultJob => ({
+    v: 1,
+    kind: 'fix.result',
+    idempotencyKey: `fix-result:${jobId}`,
+    receivedAt: '2026-11-20T10:05:00.000Z',
+    result: {
+      jobId,
+      status: 'pushed',
+      branch,
+      changedFiles: [{ path: 'src/cart.js', change: 'modified' }],
+      rejected: [],
+      summary: 'done',
+      costUsd: 0.2,
+      risks: [],
+      ...overrides,
+    },
+  });
+  const failureOf = async (promise: Promise<unknown>) =>
+    promise.then(
+      () => null,
+      (error: unknown) => error,
+    );
+
+  it('refuses a result for no job, for a refused job, or for another branch; waits for a launch being recorded', async () => {
+    const { deps } = setup(async () => ({ taskId: 'task' }));
+    expect(await failureOf(reportFixResult(resultOf('fix_nobody', 'b'), resultDeps(deps)))).toBeInstanceOf(
+      PermanentJobError,
+    );
+    const bugId = await triagedBug(deps);
+    const job = click(bugId, '1300000000000000061');
+    await requestFix(job, { bug: (await deps.records.getBug(bugId)) ?? undefined }, deps);
+    const record = await deps.fixJobs.getFixJob(fixJobIdFor(job.idempotencyKey));
+    expect(
+      await failureOf(reportFixResult(resultOf(record!.jobId, 'other'), resultDeps(deps))),
+    ).toBeInstanceOf(PermanentJobError);
+    await deps.fixJobs.createFixJob({
+      ...record!,
+      jobId: 'fix_refused',
+      status: 'refused',
+      taskId: undefined,
+    });
+    expect(
+      await failureOf(reportFixResult(resultOf('fix_refused', record!.spec.branch), resultDeps(deps))),
+    ).toBeInstanceOf(PermanentJobError);
+    await deps.fixJobs.createFixJob({
+      ...record!,
+      jobId: 'fix_unlaunched',
+      status: 'requested',
+      taskId: undefined,
+    });
+    const waiting = await failureOf(
+      reportFixResult(resultOf('fix_unlaunched', record!.spec.branch), resultDeps(deps)),
+    );
+    expect(waiting).toBeInstanceOf(ServiceError);
+    expect((waiting as ServiceError).retryable).toBe(true);
+    expect(opened).toEqual([]);
+  });
+
+  it('records a result that arrives after the dismissal, opens nothing, and settles the budget at its cost', async () => {
+    const { deps, chat } = setup(async () => ({ taskId: 'arn:aws:ecs:r:1:task/c/late' }));
+    const bugId = await triagedBug(deps);
+    const job = click(bugId, '1300000000000000062');
+    await requestFix(job, { bug: (await deps.records.getBug(bugId)) ?? undefined }, deps);
+    const jobId = fixJobIdFor(job.idempotencyKey);
+    await handleBugCardAction(
+      { ...click(bugId), action: 'dismiss', reason: 'not a bug' },
+      {
+        ...deps,
+        settings: { issueTracker: 'linear' },
+        fixes: { fixJobs: deps.fixJobs, launcher: deps.launcher, codeHost: host, repo: deps.settings.repo },
+      },
+    );
+    const before = await deps.fixJobs.readMonthSpend('2026-11');
+    const record = await deps.fixJobs.getFixJob(jobId);
+    await reportFixResult(resultOf(jobId, record!.spec.branch), resultDeps(deps));
+    expect(opened).toEqual([]);
+    expect((await deps.fixJobs.getFixJob(jobId))?.result?.status).toBe('pushed');
+    expect(chat.posts.at(-1)?.message.content).toMatch(/finished after the bug was dismissed.*branch/s);
+    const after = await deps.fixJobs.readMonthSpend('2026-11');
+    expect(after.spentMicros - before.spentMicros).toBe(200_000);
+    expect(after.committedMicros - before.committedMicros).toBe(200_000 - 1_000_000);
   });
 });
