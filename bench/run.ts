@@ -29,6 +29,12 @@ const SECTIONS: readonly Section[] = [
   },
   { name: 'storm', title: 'Incident storm', module: './storm-bench.ts', run: 'runStormBench' },
   { name: 'runner', title: 'Fix runner', module: './runner-bench.ts', run: 'runRunnerBench' },
+  {
+    name: 'candidates',
+    title: 'Candidate files for the fix agent (code search)',
+    module: './candidate-files-bench.ts',
+    run: 'runCandidateFilesBench',
+  },
 ];
 
 /**

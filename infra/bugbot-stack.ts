@@ -47,6 +47,7 @@ export class BugbotStack extends Stack {
       jobsQueue: this.jobsQueue,
       bugTable: this.bugTable,
       serviceSecrets: this.serviceSecrets,
+      pushRepo: settings.fixPushRepo || undefined,
     });
     this.processor = new Processor(this, 'Processor', {
       fixRunner: this.fixRunner,
@@ -123,6 +124,13 @@ export class BugbotStack extends Stack {
         'Fill in the bug-report webhook credentials here (bugReportWebhookSecret, bugReportBearerToken)',
       value: this.serviceSecrets.webhookSecret.secretArn,
     });
+
+    if (this.fixRunner.pushTokenSecret) {
+      new CfnOutput(this, 'FixPushTokenSecretArn', {
+        description: `Fill in githubPushToken: a token that may push to the fork ${settings.fixPushRepo}`,
+        value: this.fixRunner.pushTokenSecret.secretArn,
+      });
+    }
 
     const unset = listUnsetSettings(settings);
     if (unset.length > 0) {

@@ -21,6 +21,8 @@ export const DEPLOYMENT_SETTING_KEYS = [
   'allowlist',
   'alarmEmail',
   'bugStatusWebhookUrl',
+  'fixMonthlyBudgetUsd',
+  'fixPushRepo',
 ] as const;
 
 export type DeploymentSettingKey = (typeof DEPLOYMENT_SETTING_KEYS)[number];
@@ -29,6 +31,8 @@ export type DeploymentSettingKey = (typeof DEPLOYMENT_SETTING_KEYS)[number];
 export const DEFAULT_FIX_ALLOWLIST = ['src/', 'app/', 'components/', 'pages/'] as const;
 
 export const DEFAULT_POSTHOG_HOST = 'https://us.posthog.com';
+
+export const DEFAULT_FIX_MONTHLY_BUDGET_USD = 100;
 
 const SNOWFLAKE = /^\d{17,20}$/;
 
@@ -75,6 +79,17 @@ export const deploymentSettingsSchema = z.object({
   alarmEmail: unsetOr(z.email({ error: 'must be an email address' })),
   /** Optional: where the product hears about its users' bugs (its secret goes in the service secret). */
   bugStatusWebhookUrl: unsetOr(z.url({ protocol: /^https$/, error: 'must be an https URL' })),
+  /** Dollars all fixes together may cost per calendar month (UTC). */
+  fixMonthlyBudgetUsd: z
+    .string()
+    .default(String(DEFAULT_FIX_MONTHLY_BUDGET_USD))
+    .pipe(z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a dollar amount such as 100 or 250.50'))
+    .refine((value) => Number(value) > 0, 'must be more than 0'),
+  /**
+   * `owner/name` of a fork fix branches are pushed to, so the repository's CI does not run
+   * agent-written code with its secrets before review (README, "Fixes from a fork").
+   */
+  fixPushRepo: unsetOr(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be "owner/name"')),
 });
 
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;

@@ -42,6 +42,11 @@ const DEFAULT_VERIFY_TIMEOUT_SECONDS = 600;
 
 export interface LocalFixLauncherOptions {
   readonly queue: JobQueue;
+  /**
+   * Where one run's `fix.result` goes: a queue client signed as that task (its SQS SenderId is
+   * the task role with the task id as session, as in Fargate). Default `queue`.
+   */
+  readonly resultQueue?: (taskId: string) => JobQueue;
   readonly anthropicApiKey: string;
   /** The stack's Anthropic sandbox (`<origin>/_sandbox/anthropic`), or unset for the real API. */
   readonly anthropicBaseUrl?: string;
@@ -68,6 +73,8 @@ export interface LocalFixLauncherOptions {
 interface RunningTask {
   readonly child: ChildProcess;
   readonly finished: Promise<void>;
+  /** Set by `stop`: the reason ECS would report for a StopTask. */
+  stopReason?: string;
 }
 
 export class LocalFixLauncher implements FixLauncher {
@@ -125,6 +132,7 @@ export class LocalFixLauncher implements FixLauncher {
       (spec.verify ? (spec.verify.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT_SECONDS) : 0) +
       (this.options.graceSeconds ?? DEFAULT_GRACE_SECONDS);
     let overTime = false;
+    let task: RunningTask | undefined;
     const timer = setTimeout(() => {
       overTime = true;
       killGroup(child);
@@ -150,7 +158,16 @@ export class LocalFixLauncher implements FixLauncher {
     const finished = exited
       .then(async ({ code, signal }) => {
         clearTimeout(timer);
-        await this.reportStop({ spec, taskId, resultPath, code, signal, overTime, limitSeconds });
+        await this.reportStop({
+          spec,
+          taskId,
+          resultPath,
+          code,
+          signal,
+          overTime,
+          limitSeconds,
+          stopReason: task?.stopReason,
+        });
       })
       .catch((error: unknown) => {
         this.log(`could not report the end of the fix runner: ${describeError(error)}`, spec.jobId, taskId);
@@ -160,9 +177,23 @@ export class LocalFixLauncher implements FixLauncher {
         if (!this.options.keepRunFiles)
           await rm(runDir, { recursive: true, force: true }).catch(() => undefined);
       });
-    this.running.set(taskId, { child, finished });
+    task = { child, finished };
+    this.running.set(taskId, task);
     this.log(`fix runner started for ${spec.repo.cloneUrl} → ${spec.branch}`, spec.jobId, taskId);
     return { taskId };
+  }
+
+  /**
+   * StopTask: kills the runner's process group (ECS would SIGTERM, then SIGKILL after the stop
+   * timeout; a runner killed mid-push leaves no branch half-made, git's push is atomic per ref).
+   * Its task-stopped job says `UserInitiated` with the reason. An unknown or ended task is no error.
+   */
+  async stop(taskId: string, reason: string): Promise<void> {
+    const task = this.running.get(taskId);
+    if (!task) return;
+    task.stopReason = reason;
+    this.log(`stopping the fix runner: ${reason}`, 'stop', taskId);
+    killGroup(task.child);
   }
 
   /** Resolves once every runner has exited and its jobs are sent. */
@@ -187,6 +218,7 @@ export class LocalFixLauncher implements FixLauncher {
     signal: NodeJS.Signals | null;
     overTime: boolean;
     limitSeconds: number;
+    stopReason?: string;
   }): Promise<void> {
     const { spec, taskId } = input;
     // A container killed by a signal reports 128 + the signal number, as ECS shows it.
@@ -196,7 +228,7 @@ export class LocalFixLauncher implements FixLauncher {
     const now = () => (this.options.now?.() ?? new Date()).toISOString();
 
     if (result.ok) {
-      await this.options.queue.send({
+      await (this.options.resultQueue?.(taskId) ?? this.options.queue).send({
         v: JOB_SCHEMA_VERSION,
         kind: 'fix.result',
         idempotencyKey: `fix-result:${spec.jobId}`,
@@ -217,10 +249,12 @@ export class LocalFixLauncher implements FixLauncher {
       receivedAt: now(),
       jobId: spec.jobId,
       taskArn: taskId,
-      stopCode: input.overTime ? STOPPED_BY_LAUNCHER : CONTAINER_EXITED,
-      stoppedReason: input.overTime
-        ? `Task stopped by the local launcher: the runner ran past ${input.limitSeconds} s`
-        : 'Essential container in task exited',
+      stopCode: input.overTime || input.stopReason ? STOPPED_BY_LAUNCHER : CONTAINER_EXITED,
+      stoppedReason: input.stopReason
+        ? input.stopReason
+        : input.overTime
+          ? `Task stopped by the local launcher: the runner ran past ${input.limitSeconds} s`
+          : 'Essential container in task exited',
       exitCode,
     };
     await this.options.queue.send(stopped);

@@ -18,7 +18,7 @@ import { startEcsStandIn } from './ecs-stand-in.js';
 import { LocalFixLauncher } from './local-fix-launcher.js';
 import { type LocalKeys, loadOrCreateLocalKeys } from './local-keys.js';
 import { createProductStatusReceiver } from './product-status-receiver.js';
-import { ensureSandboxRepo, type SandboxRepo } from './sandbox-repo.js';
+import { ensureSandboxFork, ensureSandboxRepo, type SandboxRepo } from './sandbox-repo.js';
 import { decideServiceModes, type ServiceMode, type ServiceName } from './service-modes.js';
 import { engineQueue, LambdaPoller } from './sqs/lambda-poller.js';
 import { LocalSqs } from './sqs/local-sqs.js';
@@ -48,6 +48,15 @@ export const DEAD_LETTER_QUEUE = 'bugbot-jobs-dlq';
 export const SANDBOX_MAINTAINER_ROLE_ID = '1200000000000000777';
 /** The sandbox GitHub repository bugbot files issues in and drafts fixes for. */
 export const SANDBOX_REPO = { owner: 'acme', repo: 'shop' } as const;
+/**
+ * Its fork, served too: with `FIX_PUSH_REPO=acme-bugbot/shop` fix branches are pushed there and the
+ * pull requests come from `acme-bugbot:<branch>` (README, "Fixes from a fork").
+ */
+export const SANDBOX_FORK = { owner: 'acme-bugbot', repo: 'shop' } as const;
+/** The local fix runner's "task role": results it sends carry `SenderId` `<this>:<task id>`. */
+export const LOCAL_FIX_TASK_ROLE_ID = 'AROALOCALFIXRUNNER';
+/** Access keys the launcher signs a task's result with; the local SQS maps them to that SenderId. */
+const RUNNER_ACCESS_KEY_PREFIX = 'LOCALRUNNERTASK-';
 
 export interface LocalStackOptions {
   readonly port?: number;
@@ -169,14 +178,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     });
   }
-  const sqsServer = await startSqsServer({ engine });
+  // As in AWS, a message's SenderId is who signed the SendMessage: the fix runner's results carry
+  // its task role and task id, everyone else the one sandbox identity.
+  const sqsServer = await startSqsServer({
+    engine,
+    identify: (accessKeyId) =>
+      accessKeyId.startsWith(RUNNER_ACCESS_KEY_PREFIX)
+        ? `${LOCAL_FIX_TASK_ROLE_ID}:${accessKeyId.slice(RUNNER_ACCESS_KEY_PREFIX.length)}`
+        : undefined,
+  });
 
   const discord = createDiscordStandIn({ applicationId: keys.discordApplicationId });
   // In memory (tests), a throwaway copy of the sandbox repository, removed on close.
   const sandboxRoot = options.inMemory ? mkdtempSync(join(tmpdir(), 'bugbot-local-sandbox-')) : dataDir;
   const sandboxRepo = await ensureSandboxRepo(sandboxRoot, { fresh: options.fresh });
+  const sandboxFork = await ensureSandboxFork(sandboxRoot, sandboxRepo, {
+    ...SANDBOX_FORK,
+    fresh: options.fresh,
+  });
   const github = createGitHubStandIn({
-    repositories: [{ owner: SANDBOX_REPO.owner, repo: SANDBOX_REPO.repo, ...sandboxRepo }],
+    repositories: [
+      { owner: SANDBOX_REPO.owner, repo: SANDBOX_REPO.repo, ...sandboxRepo },
+      {
+        owner: SANDBOX_FORK.owner,
+        repo: SANDBOX_FORK.repo,
+        ...sandboxFork,
+        forkOf: `${SANDBOX_REPO.owner}/${SANDBOX_REPO.repo}`,
+      },
+    ],
   });
   const linear = createLinearStandIn();
   const anthropic = createAnthropicStandIn();
@@ -357,8 +386,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  const jobsQueueUrl = `${sqsServer.url}/000000000000/${JOBS_QUEUE}`;
+  const taskQueues: SQSClient[] = [];
   const launcher = new LocalFixLauncher({
-    queue: new SqsJobQueue(launcherSqs, `${sqsServer.url}/000000000000/${JOBS_QUEUE}`),
+    queue: new SqsJobQueue(launcherSqs, jobsQueueUrl),
+    // Each run's result is sent under its own task's identity, as the Fargate runner's would be.
+    resultQueue: (taskId) => {
+      const client = new SQSClient({
+        endpoint: sqsServer.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: `${RUNNER_ACCESS_KEY_PREFIX}${taskId}`, secretAccessKey: 'local' },
+      });
+      taskQueues.push(client);
+      return new SqsJobQueue(client, jobsQueueUrl);
+    },
     anthropicApiKey: modes.anthropic.real ? (env.ANTHROPIC_API_KEY ?? '') : 'sk-ant-sandbox',
     anthropicBaseUrl: modes.anthropic.real ? env.ANTHROPIC_BASE_URL : `${url}/_sandbox/anthropic`,
     anthropicModel: env.ANTHROPIC_MODEL,
@@ -373,6 +414,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const ecs = await startEcsStandIn({
     loadSpec: async (jobId) => (await fixJobs.getFixJob(jobId))?.spec ?? null,
     launch: (spec) => launcher.launch(spec),
+    stop: (taskId, reason) => launcher.stop(taskId, reason),
   });
 
   // The handlers read their configuration at import, as a Lambda does at cold start.
@@ -405,6 +447,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       LINEAR_WEBHOOK_SECRET: loop.linearWebhookSecret,
       BUG_STATUS_WEBHOOK_URL: loop.bugStatusWebhookUrl,
       BUG_STATUS_WEBHOOK_SECRET: loop.bugStatusWebhookSecret,
+      FIX_TASK_ROLE_ID: LOCAL_FIX_TASK_ROLE_ID,
+      ...(env.FIX_MONTHLY_BUDGET_USD ? { FIX_MONTHLY_BUDGET_USD: env.FIX_MONTHLY_BUDGET_USD } : {}),
+      ...(env.FIX_PUSH_REPO ? { FIX_PUSH_REPO: env.FIX_PUSH_REPO } : {}),
+      // The sandbox fork's git URL on this stack, when fixes are pushed there.
+      ...((options.handlerEnv?.FIX_PUSH_REPO ?? env.FIX_PUSH_REPO) ===
+        `${SANDBOX_FORK.owner}/${SANDBOX_FORK.repo}` && !modes.github.real
+        ? { FIX_PUSH_URL: `${url}/_sandbox/github/${SANDBOX_FORK.owner}/${SANDBOX_FORK.repo}.git` }
+        : {}),
     },
     options.handlerEnv,
   );
@@ -463,6 +513,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await launcher.close();
       await ecs.close();
       launcherSqs.destroy();
+      for (const client of taskQueues) client.destroy();
       await poller.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,4 +134,31 @@ function runGit(args: readonly string[], env: Record<string, string>, cwd?: stri
       else resolve(stdout);
     });
   });
+}
+
+/**
+ * A fork of the sandbox repository (`acme-bugbot/shop`) for fix branches (README, "Fixes from a
+ * fork"): a bare repository of its own whose objects come from the parent through git's
+ * `alternates`, as forks share one object network on GitHub. It starts with the parent's default
+ * branch, as a fresh fork does.
+ */
+export async function ensureSandboxFork(
+  dataDir: string,
+  parent: SandboxRepo,
+  options: { readonly owner: string; readonly repo: string; readonly fresh?: boolean },
+): Promise<SandboxRepo> {
+  const bareDir = join(dataDir, 'sandbox', options.owner, `${options.repo}.git`);
+  if (options.fresh) await rm(bareDir, { recursive: true, force: true });
+  else if (await hasBranch(bareDir, parent.defaultBranch))
+    return { bareDir, defaultBranch: parent.defaultBranch };
+  await rm(bareDir, { recursive: true, force: true });
+  await mkdir(join(bareDir, 'objects', 'info'), { recursive: true });
+  const env = gitEnv(bareDir);
+  await runGit(['init', '--quiet', '--bare', `--initial-branch=${parent.defaultBranch}`, bareDir], env);
+  await writeFile(join(bareDir, 'objects', 'info', 'alternates'), `${join(parent.bareDir, 'objects')}\n`);
+  const head = (
+    await runGit([`--git-dir=${parent.bareDir}`, 'rev-parse', `refs/heads/${parent.defaultBranch}`], env)
+  ).trim();
+  await runGit([`--git-dir=${bareDir}`, 'update-ref', `refs/heads/${parent.defaultBranch}`, head, ''], env);
+  return { bareDir, defaultBranch: parent.defaultBranch };
 }

@@ -28,7 +28,9 @@ list     shows the jobs in the dead-letter queue — kind, idempotency key, rece
 redrive  moves every job in the DLQ back to the jobs queue (SQS StartMessageMoveTask), at
          --rate N messages per second (default: as fast as SQS goes), and waits up to --wait
          seconds (default 60) for the move to finish. Fix the cause first: a job that failed
-         for good fails again.
+         for good fails again. Every kind works, fix results included: a result is accepted
+         for the job it names as stored and launched, whoever redrives it. Jobs refused for
+         their sender are quarantined and never run; purge them after review.
 
 Environment: DEAD_LETTER_QUEUE_URL, JOBS_QUEUE_URL (redrive's destination) — the stack outputs
 DeadLetterQueueUrl and JobsQueueUrl — and the usual AWS credentials, AWS_REGION and optional
@@ -169,8 +171,17 @@ function describeMessage(message: Message): ListedJob {
   let kind = '(not a job: body is not JSON)';
   let idempotencyKey = '-';
   try {
-    const body = JSON.parse(message.Body ?? '') as { kind?: unknown; idempotencyKey?: unknown };
+    const parsed = JSON.parse(message.Body ?? '') as {
+      kind?: unknown;
+      idempotencyKey?: unknown;
+      quarantined?: unknown;
+      body?: unknown;
+    };
+    // A job refused for its sender is kept wrapped, so a redrive can never run it.
+    const quarantined = parsed.quarantined !== undefined && typeof parsed.body === 'string';
+    const body = (quarantined ? JSON.parse(parsed.body as string) : parsed) as typeof parsed;
     kind = typeof body.kind === 'string' ? body.kind : '(not a job: no kind)';
+    if (quarantined) kind = `(quarantined, never runs) ${kind}`;
     if (typeof body.idempotencyKey === 'string') idempotencyKey = body.idempotencyKey;
   } catch {
     // Listed as not a job; its body is not printed (it may hold report text).

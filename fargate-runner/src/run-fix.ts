@@ -172,8 +172,11 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
         now: now(),
       }),
     );
+    // A fork when the deployment pushes fixes there (`repo.pushUrl`), else the cloned repository.
+    const pushUrl = spec.repo.pushUrl ?? spec.repo.cloneUrl;
+    const pushAuth = pushUrl === spec.repo.cloneUrl ? auth : buildAuth(pushUrl, options.githubToken);
     await timed('push', () =>
-      pushFixBranch(layout, { url: spec.repo.cloneUrl, branch: spec.branch, commit: headCommit, auth }),
+      pushFixBranch(layout, { url: pushUrl, branch: spec.branch, commit: headCommit, auth: pushAuth }),
     );
     return finish({ ...result, status: 'pushed', headCommit });
   } catch (error) {

@@ -1,10 +1,11 @@
-import { IgnoreMode, Size, Stack, Validations } from 'aws-cdk-lib';
+import { IgnoreMode, SecretValue, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ServiceTokenField } from '../../shared/config/service-secret-fields.js';
@@ -81,6 +82,13 @@ export interface FixRunnerProps {
   readonly jobsQueue: JobsQueue;
   readonly bugTable: BugTable;
   readonly serviceSecrets: ServiceSecrets;
+  /**
+   * `owner/name` of the fork fix branches are pushed to (deployment setting `fixPushRepo`). The
+   * runner then gets its GitHub token from a secret of its own (`pushTokenSecret`,
+   * `githubPushToken`): a token of the fork's owner, which can push to the fork and only read the
+   * repository, so nothing the runner holds can write to the repository itself.
+   */
+  readonly pushRepo?: string;
 }
 
 /**
@@ -115,6 +123,8 @@ export class FixRunner extends Construct {
   readonly flowLogGroup: logs.LogGroup;
   /** The rule for stopped tasks with a stop code and reason, and the one for the rest. */
   readonly taskStoppedRules: readonly [events.Rule, events.Rule];
+  /** With a fork: the runner's own GitHub token (`{"githubPushToken": "…"}`), filled by the deployer. */
+  readonly pushTokenSecret?: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: FixRunnerProps) {
     super(scope, id);
@@ -184,6 +194,21 @@ export class FixRunner extends Construct {
     linuxParameters.dropCapabilities(ecs.Capability.ALL);
 
     const secret = (field: ServiceTokenField) => ecs.Secret.fromSecretsManager(serviceSecrets.secret, field);
+    if (props.pushRepo) {
+      this.pushTokenSecret = new secretsmanager.Secret(this, 'PushTokenSecret', {
+        description: `bugbot fix runner: GitHub token that may push to the fork ${props.pushRepo}`,
+        // Only an empty placeholder for the deployer to replace.
+        secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ githubPushToken: '' })),
+      });
+      Validations.of(this.pushTokenSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          "A GitHub token issued by GitHub; it is rotated in GitHub's settings, which a rotation Lambda cannot do.",
+      });
+    }
+    const githubToken = this.pushTokenSecret
+      ? ecs.Secret.fromSecretsManager(this.pushTokenSecret, 'githubPushToken')
+      : secret('githubToken');
 
     this.container = this.taskDefinition.addContainer('Runner', {
       containerName: FIX_RUNNER_CONTAINER_NAME,
@@ -206,7 +231,7 @@ export class FixRunner extends Construct {
       // Injected by ECS at start from the one service secret; never in the image or the template.
       secrets: {
         ANTHROPIC_API_KEY: secret('anthropicApiKey'),
-        GITHUB_TOKEN: secret('githubToken'),
+        GITHUB_TOKEN: githubToken,
       },
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
@@ -270,7 +295,9 @@ export class FixRunner extends Construct {
 
   /**
    * Lets the processor start the runner: RunTask of this task definition in this cluster only,
-   * and passing exactly the task's two roles to ECS tasks.
+   * passing exactly the task's two roles to ECS tasks; and stop a run whose bug was dismissed:
+   * StopTask on tasks of this cluster only (task ids are not known at deploy time, hence the
+   * wildcard after the cluster name; `ecs:cluster` pins the cluster too).
    */
   grantLaunch(grantee: iam.IGrantable): iam.Grant {
     const executionRole = this.taskDefinition.executionRole;
@@ -287,7 +314,19 @@ export class FixRunner extends Construct {
       resourceArns: [this.taskDefinition.taskRole.roleArn, executionRole.roleArn],
       conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
     });
-    return runTask.combine(passRoles);
+    const stopTask = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ecs:StopTask'],
+      resourceArns: [
+        Stack.of(this).formatArn({
+          service: 'ecs',
+          resource: 'task',
+          resourceName: `${this.cluster.clusterName}/*`,
+        }),
+      ],
+      conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+    });
+    return runTask.combine(passRoles).combine(stopTask);
   }
 
   private addTaskStoppedRules(jobsQueue: JobsQueue): [events.Rule, events.Rule] {

@@ -1,4 +1,4 @@
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -63,6 +63,8 @@ export class Processor extends Construct {
         FIX_ALLOWLIST: settings.allowlist.join(','),
         // Its whsec_ secret is read from the service secret's bugStatusWebhookSecret, never set here.
         BUG_STATUS_WEBHOOK_URL: settings.bugStatusWebhookUrl,
+        FIX_MONTHLY_BUDGET_USD: settings.fixMonthlyBudgetUsd,
+        FIX_PUSH_REPO: settings.fixPushRepo,
         ...fixRunner.launcherEnvironment,
       },
     });
@@ -87,6 +89,19 @@ export class Processor extends Construct {
     bugTable.grantReadWriteItems(fn);
     serviceSecrets.grantReadValue(fn);
     fixRunner.grantLaunch(fn);
+    // StopTask (a dismissed bug's fix) names tasks not known at deploy time: any task of the
+    // fix cluster, and `ecs:cluster` pins that cluster again.
+    const processorPolicy = fn.role?.node.tryFindChild('DefaultPolicy');
+    if (!processorPolicy) throw new Error('the processor has no role policy to acknowledge');
+    const stack = Stack.of(this);
+    const clusterId = stack.resolve(
+      stack.getLogicalId(fixRunner.cluster.node.defaultChild as CfnElement),
+    ) as string;
+    Validations.of(processorPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${clusterId}>/*]`,
+      reason:
+        'ecs:StopTask of the fix runner tasks (a dismissed bug stops its fix): their ids are known only at run time, so the resource is every task of the fix cluster, with the ecs:cluster condition on that cluster too.',
+    });
 
     this.node.addValidation({ validate: () => checkVisibilityTimeout(jobsQueue.queue) });
 

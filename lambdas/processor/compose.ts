@@ -38,7 +38,7 @@ import {
   createBugReportFlow,
 } from '../../shared/processing/flows/bug-flows.js';
 import { createDiscordCommandFlow } from '../../shared/processing/flows/discord-command-flow.js';
-import type { JobFlow, JobFlows } from '../../shared/processing/job-runner.js';
+import { authorizeFixRunnerSender, type JobFlow, type JobFlows } from '../../shared/processing/job-runner.js';
 import { handleBugCardAction } from '../../shared/use-cases/bug-card-actions.js';
 import { showBugStatus, showDashboard } from '../../shared/use-cases/bug-queries.js';
 import { handleGitHubEvent, handleLinearEvent } from '../../shared/use-cases/close-the-loop.js';
@@ -51,7 +51,11 @@ import {
 } from '../../shared/use-cases/fold-reports.js';
 import { createProductAnnouncer, deliverBugStatus } from '../../shared/use-cases/product-status.js';
 import { recordDiscordReporter } from '../../shared/use-cases/record-discord-reporter.js';
-import { reportFixResult, reportFixTaskStopped } from '../../shared/use-cases/report-fix-result.js';
+import {
+  giveUpFixResult,
+  reportFixResult,
+  reportFixTaskStopped,
+} from '../../shared/use-cases/report-fix-result.js';
 import {
   abandonFixRequest,
   fixJobIdFor,
@@ -183,7 +187,20 @@ export async function composeProcessorFlows(
       chat,
       contextualize: (job) => contextualize(job, { tracker, chat, replay, store, now }),
       status: (job) => showBugStatus(job, { records, now, guildId: config.DISCORD_GUILD_ID }),
-      dashboard: () => showDashboard({ records, now, guildId: config.DISCORD_GUILD_ID }),
+      dashboard: () =>
+        showDashboard({
+          records,
+          now,
+          guildId: config.DISCORD_GUILD_ID,
+          ...(fixes
+            ? {
+                fixBudget: {
+                  readMonthSpend: (month: string) => fixJobs.readMonthSpend(month),
+                  monthlyBudgetUsd: config.FIX_MONTHLY_BUDGET_USD,
+                },
+              }
+            : {}),
+        }),
       fix: fixes && ((job) => requestFix(job, {}, fixes)),
       split: (job) => split(job.command.bug ?? '', maintainerOf(job)),
       merge: (job) => mergeBugs(job.command.bug ?? '', job.command.into ?? '', maintainerOf(job), foldDeps),
@@ -212,6 +229,12 @@ export async function composeProcessorFlows(
             requestFix: fixes && ((job, bug) => requestFix(job, { bug }, fixes)),
             folds,
             split,
+            fixes: fixes && {
+              fixJobs: fixes.fixJobs,
+              launcher: fixes.launcher,
+              codeHost: fixes.codeHost,
+              repo: fixes.settings.repo,
+            },
           }),
       }),
     ),
@@ -228,6 +251,11 @@ export async function composeProcessorFlows(
     'fix.result': {
       run: async (job) =>
         fixes ? reportFixResult(job, fixResultDeps(fixes, config)) : notYet('fix results'),
+      // A result that could not become a pull request for good: the thread names the branch and
+      // the bug goes back, rather than waiting in fix_requested for ever.
+      tellFailure: async (job, description) => {
+        if (fixes) await giveUpFixResult(job, fixResultDeps(fixes, config), description);
+      },
     },
     'fix.task-stopped': {
       run: async (job) =>
@@ -246,6 +274,24 @@ export async function composeProcessorFlows(
       },
     },
   };
+}
+
+/**
+ * Who may send which job (see `authorizeFixRunnerSender`): a result sent by a runner task must
+ * come from the task launched for its job, read from the job's record.
+ */
+export function composeSenderCheck(config: ProcessorConfig) {
+  if (!config.FIX_TASK_ROLE_ID) return authorizeFixRunnerSender(undefined);
+  const fixJobs = new DynamoDbFixJobs(
+    createDocumentClient(
+      new DynamoDBClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } }),
+    ),
+    config.TABLE_NAME,
+  );
+  return authorizeFixRunnerSender(
+    config.FIX_TASK_ROLE_ID,
+    async (jobId) => (await fixJobs.getFixJob(jobId))?.taskId,
+  );
 }
 
 /** The fix pipeline, when this deployment has one: a repository, a GitHub token and a runner to launch. */
@@ -296,6 +342,9 @@ function composeFixes(
       },
       verifyCommand: config.FIX_VERIFY_COMMAND,
       perUserPerHour: config.FIX_PER_USER_PER_HOUR,
+      monthlyBudgetUsd: config.FIX_MONTHLY_BUDGET_USD,
+      pushRepo: parseRepo(config.FIX_PUSH_REPO),
+      pushUrl: config.FIX_PUSH_URL,
     },
   };
 }

@@ -7,13 +7,8 @@ import { PowertoolsBusinessMetrics } from '../../shared/adapters/aws-cloudwatch/
 import { SqsJobRetryControl } from '../../shared/adapters/aws-sqs/sqs-job-retry-control.js';
 import { loadProcessorConfig } from '../../shared/config/processor-config.js';
 import { createServiceMetrics, SERVICE_NAMES } from '../../shared/observability/metrics.js';
-import {
-  authorizeFixRunnerSender,
-  type JobCorrelation,
-  type JobFlows,
-  runJob,
-} from '../../shared/processing/job-runner.js';
-import { composeProcessorFlows } from './compose.js';
+import { type JobCorrelation, type JobFlows, runJob } from '../../shared/processing/job-runner.js';
+import { composeProcessorFlows, composeSenderCheck } from './compose.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAMES.processor });
 // Off outside Lambda (the local stack, tests): Powertools Tracer only traces where X-Ray runs.
@@ -38,7 +33,7 @@ const retryControl = new SqsJobRetryControl(
 );
 const correlationKeys = ['jobKind', 'idempotencyKey', 'interactionId', 'bugId', 'jobId', 'messageId'];
 
-const authorizeSender = authorizeFixRunnerSender(config.FIX_TASK_ROLE_ID);
+const authorizeSender = composeSenderCheck(config);
 const runnerLog = {
   info: (message: string, extra: Record<string, unknown> = {}) => logger.info(message, extra),
   warn: (message: string, extra: Record<string, unknown> = {}) => logger.warn(message, extra),

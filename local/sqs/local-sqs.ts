@@ -27,6 +27,11 @@ export interface LocalSqsOptions {
 
 export interface SendMessageInput {
   body: string;
+  /**
+   * Who sent it, as SQS reports it in `SenderId` (an IAM user id, or `<role id>:<session>` for a
+   * role). Default: one fixed user id, for callers that do not say.
+   */
+  senderId?: string;
   delaySeconds?: number;
   messageAttributes?: Record<string, MessageAttributeValue>;
   messageSystemAttributes?: Record<string, MessageAttributeValue>;
@@ -106,6 +111,7 @@ export interface MessageMoveTask {
 
 interface StoredMessage {
   messageId: string;
+  senderId?: string;
   body: string;
   md5OfBody: string;
   messageAttributes?: Record<string, MessageAttributeValue>;
@@ -711,6 +717,7 @@ export class LocalSqs {
       input.messageSystemAttributes && Object.keys(input.messageSystemAttributes).length > 0;
     const message: StoredMessage = {
       messageId: randomUUID(),
+      ...(input.senderId ? { senderId: input.senderId } : {}),
       body: input.body,
       md5OfBody: md5Hex(input.body),
       ...(hasAttributes && {
@@ -889,7 +896,7 @@ function present(message: StoredMessage, input: ReceiveMessagesInput): ReceivedM
   const wanted = new Set(input.attributeNames ?? []);
   const all = wanted.has('All');
   const system: Record<string, string> = {
-    SenderId: SENDER_ID,
+    SenderId: message.senderId ?? SENDER_ID,
     SentTimestamp: String(message.sentTimestamp),
     ApproximateReceiveCount: String(message.receiveCount),
     ApproximateFirstReceiveTimestamp: String(message.firstReceiveTimestamp),

@@ -13,6 +13,11 @@ import type { LocalSqs, MessageAttributeValue, MessageMoveTask, ReceivedMessage 
 
 export interface SqsServerOptions {
   engine: LocalSqs;
+  /**
+   * The `SenderId` of messages sent with this access key id (read from the SigV4 `Credential` of
+   * the request, as AWS resolves the caller). Default: the engine's fixed sender for everyone.
+   */
+  identify?: (accessKeyId: string) => string | undefined;
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
@@ -32,7 +37,7 @@ type Input = Record<string, unknown>;
 type Output = Record<string, unknown>;
 type Operation = (
   input: Input,
-  context: { engine: LocalSqs; baseUrl: string; signal: AbortSignal },
+  context: { engine: LocalSqs; baseUrl: string; signal: AbortSignal; senderId?: string },
 ) => Output | Promise<Output>;
 
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
@@ -48,7 +53,14 @@ export async function startSqsServer(options: SqsServerOptions): Promise<SqsServ
     const requestAbort = new AbortController();
     response.once('close', () => requestAbort.abort());
     const signal = AbortSignal.any([requestAbort.signal, closing.signal]);
-    void handleRequest(request, response, { engine, baseUrl: baseUrlOf(request, baseUrl), signal });
+    const accessKeyId = /Credential=([^/,\s]+)\//.exec(String(request.headers.authorization ?? ''))?.[1];
+    const senderId = accessKeyId ? options.identify?.(accessKeyId) : undefined;
+    void handleRequest(request, response, {
+      engine,
+      baseUrl: baseUrlOf(request, baseUrl),
+      signal,
+      ...(senderId ? { senderId } : {}),
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -85,7 +97,7 @@ function baseUrlOf(request: IncomingMessage, fallback: string): string {
 async function handleRequest(
   request: IncomingMessage,
   response: ServerResponse,
-  context: { engine: LocalSqs; baseUrl: string; signal: AbortSignal },
+  context: { engine: LocalSqs; baseUrl: string; signal: AbortSignal; senderId?: string },
 ): Promise<void> {
   try {
     const target = request.headers['x-amz-target'];
@@ -227,9 +239,10 @@ const OPERATIONS: Record<string, Operation> = {
       .listDeadLetterSourceQueues(queueOf(engine, input))
       .map((name) => engine.queueUrl(baseUrl, name)),
   }),
-  SendMessage: (input, { engine }) => {
+  SendMessage: (input, { engine, senderId }) => {
     const result = engine.sendMessage(queueOf(engine, input), {
       body: requireString(input, 'MessageBody'),
+      ...optionalField('senderId', senderId),
       ...optionalField('delaySeconds', optionalInteger(input, 'DelaySeconds')),
       ...optionalField('messageAttributes', attributesFromWire(input.MessageAttributes)),
       ...optionalField('messageSystemAttributes', attributesFromWire(input.MessageSystemAttributes)),
@@ -241,10 +254,11 @@ const OPERATIONS: Record<string, Operation> = {
       ...optionalField('MD5OfMessageSystemAttributes', result.md5OfMessageSystemAttributes),
     };
   },
-  SendMessageBatch: (input, { engine }) => {
+  SendMessageBatch: (input, { engine, senderId }) => {
     const queue = queueOf(engine, input);
     const entries = entryList(input).map((entry) => ({
       id: String(entry.Id),
+      ...optionalField('senderId', senderId),
       body: typeof entry.MessageBody === 'string' ? entry.MessageBody : '',
       ...optionalField('delaySeconds', optionalInteger(entry, 'DelaySeconds')),
       ...optionalField('messageAttributes', attributesFromWire(entry.MessageAttributes)),

@@ -63,6 +63,15 @@ export const processorConfigSchema = z
     FIX_MAX_CHANGED_FILES: z.coerce.number().int().min(1).max(1000).default(10),
     FIX_MAX_DIFF_LINES: z.coerce.number().int().min(1).max(100_000).default(400),
     FIX_PER_USER_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
+    /** Dollars all fixes together may cost per calendar month (UTC); checked before each launch. */
+    FIX_MONTHLY_BUDGET_USD: z.coerce.number().positive().max(1_000_000).default(100),
+    /**
+     * `owner/name` of a fork the runner pushes fix branches to (README, "Fixes from a fork"): the
+     * pull request comes from `owner:branch`, and the repository's CI gives it no secrets.
+     */
+    FIX_PUSH_REPO: optionalSetting(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name')),
+    /** The fork's git URL, when not `https://github.com/<FIX_PUSH_REPO>.git` (the local stack). */
+    FIX_PUSH_URL: optionalSetting(z.url()),
     /** How long a stopped task's result may take to arrive before the fix is declared failed. */
     FIX_RESULT_GRACE_SECONDS: z.coerce.number().int().min(0).max(900).default(30),
     HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),

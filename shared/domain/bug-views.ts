@@ -302,6 +302,8 @@ export interface DashboardInput {
   readonly now: string;
   /** Lets bugs without an issue link to their card message. */
   readonly guildId?: string;
+  /** The month's spend on fixes against the budget (`describeMonthSpend`), when fixes are set up. */
+  readonly fixSpend?: string;
 }
 
 const DASHBOARD_TITLE_CAP = 60;
@@ -344,7 +346,11 @@ export function renderDashboard(input: DashboardInput): OutgoingMessage {
   const embed = composeEmbed({
     title: 'Bug dashboard',
     color: NEUTRAL_COLOR,
-    description: [fixedPart(summary), fixedPart(statusCounts(all))],
+    description: [
+      fixedPart(summary),
+      fixedPart(statusCounts(all)),
+      ...(input.fixSpend ? [fixedPart(`Fixes: ${input.fixSpend}.`)] : []),
+    ],
     fields,
     footer: `As of ${formatUtc(input.now)}`,
   });

@@ -52,7 +52,16 @@ export interface BugReportDetails {
 
 export interface BugFixLink {
   readonly jobId: string;
-  readonly status: 'requested' | 'pushed' | 'no_changes' | 'rejected' | 'failed' | 'merged' | 'closed';
+  readonly status:
+    | 'requested'
+    | 'pushed'
+    | 'no_changes'
+    | 'rejected'
+    | 'failed'
+    | 'cancelled'
+    | 'refused'
+    | 'merged'
+    | 'closed';
   readonly pullRequestUrl?: string;
   readonly branch?: string;
   /** Where the bug was when the fix was asked for: a fix closed unmerged returns it there. */

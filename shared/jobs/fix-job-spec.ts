@@ -3,7 +3,7 @@ import { findAllowlistEntryProblem } from '../domain/allowlist-gate.js';
 import { describeZodIssues } from './job-schemas.js';
 
 /**
- * `job.json`, as in DESIGN.md "Fix runner", plus two optional additions:
+ * `job.json`, as in DESIGN.md "Fix runner", plus optional additions (`repo.pushUrl`, below, and):
  * - `candidateFiles`: repository paths the processor thinks are relevant (e.g. from code search);
  *   only hints for the prompt, filtered to the allowlist, never permissions.
  * - `verify.timeoutSeconds`: the verify command's own limit (default 600).
@@ -46,6 +46,11 @@ export function findCloneUrlProblem(value: string): string | null {
     : 'http is only allowed to this machine';
 }
 
+const remoteUrl = z.string().superRefine((value, context) => {
+  const problem = findCloneUrlProblem(value);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
 const branchName = z.string().superRefine((value, context) => {
   const problem = findBranchNameProblem(value);
   if (problem) context.addIssue({ code: 'custom', message: problem });
@@ -57,10 +62,13 @@ export const fixJobSpecSchema = z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 letters, digits, ".", "_", ":" or "-"'),
     repo: z.object({
-      cloneUrl: z.string().superRefine((value, context) => {
-        const problem = findCloneUrlProblem(value);
-        if (problem) context.addIssue({ code: 'custom', message: problem });
-      }),
+      cloneUrl: remoteUrl,
+      /**
+       * Where the branch is pushed when it is not `cloneUrl`: a fork, so the repository's CI
+       * does not run agent-written code with its secrets before review (README, "Fixes from a
+       * fork"). The pull request is then opened from `<fork owner>:<branch>`.
+       */
+      pushUrl: remoteUrl.optional(),
       baseBranch: branchName,
     }),
     branch: branchName,

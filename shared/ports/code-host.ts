@@ -16,6 +16,8 @@ export interface PullRequest {
   readonly url: string;
   readonly draft: boolean;
   readonly state: 'open' | 'closed';
+  /** The repository refused a draft, so it was opened as a normal pull request (`notDraft`). */
+  readonly draftRefused?: boolean;
 }
 
 export interface CodeSearchHit {
@@ -39,9 +41,34 @@ export interface CodeHost {
    */
   openPullRequest(
     repo: RepositoryRef,
-    input: { head: string; base: string; title: string; body: string; draft: boolean },
+    input: {
+      head: string;
+      /** The fork the head branch is in, when it is not `repo` (`head` then becomes `owner:branch`). */
+      headRepo?: RepositoryRef;
+      base: string;
+      title: string;
+      body: string;
+      draft: boolean;
+      /**
+       * What to open instead when the repository refuses drafts (422 "Draft pull requests are
+       * not supported in this repository.", some plans' private repositories): a normal pull
+       * request whose title and body say plainly that it is not ready.
+       */
+      notDraft?: { title: string; body: string };
+    },
   ): Promise<PullRequest>;
-  /** Best effort, within GitHub's code-search limit (10 requests a minute); default branch only. */
-  searchCode(repo: RepositoryRef, query: string, limit: number): Promise<CodeSearchHit[]>;
+  /** Closes a pull request with a comment saying why (bugbot's own, never untrusted text). */
+  closePullRequest(repo: RepositoryRef, number: number, comment: string): Promise<void>;
+  /**
+   * Best effort, within GitHub's code-search limit (10 requests a minute); default branch only;
+   * every word of `query` must be in one file. `options.in: 'path'` searches paths instead of
+   * contents (GitHub's default is contents only).
+   */
+  searchCode(
+    repo: RepositoryRef,
+    query: string,
+    limit: number,
+    options?: { readonly in?: 'file' | 'path' | 'file,path' },
+  ): Promise<CodeSearchHit[]>;
   getDefaultBranch(repo: RepositoryRef): Promise<string>;
 }

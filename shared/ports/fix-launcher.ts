@@ -7,4 +7,9 @@ import type { FixJobSpec } from '../jobs/fix-job-spec.js';
  */
 export interface FixLauncher {
   launch(spec: FixJobSpec): Promise<{ readonly taskId: string }>;
+  /**
+   * Stops a running task (its bug was dismissed). A task that already stopped is not an error.
+   * The `fix.task-stopped` job still follows, as for any stop.
+   */
+  stop(taskId: string, reason: string): Promise<void>;
 }

@@ -39,8 +39,12 @@ export interface JobRunnerDeps {
   /**
    * Who may send which job: returns why a sender may not send this job, or null. Jobs are
    * trusted by kind, so a sender that may only report fix results must not send anything else.
+   * A thrown error is a failed attempt like any other (retried, then the DLQ).
    */
-  readonly authorizeSender?: (job: Job, senderId: string | undefined) => string | null;
+  readonly authorizeSender?: (
+    job: Job,
+    senderId: string | undefined,
+  ) => string | null | Promise<string | null>;
   /** Called once per job with its correlation ids, before anything is logged about it. */
   readonly onJob?: (ids: JobCorrelation) => void;
 }
@@ -85,17 +89,22 @@ export async function runJob(record: JobRecord, deps: JobRunnerDeps): Promise<Ru
   }
   const { job } = parsed;
   deps.onJob?.(correlationOf(job));
-  const refusal = deps.authorizeSender?.(job, record.senderId) ?? null;
-  if (refusal) {
-    deps.log.error('job refused: its sender may not send it; dead-lettered', {
-      senderId: record.senderId,
-      reason: refusal,
-    });
-    await deps.retryControl.deadLetter(record.body, `refused sender: ${refusal}`);
-    return 'dead-lettered';
-  }
   const flow = deps.flows[job.kind] as JobFlow<Job>;
   try {
+    const refusal = (await deps.authorizeSender?.(job, record.senderId)) ?? null;
+    if (refusal) {
+      deps.log.error('job refused: its sender may not send it; quarantined in the DLQ', {
+        senderId: record.senderId,
+        reason: refusal,
+      });
+      // Quarantined, not dead-lettered as it came: a redriven copy is sent under the processor's
+      // own identity, and must not become a job its real sender could not send.
+      await deps.retryControl.deadLetter(
+        quarantine(record.body, record.senderId, refusal),
+        `refused sender: ${refusal}`,
+      );
+      return 'dead-lettered';
+    }
     await flow.run(job);
     deps.log.info('job done', { receiveCount: record.receiveCount });
     return 'done';
@@ -184,19 +193,44 @@ async function tellFailure(
 }
 
 /**
- * The fix runner's task role may only report fix results and stopped tasks, and only it may
- * report results: agent-written code run by `verify.command` could reach the task's credentials,
- * and must not be able to pose as Discord or the webhook.
+ * What a refused message becomes in the DLQ: not a job (`parseJob` refuses it), so redriving it
+ * can never run it, whoever the redrive makes its sender; `npm run dlq -- list` shows what it was.
  */
-export function authorizeFixRunnerSender(taskRoleId: string | undefined) {
-  return (job: Job, senderId: string | undefined): string | null => {
+export function quarantine(body: string, senderId: string | undefined, reason: string): string {
+  return JSON.stringify({ quarantined: { senderId: senderId ?? null, reason }, body });
+}
+
+/**
+ * Who may send fix jobs, by SQS `SenderId`:
+ * - the runner's task role (`<role id>:<task id>`: ECS names the role session after the task,
+ *   aws/amazon-ecs-agent#3498) may send `fix.result` only — agent-written code run by
+ *   `verify.command` could reach the task's credentials, and must not pose as Discord, the
+ *   webhook or EventBridge — and only for the job its own task was launched for
+ *   (`launchedTaskOf(jobId)`, the task ARN recorded at launch);
+ * - anyone else sending `fix.result` is one of bugbot's own principals (the processor
+ *   dead-lettering a copy, an operator's redrive): accepted, because the result is still bound to
+ *   the stored job by `reportFixResult` (the job exists, was launched, its branch matches), and
+ *   because refusals are quarantined (`quarantine`), a redrive can never turn a refused message
+ *   into an accepted one.
+ */
+export function authorizeFixRunnerSender(
+  taskRoleId: string | undefined,
+  launchedTaskOf?: (jobId: string) => Promise<string | undefined>,
+) {
+  return async (job: Job, senderId: string | undefined): Promise<string | null> => {
     if (!taskRoleId) return null;
-    const fromRunner = senderId?.split(':')[0] === taskRoleId;
-    if (fromRunner && job.kind !== 'fix.result' && job.kind !== 'fix.task-stopped') {
-      return `the fix runner may not send ${job.kind} jobs`;
-    }
-    if (!fromRunner && job.kind === 'fix.result') return 'only the fix runner may send fix results';
-    return null;
+    const colon = senderId?.indexOf(':') ?? -1;
+    const role = senderId && colon >= 0 ? senderId.slice(0, colon) : senderId;
+    if (role !== taskRoleId) return null;
+    if (job.kind !== 'fix.result') return `the fix runner may not send ${job.kind} jobs`;
+    const session = senderId && colon >= 0 ? senderId.slice(colon + 1) : '';
+    const launched = launchedTaskOf ? await launchedTaskOf(job.result.jobId) : undefined;
+    // No launch on record: the use case refuses an unknown job, or waits for a launch being recorded.
+    if (launched === undefined) return null;
+    const launchedId = launched.slice(launched.lastIndexOf('/') + 1);
+    return launchedId === session
+      ? null
+      : `a result for ${job.result.jobId} sent by task ${session || '(none)'}, not the task launched for it`;
   };
 }
 

@@ -2,10 +2,13 @@ import type { Bug, BugIssueLink } from '../domain/bug.js';
 import { canPerform, describeRefusal, transitionFor } from '../domain/bug-state-machine.js';
 import { renderBugDetails, renderThreadNote } from '../domain/bug-views.js';
 import { deterministicUuid } from '../domain/deterministic-id.js';
+import { toMicros } from '../domain/fix-budget.js';
 import { fenceUntrusted, toPlainLine } from '../domain/untrusted-text.js';
 import type { DiscordComponentJob } from '../jobs/job-schemas.js';
 import type { OutgoingMessage } from '../ports/chat-platform.js';
 import type { CodeHost, RepositoryRef } from '../ports/code-host.js';
+import type { FixJobs } from '../ports/fix-jobs.js';
+import type { FixLauncher } from '../ports/fix-launcher.js';
 import type { FoldLedger } from '../ports/fold-ledger.js';
 import type { IssueTracker } from '../ports/issue-tracker.js';
 import { audit, type BugFlowContext, postInThread, readAnalysis, refreshCard } from './bug-context.js';
@@ -29,6 +32,13 @@ export interface BugCardDeps extends BugFlowContext {
   readonly folds?: Pick<FoldLedger, 'listFolds'>;
   /** Splits a folded report out (the Split button on View Details). */
   readonly split?: (bugId: string, by: Maintainer) => Promise<OutgoingMessage>;
+  /** What a dismissal needs to stop a running fix or close its pull request. */
+  readonly fixes?: {
+    readonly fixJobs: FixJobs;
+    readonly launcher: FixLauncher;
+    readonly codeHost: CodeHost;
+    readonly repo: RepositoryRef;
+  };
 }
 
 /**
@@ -141,7 +151,11 @@ async function showDetails(bug: Bug, deps: BugCardDeps): Promise<OutgoingMessage
 async function dismiss(bug: Bug, job: DiscordComponentJob, deps: BugCardDeps): Promise<OutgoingMessage> {
   const actor = actorOf(job);
   const refusal = describeRefusal('dismiss', bug.status);
-  if (refusal) return refuse(bug, actor, 'dismiss', refusal, deps);
+  if (refusal) {
+    // A redelivery after the dismissal: finish stopping its fix, in case that was cut short.
+    if (bug.status === 'dismissed') await stopFixOf(bug, deps);
+    return refuse(bug, actor, 'dismiss', refusal, deps);
+  }
   const reason = job.reason?.trim() || 'no reason given';
   const { from, to } = transitionFor('dismiss');
   const moved = await deps.records.transitionBug(bug.bugId, [...from], to, {
@@ -150,6 +164,7 @@ async function dismiss(bug: Bug, job: DiscordComponentJob, deps: BugCardDeps): P
   if (!moved.ok) {
     const current = moved.current;
     if (current?.status === 'dismissed') {
+      await stopFixOf(current, deps);
       await refreshCard(current, deps);
       return { content: 'This bug is already dismissed.', ephemeral: true };
     }
@@ -162,14 +177,85 @@ async function dismiss(bug: Bug, job: DiscordComponentJob, deps: BugCardDeps): P
     );
   }
   await audit(bug.bugId, actor, 'transition', `${bug.status} → dismissed: ${reason}`, deps);
+  const stopped = await stopFixOf(moved.bug, deps);
   await refreshCard(moved.bug, deps);
+  const note = renderThreadNote('dismissed', { by: job.interaction.member.username, reason });
   await postInThread(
     moved.bug,
     'dismissed',
-    renderThreadNote('dismissed', { by: job.interaction.member.username, reason }),
+    stopped
+      ? {
+          content: `${note.content ?? ''}
+${stopped}`,
+        }
+      : note,
     deps,
   );
   return { content: 'Dismissed. The card shows who and why.', ephemeral: true };
+}
+
+/**
+ * A dismissed bug keeps no fix going: a running fix is cancelled and its task stopped (a result
+ * that arrives anyway is recorded and opens nothing), a drafted fix's open pull request is closed
+ * with a note. Safe to repeat. Says what it did, for the dismissal's thread note.
+ */
+async function stopFixOf(bug: Bug, deps: BugCardDeps): Promise<string | null> {
+  const fixes = deps.fixes;
+  const fix = bug.fix;
+  if (!fixes || !fix) return null;
+  const why = `bugbot: the bug was dismissed by ${bug.dismissal?.by ?? 'a maintainer'}`;
+  if (fix.status === 'requested') {
+    const cancelled = await fixes.fixJobs.updateFixJob(fix.jobId, ['requested', 'launched'], {
+      status: 'cancelled',
+      cancelledAt: deps.now().toISOString(),
+      reason: 'the bug was dismissed',
+    });
+    const job = cancelled.ok ? cancelled.job : cancelled.current;
+    if (job?.status !== 'cancelled') return null;
+    if (!job.taskId) {
+      // Never launched: nothing ran, so the allowance and the budget it held go back.
+      await fixes.fixJobs.settleBudget({
+        month: job.budgetMonth ?? job.createdAt.slice(0, 7),
+        jobId: job.jobId,
+        reservedMicros: toMicros(job.spec.limits.maxBudgetUsd),
+        costMicros: 0,
+      });
+      if (job.requestedById && job.allowanceWindow)
+        await fixes.fixJobs.refundAllowance({
+          scope: 'fix',
+          userId: job.requestedById,
+          window: job.allowanceWindow,
+          useId: job.jobId,
+        });
+    }
+    if (job.taskId && !job.resultAt && !job.stopRequestedAt) {
+      await fixes.launcher.stop(job.taskId, why);
+      await fixes.fixJobs.updateFixJob(fix.jobId, ['cancelled'], {
+        stopRequestedAt: deps.now().toISOString(),
+      });
+    }
+    return 'The fix that was being drafted for it was stopped; nothing will be opened.';
+  }
+  if (fix.status === 'pushed' && fix.pullRequestUrl) {
+    const number = Number(/\/pull\/(\d+)/.exec(fix.pullRequestUrl)?.[1]);
+    if (!Number.isInteger(number) || number <= 0) return null;
+    const dismissal = bug.dismissal;
+    await fixes.codeHost.closePullRequest(
+      fixes.repo,
+      number,
+      [
+        'Closed by bugbot: the bug this pull request fixes was dismissed in Discord.',
+        dismissal
+          ? `Dismissed by ${toPlainLine(dismissal.by, 80)}: ${toPlainLine(dismissal.reason, 300)}`
+          : '',
+        'The branch is kept; reopen the pull request if the fix is wanted after all.',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+    return `Its pull request <${fix.pullRequestUrl}> was closed with a note.`;
+  }
+  return null;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { renderBugStatus, renderDashboard } from '../domain/bug-views.js';
+import { budgetMonthOf, describeMonthSpend } from '../domain/fix-budget.js';
 import { toPlainLine } from '../domain/untrusted-text.js';
 import type { DiscordCommandJob } from '../jobs/job-schemas.js';
 import type { BugRecords } from '../ports/bug-records.js';
@@ -8,6 +9,11 @@ export interface BugQueryDeps {
   readonly records: BugRecords;
   readonly now: () => Date;
   readonly guildId?: string;
+  /** The month's fix spend and budget, when fixes are set up. */
+  readonly fixBudget?: {
+    readonly readMonthSpend: (month: string) => Promise<{ spentMicros: number; committedMicros: number }>;
+    readonly monthlyBudgetUsd: number;
+  };
 }
 
 const BUG_ID = /^bug_[a-z0-9]{4,40}$/i;
@@ -38,6 +44,18 @@ export async function showBugStatus(job: DiscordCommandJob, deps: BugQueryDeps):
 
 /** `/bugbot dashboard`: read from the state index (most urgent first), never a scan. */
 export async function showDashboard(deps: BugQueryDeps): Promise<OutgoingMessage> {
-  const [open, closed] = await Promise.all([deps.records.listOpenBugs(100), deps.records.listClosedBugs(25)]);
-  return renderDashboard({ open, closed, now: deps.now().toISOString(), guildId: deps.guildId });
+  const [open, closed, spend] = await Promise.all([
+    deps.records.listOpenBugs(100),
+    deps.records.listClosedBugs(25),
+    deps.fixBudget?.readMonthSpend(budgetMonthOf(deps.now())),
+  ]);
+  return renderDashboard({
+    open,
+    closed,
+    now: deps.now().toISOString(),
+    guildId: deps.guildId,
+    ...(spend && deps.fixBudget
+      ? { fixSpend: describeMonthSpend(spend, deps.fixBudget.monthlyBudgetUsd) }
+      : {}),
+  });
 }

@@ -26,9 +26,25 @@ describe('readDeploymentSettings', () => {
       allowlist: [...DEFAULT_FIX_ALLOWLIST],
       alarmEmail: '',
       bugStatusWebhookUrl: '',
+      fixMonthlyBudgetUsd: '100',
+      fixPushRepo: '',
     });
     expect(listUnsetSettings(settings)).toContain('discordPublicKey');
     expect(listUnsetSettings(settings)).not.toContain('posthogHost');
+  });
+
+  it('reads the monthly fix budget and the fork to push fixes to, refusing nonsense', () => {
+    expect(settingsFrom({ fixMonthlyBudgetUsd: '250.50', fixPushRepo: 'acme-bot/shop' })).toMatchObject({
+      fixMonthlyBudgetUsd: '250.50',
+      fixPushRepo: 'acme-bot/shop',
+    });
+    expect(settingsFrom({ fixMonthlyBudgetUsd: 80 })).toMatchObject({ fixMonthlyBudgetUsd: '80' });
+    expect(() => settingsFrom({ fixMonthlyBudgetUsd: 'lots', fixPushRepo: 'not a repo' })).toThrow(
+      /fixMonthlyBudgetUsd.*fixPushRepo|fixPushRepo.*fixMonthlyBudgetUsd/s,
+    );
+    expect(() => settingsFrom({ fixMonthlyBudgetUsd: '0' })).toThrow(
+      /fixMonthlyBudgetUsd: must be more than 0/,
+    );
   });
 
   it('reads `-c key=value` strings, splitting the comma lists', () => {

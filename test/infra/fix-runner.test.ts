@@ -628,13 +628,13 @@ describe('processor', () => {
     expect(variables.FIX_TASK_ROLE_ID).toEqual({ 'Fn::GetAtt': [taskRole, 'RoleId'] });
   });
 
-  it('may run only this task definition in this cluster and pass only its two roles, to ECS tasks only', () => {
+  it('may run only this task definition in this cluster, pass only its two roles to ECS tasks, and stop only tasks of this cluster', () => {
     const role = roleIdOf(resource(logicalId(stack.processor.handler.function)).Properties.Role);
     const statements = statementsOf(role).filter((statement) =>
       [statement.Action].flat().some((action) => /^(ecs|iam):/.test(action)),
     );
     const taskDefinitionProperties = taskDefinition().Properties;
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(3);
     expect(statements).toEqual(
       expect.arrayContaining([
         {
@@ -651,6 +651,27 @@ describe('processor', () => {
             taskDefinitionProperties.ExecutionRoleArn,
           ]),
           Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'ecs:StopTask',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':ecs:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':task/',
+                ref(stack.fixRunner.cluster),
+                '/*',
+              ],
+            ],
+          },
+          Condition: { ArnEquals: { 'ecs:cluster': getAtt(stack.fixRunner.cluster) } },
         },
       ]),
     );
@@ -698,3 +719,39 @@ describe('cdk-nag', () => {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('fixes pushed to a fork (fixPushRepo)', () => {
+  it('gives the runner the fork’s push token from a secret of its own, and the processor the fork', () => {
+    const forkApp = new App({
+      outdir: mkdtempSync(path.join(tmpdir(), 'bugbot-fix-fork-')),
+      context: {
+        ...cdkJson.context,
+        ...NO_BUNDLING,
+        fixPushRepo: 'acme-bot/shop',
+        fixMonthlyBudgetUsd: '250',
+      },
+    });
+    const forkStack = new BugbotStack(forkApp, 'Bugbot', { settings: readDeploymentSettings(forkApp.node) });
+    const template = Template.fromStack(forkStack);
+    const pushSecret = forkStack.fixRunner.pushTokenSecret;
+    expect(pushSecret).toBeDefined();
+    const pushSecretId = forkStack.getLogicalId(pushSecret!.node.defaultChild as CfnElement);
+    const definitions = template.findResources('AWS::ECS::TaskDefinition');
+    const [definition] = Object.values(definitions) as {
+      Properties: { ContainerDefinitions: { Secrets: unknown[] }[] };
+    }[];
+    expect(definition?.Properties.ContainerDefinitions[0]?.Secrets).toContainEqual({
+      Name: 'GITHUB_TOKEN',
+      ValueFrom: { 'Fn::Join': ['', [{ Ref: pushSecretId }, ':githubPushToken::']] },
+    });
+    template.hasOutput('FixPushTokenSecretArn', { Value: { Ref: pushSecretId } });
+    const functions = template.findResources('AWS::Lambda::Function') as Record<
+      string,
+      { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+    >;
+    const processorEnv = Object.values(functions)
+      .map((fn) => fn.Properties.Environment?.Variables ?? {})
+      .find((variables) => 'FIX_CLUSTER_ARN' in variables);
+    expect(processorEnv).toMatchObject({ FIX_PUSH_REPO: 'acme-bot/shop', FIX_MONTHLY_BUDGET_USD: '250' });
+  });
+});

@@ -326,3 +326,72 @@ describe('GitHubCodeHost against the GitHub stand-in', () => {
     expect(error).toMatchObject({ status: 404, retryable: false });
   });
 });
+
+describe('GitHubCodeHost: drafts refused, forks, closing', () => {
+  it('opens the not-ready normal pull request when the repository refuses drafts, once however often asked', async () => {
+    standIn.addRepository({ ...SHOP, bareDir, defaultBranch: 'main', draftPullRequests: false });
+    const host = hostWith();
+    const input = {
+      head: 'bugbot/fix-1',
+      base: 'main',
+      title: 'Fix: cart',
+      body: 'draft body',
+      draft: true,
+      notDraft: { title: '[Not ready for review] Fix: cart', body: '> **Not ready for review.**' },
+    };
+    const pull = await host.openPullRequest(SHOP, input);
+    expect(pull).toMatchObject({ draft: false, draftRefused: true, state: 'open' });
+    const again = await host.openPullRequest(SHOP, input);
+    expect(again.number).toBe(pull.number);
+    expect(again.draftRefused).toBe(true);
+    const pulls = standIn.snapshot().pulls as { title: string; body: string }[];
+    expect(pulls).toEqual([
+      expect.objectContaining({
+        title: '[Not ready for review] Fix: cart',
+        body: '> **Not ready for review.**',
+      }),
+    ]);
+  });
+
+  it('opens a pull request from a fork with `owner:branch` (and `head_repo` when the owner is the same)', async () => {
+    const forkDir = join(root, `fork-${Date.now()}.git`);
+    await git(root, ['init', '--quiet', '--bare', forkDir]);
+    await mkdir(join(forkDir, 'objects', 'info'), { recursive: true });
+    await writeFile(join(forkDir, 'objects', 'info', 'alternates'), `${join(bareDir, 'objects')}\n`);
+    const head = (await git(root, [`--git-dir=${bareDir}`, 'rev-parse', 'refs/heads/bugbot/fix-1'])).trim();
+    await git(root, [`--git-dir=${forkDir}`, 'update-ref', 'refs/heads/bugbot/fix-2', head]);
+    standIn.addRepository({ owner: 'acme-bugbot', repo: 'shop', bareDir: forkDir, forkOf: 'acme/shop' });
+    const host = hostWith();
+    const input = {
+      head: 'bugbot/fix-2',
+      headRepo: { owner: 'acme-bugbot', repo: 'shop' },
+      base: 'main',
+      title: 'Fix',
+      body: 'b',
+      draft: true,
+    };
+    const pull = await host.openPullRequest(SHOP, input);
+    expect((await host.openPullRequest(SHOP, input)).number).toBe(pull.number);
+    const create = callsTo('/repos/acme/shop/pulls').find((call) => call.method === 'POST');
+    expect(create?.body).toMatchObject({ head: 'acme-bugbot:bugbot/fix-2' });
+    expect(create?.body).not.toHaveProperty('head_repo');
+    expect(standIn.snapshot().pulls).toEqual([
+      expect.objectContaining({ headRepository: 'acme-bugbot/shop', draft: true }),
+    ]);
+
+    await host.closePullRequest(SHOP, pull.number, 'Closed by bugbot: the bug was dismissed.');
+    await host.closePullRequest(SHOP, pull.number, 'Closed by bugbot: the bug was dismissed.');
+    expect(standIn.snapshot().pulls).toEqual([
+      expect.objectContaining({ state: 'closed', comments: ['Closed by bugbot: the bug was dismissed.'] }),
+    ]);
+  });
+
+  it('searches paths with `in:path`, words that must all be in one file otherwise', async () => {
+    const host = hostWith();
+    expect((await host.searchCode(SHOP, 'cart.ts', 10, { in: 'path' })).map((hit) => hit.path)).toEqual([
+      'src/cart.ts',
+    ]);
+    expect(await host.searchCode(SHOP, 'cartTotal Checkout', 10)).toEqual([]);
+    expect(callsTo('/search/code').at(0)?.path).toContain(encodeURIComponent('in:path'));
+  });
+});

@@ -238,9 +238,19 @@ describe('GitHub stand-in: REST wire format', () => {
       return (answer.json as { items: { path: string }[] }).items.map((item) => item.path).sort();
     };
     expect(await search('cartTotal repo:acme/shop')).toEqual(['src/cart.ts']);
-    expect(await search('cart repo:acme/shop')).toEqual(['docs/cart.md', 'src/cart.ts']);
-    expect(await search('cart repo:acme/shop path:src/')).toEqual(['src/cart.ts']);
+    // As GitHub: whole words only (`cart` is not in `cartTotal`), file contents unless `in:path`.
+    expect(await search('cart repo:acme/shop')).toEqual(['docs/cart.md']);
+    expect(await search('cart in:path repo:acme/shop')).toEqual(['docs/cart.md', 'src/cart.ts']);
+    expect(await search('cart in:file,path repo:acme/shop path:src/')).toEqual(['src/cart.ts']);
     expect(await search('cart repo:acme/shop extension:md')).toEqual(['docs/cart.md']);
+    clock += 61_000; // past the 10-a-minute code-search limit
+    // Every term in one file: the two words are in different files, so nothing.
+    expect(await search('cartTotal Checkout repo:acme/shop')).toEqual([]);
+    // The symbols code search ignores split words: `cart.md` is `cart` and `md`.
+    expect(await search('cart.md in:path repo:acme/shop')).toEqual(['docs/cart.md']);
+    // The default branch only: `return 1` is on the feature branch alone.
+    expect(await search('"return 1" repo:acme/shop')).toEqual([]);
+    expect(await search('"return 0" repo:acme/shop')).toEqual(['src/cart.ts']);
     expect(await search('"pay now" repo:acme/shop')).toEqual(['src/checkout/Checkout.tsx']);
     expect(await search('cartTotal repo:other/repo')).toEqual([]);
 
@@ -292,6 +302,86 @@ describe('GitHub stand-in: REST wire format', () => {
     ]);
   });
 
+  it('refuses draft pull requests in a repository that does not support them, as GitHub answers', async () => {
+    standIn.addRepository({
+      owner: 'acme',
+      repo: 'shop',
+      bareDir,
+      defaultBranch: 'main',
+      draftPullRequests: false,
+    });
+    const draft = await call('POST', '/repos/acme/shop/pulls', {
+      title: 'x',
+      head: 'feature',
+      base: 'main',
+      draft: true,
+    });
+    expect(draft.status).toBe(422);
+    expect(draft.json).toEqual({
+      message: 'Draft pull requests are not supported in this repository.',
+      documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+      status: '422',
+    });
+    const normal = await call('POST', '/repos/acme/shop/pulls', {
+      title: 'x',
+      head: 'feature',
+      base: 'main',
+    });
+    expect(normal.status).toBe(201);
+  });
+
+  it('opens a pull request from a fork’s branch (`owner:branch`), lists it by that head, and closes it with a comment', async () => {
+    const forkDir = join(root, `fork-${Date.now()}.git`);
+    await git(root, ['init', '--quiet', '--bare', forkDir]);
+    await mkdir(join(forkDir, 'objects', 'info'), { recursive: true });
+    await writeFile(join(forkDir, 'objects', 'info', 'alternates'), `${join(bareDir, 'objects')}\n`);
+    const { stdout } = await execFileAsync('git', [
+      `--git-dir=${bareDir}`,
+      'rev-parse',
+      'refs/heads/feature',
+    ]);
+    await git(root, [`--git-dir=${forkDir}`, 'update-ref', 'refs/heads/fix-1', stdout.trim()]);
+    standIn.addRepository({ owner: 'acme-bot', repo: 'shop', bareDir: forkDir, forkOf: 'acme/shop' });
+    // Not a fork of acme/shop: refused as an unknown head.
+    standIn.addRepository({ owner: 'stranger', repo: 'shop', bareDir: forkDir });
+    const foreign = await call('POST', '/repos/acme/shop/pulls', {
+      title: 'x',
+      head: 'stranger:fix-1',
+      base: 'main',
+    });
+    expect(foreign.status).toBe(422);
+    // The fork's branch is no branch of the parent.
+    const plain = await call('POST', '/repos/acme/shop/pulls', { title: 'x', head: 'fix-1', base: 'main' });
+    expect(plain.status).toBe(422);
+
+    const created = await call('POST', '/repos/acme/shop/pulls', {
+      title: 'Fix',
+      head: 'acme-bot:fix-1',
+      base: 'main',
+    });
+    expect(created.status).toBe(201);
+    const pull = created.json as { number: number; head: { label: string; repo: { full_name: string } } };
+    expect(pull.head.label).toBe('acme-bot:fix-1');
+    expect(pull.head.repo.full_name).toBe('acme-bot/shop');
+    const listed = await call('GET', '/repos/acme/shop/pulls?head=acme-bot:fix-1');
+    expect((listed.json as { number: number }[]).map((entry) => entry.number)).toEqual([pull.number]);
+    expect((await call('GET', '/repos/acme/shop/pulls?head=acme:fix-1')).json).toEqual([]);
+
+    const comment = await call('POST', `/repos/acme/shop/issues/${pull.number}/comments`, {
+      body: 'Closed: dismissed',
+    });
+    expect(comment.status).toBe(201);
+    const closed = await call('PATCH', `/repos/acme/shop/pulls/${pull.number}`, { state: 'closed' });
+    expect(closed.json).toMatchObject({ state: 'closed', closed_at: expect.any(String) });
+    expect(standIn.snapshot().pulls).toEqual([
+      expect.objectContaining({
+        headRepository: 'acme-bot/shop',
+        state: 'closed',
+        comments: ['Closed: dismissed'],
+      }),
+    ]);
+  });
+
   it('snapshots pulls and issues with their bodies', async () => {
     await call('POST', '/repos/acme/shop/issues', { title: 'Crash', body: 'Issue body', labels: ['bug'] });
     await call('POST', '/repos/acme/shop/pulls', {
@@ -319,7 +409,9 @@ describe('GitHub stand-in: REST wire format', () => {
           title: 'Fix',
           body: 'PR body',
           head: 'feature',
+          headRepository: 'acme/shop',
           base: 'main',
+          comments: [],
           draft: false,
           state: 'open',
           merged: false,

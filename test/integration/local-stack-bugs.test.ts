@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { JOBS_QUEUE } from '../../local/local-stack.js';
+import { JOBS_QUEUE, LOCAL_TABLE_NAME } from '../../local/local-stack.js';
+import { createDocumentClient } from '../../shared/adapters/dynamodb/document-client.js';
+import { DynamoDbFixJobs } from '../../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
+import { assessFix } from '../../shared/domain/fix-pull-request.js';
+import { createLocalDynamoDbClient } from '../support/dynalite.js';
 import {
   replyTo,
   type StackDriver,
@@ -47,8 +51,23 @@ async function reportAndWaitForCard(report: Record<string, unknown>) {
 async function click(action: string, bugId: string, as: 'maintainer' | 'member' = 'maintainer') {
   const sent = await driver.sendCommand('button', [action, bugId], { as });
   expect(sent.status).toBe(200);
-  const reply = await driver.waitFor(`the ${action} reply`, (state) => replyTo(state, sent.interaction));
+  // A fix request searches the code first (a few searches, spaced as GitHub asks).
+  const reply = await driver.waitFor(
+    `the ${action} reply`,
+    (state) => replyTo(state, sent.interaction),
+    action === 'draft_fix' ? 60_000 : undefined,
+  );
   return { sent, reply };
+}
+
+/** The fix job as stored, with the runner's result (read from the stack's table). */
+async function fixJobOf(jobId: string) {
+  const client = createLocalDynamoDbClient(driver.stack.dynamoEndpoint);
+  try {
+    return await new DynamoDbFixJobs(createDocumentClient(client), LOCAL_TABLE_NAME).getFixJob(jobId);
+  } finally {
+    client.destroy();
+  }
 }
 
 describe('bug reports through the local stack', () => {
@@ -188,15 +207,30 @@ describe('bug reports through the local stack', () => {
     const [pull] = github.pulls;
     expect(pull?.head).toMatch(/^bugbot\/fix-/);
     expect(pull?.base).toBe('main');
-    expect(pull?.body).toContain('`src/cart.js` (modified)');
-    expect(pull?.body).toMatch(/`node --test` exited \*\*0\*\*/);
-    expect(pull?.draft).toBe(false); // checks passed
+    // The body is ours: the verdict, the Reproduction section, the changed files and checks fenced.
+    expect(pull?.body).toMatch(/^(## ⚠️ Risks to review first[\s\S]*)?## Verdict: /);
+    expect(pull?.body).toContain('## Reproduction');
+    expect(pull?.body).toMatch(/## Changed files \(\d+\)\n\n```text\n[\s\S]*modified +src\/cart\.js/);
+    expect(pull?.body).toContain('$ node --test');
+    expect(pull?.body).toContain('**The code was written by an AI**');
+    expect(pull?.body).toContain('Asked for in Discord by `maya`');
+    // Ready for review exactly when the runner proved the fix (a failing test first); else a draft.
+    const jobId = (bugOf(state, checkoutBug) as { fix?: { jobId: string } } | undefined)?.fix?.jobId ?? '';
+    const job = await fixJobOf(jobId);
+    expect(job?.result).toBeDefined();
+    const assessment = assessFix(job!.result!);
+    expect(pull?.draft).toBe(!assessment.ready);
+    expect(pull?.body).toContain(
+      assessment.ready ? '## Verdict: proven' : 'This fix is not ready for review, because:',
+    );
     expect(JSON.stringify(state.sandbox.linear.attachments)).toContain(pull?.url ?? 'missing');
     const bug = bugOf(state, checkoutBug);
     const note = state.sandbox.discord.messages.find(
       (message) => message.threadId === bug?.card?.threadId && message.content.startsWith('Fix drafted'),
     );
     expect(note?.content).toContain(pull?.url);
+    expect(note?.content).toMatch(/Budget: \$\d+\.\d\d of \$100\.00 spent on fixes this month/);
+    expect(note?.allowedMentions).toEqual({ parse: [] });
     // The card is edited right after the bug moves to fix_drafted.
     await driver.waitFor('the card to show the PR', (current) =>
       JSON.stringify(cardOf(current, checkoutBug)).includes(pull?.url ?? 'missing'),
@@ -243,7 +277,7 @@ describe('bug reports through the local stack', () => {
     const answers = [first.reply.content, second.reply.content].sort();
     expect(answers.filter((answer) => answer.startsWith('Drafting a fix'))).toHaveLength(1);
     expect(
-      answers.filter((answer) => answer === 'A fix is already being drafted for this bug.'),
+      answers.filter((answer) => /^A fix is already being drafted for this bug\. .*<#\d+>\.$/.test(answer)),
     ).toHaveLength(1);
     const state = await driver.waitFor(
       'the fix to end',

@@ -1,14 +1,20 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REPOSITORY_ROOT } from '../../infra/constructs/bugbot-function.js';
 import { DEAD_LETTER_QUEUE, JOBS_QUEUE } from '../../local/local-stack.js';
 import { LocalSqs } from '../../local/sqs/local-sqs.js';
 import { type SqsServer, startSqsServer } from '../../local/sqs/sqs-server.js';
 import { type ListedJob, main } from '../../scripts/dlq.js';
+import { SqsJobQueue } from '../../shared/adapters/aws-sqs/sqs-job-queue.js';
 import { SqsJobRetryControl } from '../../shared/adapters/aws-sqs/sqs-job-retry-control.js';
+import { DynamoDbFixJobs } from '../../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
+import { PermanentJobError } from '../../shared/domain/errors.js';
+import type { FixResultJob } from '../../shared/jobs/job-schemas.js';
+import { authorizeFixRunnerSender, runJob } from '../../shared/processing/job-runner.js';
 import { buildCommandJob } from '../factories/jobs.js';
+import { startTestTable } from '../support/dynalite.js';
 
 /**
  * `npm run dlq` against the local SQS server (the local stack's queues, same names and redrive
@@ -201,5 +207,132 @@ describe('npm run dlq: usage', () => {
   it('is wired as an npm script', async () => {
     const { stdout } = await run('npm', ['run', '--silent', 'dlq', '--', '--help'], { cwd: REPOSITORY_ROOT });
     expect(stdout).toContain('Usage: npm run dlq -- list [--max N] [--json]');
+  });
+});
+
+describe('npm run dlq -- redrive: fix results', () => {
+  it('redrives a result the processor dead-lettered, and never one refused for its sender', async () => {
+    const table = await startTestTable();
+    const identities: Record<string, string> = {
+      'RUNNER-task-1': 'AROARUNNER:task-1',
+      'RUNNER-task-2': 'AROARUNNER:task-2',
+      PROCESSOR: 'AROAPROCESSOR:bugbot-processor',
+    };
+    const senders = await startSqsServer({ engine, identify: (key) => identities[key] });
+    const clientAs = (accessKeyId: string) =>
+      new SQSClient({
+        endpoint: senders.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId, secretAccessKey: 'local' },
+      });
+    const clients = ['RUNNER-task-1', 'RUNNER-task-2', 'PROCESSOR'].map(clientAs);
+    const [task1, task2, processor] = clients as [SQSClient, SQSClient, SQSClient];
+    try {
+      const fixJobs = new DynamoDbFixJobs(table.doc, table.tableName);
+      await fixJobs.createFixJob({
+        jobId: 'fix_1',
+        spec: {
+          jobId: 'fix_1',
+          repo: { cloneUrl: 'https://github.com/acme/shop.git', baseBranch: 'main' },
+          branch: 'bugbot/fix-1',
+          task: { title: 't', body: 'b' },
+          allowlist: ['src/'],
+          limits: { maxTurns: 1, maxBudgetUsd: 1, timeoutSeconds: 60, maxChangedFiles: 1, maxDiffLines: 1 },
+        },
+        notifyChannelId: '1',
+        requestedBy: 'maya',
+        status: 'launched',
+        taskId: 'arn:aws:ecs:us-east-1:1:task/bugbot/task-1',
+        createdAt: new Date().toISOString(),
+      });
+      const jobsUrl = senders.queueUrl(JOBS_QUEUE);
+      const result = (summary: string): FixResultJob => ({
+        v: 1,
+        kind: 'fix.result',
+        idempotencyKey: 'fix-result:fix_1',
+        receivedAt: new Date().toISOString(),
+        result: {
+          jobId: 'fix_1',
+          status: 'pushed',
+          branch: 'bugbot/fix-1',
+          changedFiles: [],
+          rejected: [],
+          summary,
+          costUsd: 0.1,
+          risks: [],
+        },
+      });
+      // The genuine result, from the task launched for the job; a forgery from another task.
+      await new SqsJobQueue(task1, jobsUrl).send(result('genuine'));
+      await new SqsJobQueue(task2, jobsUrl).send(result('forged'));
+
+      const authorizeSender = authorizeFixRunnerSender(
+        'AROARUNNER',
+        async (jobId) => (await fixJobs.getFixJob(jobId))?.taskId,
+      );
+      const retryControl = new SqsJobRetryControl(processor, jobsUrl, senders.queueUrl(DEAD_LETTER_QUEUE));
+      const ran: string[] = [];
+      let githubDown = true;
+      const process = async () => {
+        const { Messages = [] } = await processor.send(
+          new ReceiveMessageCommand({
+            QueueUrl: jobsUrl,
+            MaxNumberOfMessages: 10,
+            MessageSystemAttributeNames: ['SenderId', 'ApproximateReceiveCount'],
+          }),
+        );
+        for (const message of Messages) {
+          await runJob(
+            {
+              messageId: message.MessageId ?? '',
+              receiptHandle: message.ReceiptHandle ?? '',
+              body: message.Body ?? '',
+              receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+              senderId: message.Attributes?.SenderId,
+            },
+            {
+              flows: {
+                'fix.result': {
+                  run: async (job: FixResultJob) => {
+                    // GitHub refused the first time: a permanent failure the processor dead-letters.
+                    if (githubDown) throw new PermanentJobError('GitHub refused the pull request');
+                    ran.push(job.result.summary);
+                  },
+                },
+              } as never,
+              retryControl,
+              log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+              maxReceives: 3,
+              authorizeSender,
+            },
+          ).catch(() => undefined);
+          await processor.send(
+            new DeleteMessageCommand({ QueueUrl: jobsUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
+        }
+        return Messages.length;
+      };
+      expect(await process()).toBe(2);
+      expect(ran).toEqual([]);
+      expect(engine.counts(DEAD_LETTER_QUEUE).visible).toBe(2);
+      const listing = capture();
+      await main(['list', ...local, senders.url], {}, listing.io);
+      expect(listing.out.join('\n')).toMatch(
+        /\(quarantined, never runs\) fix\.result\s+fix-result:fix_1\s+\d+\s+refused sender: a result for fix_1 sent by task task-2/,
+      );
+
+      githubDown = false;
+      const { io, err } = capture();
+      expect(await main(['redrive', ...local, senders.url], {}, io)).toBe(0);
+      expect(err).toEqual([]);
+      expect(await process()).toBe(2);
+      // The genuine result ran, now sent under the processor's identity; the forgery never did.
+      expect(ran).toEqual(['genuine']);
+      expect(engine.counts(DEAD_LETTER_QUEUE).visible).toBe(1);
+    } finally {
+      for (const client of clients) client.destroy();
+      await senders.close();
+      await table.close();
+    }
   });
 });

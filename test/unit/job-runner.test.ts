@@ -139,14 +139,56 @@ describe('authorizeFixRunnerSender', () => {
     },
   } as const;
 
-  it('lets the runner report results and nothing else, and nobody else report results', () => {
-    expect(authorize(result, 'AROARUNNERROLE:task-123')).toBeNull();
-    expect(authorize(buildCommandJob({ command: { name: 'fix' } }), 'AROARUNNERROLE:task-123')).toMatch(
+  it('lets the runner report results and nothing else; anyone else’s results are bound to their job later', async () => {
+    expect(await authorize(result, 'AROARUNNERROLE:task-123')).toBeNull();
+    expect(await authorize(buildCommandJob({ command: { name: 'fix' } }), 'AROARUNNERROLE:task-123')).toMatch(
       /may not send discord.command/,
     );
-    expect(authorize(result, 'AROAPROCESSOR:bugbot')).toMatch(/only the fix runner/);
-    expect(authorize(buildCommandJob(), 'AROAINGRESS:bugbot')).toBeNull();
-    expect(authorizeFixRunnerSender(undefined)(result, 'anyone')).toBeNull();
+    // Stopped tasks come from EventBridge, never from the runner itself.
+    const stopped = {
+      v: 1,
+      kind: 'fix.task-stopped',
+      idempotencyKey: 'task-stopped:x',
+      receivedAt: '2026-11-20T10:00:00.000Z',
+      jobId: 'fix_1',
+      taskArn: 'arn:aws:ecs:r:1:task/c/task-123',
+    } as const;
+    expect(await authorize(stopped as never, 'AROARUNNERROLE:task-123')).toMatch(
+      /may not send fix.task-stopped/,
+    );
+    // A copy the processor dead-lettered, redriven under its identity: bound to the job by the use case.
+    expect(await authorize(result, 'AROAPROCESSOR:bugbot')).toBeNull();
+    expect(await authorize(buildCommandJob(), 'AROAINGRESS:bugbot')).toBeNull();
+    expect(await authorizeFixRunnerSender(undefined)(result, 'anyone')).toBeNull();
+  });
+
+  it('accepts a runner’s result only from the task launched for its job', async () => {
+    const bound = authorizeFixRunnerSender('AROARUNNERROLE', async (jobId) =>
+      jobId === 'fix_1' ? 'arn:aws:ecs:us-east-1:1:task/bugbot/task-123' : undefined,
+    );
+    expect(await bound(result, 'AROARUNNERROLE:task-123')).toBeNull();
+    expect(await bound(result, 'AROARUNNERROLE:task-999')).toMatch(
+      /sent by task task-999, not the task launched for it/,
+    );
+    expect(await bound(result, 'AROARUNNERROLE')).toMatch(/not the task launched/);
+  });
+
+  it('quarantines a refused job in the DLQ so that a redrive cannot run it', async () => {
+    const { deps, retryControl } = setup(async () => expect.fail('must not run'));
+    const body = JSON.stringify(buildCommandJob());
+    await runJob(
+      { ...record(body), senderId: 'AROARUNNERROLE:task' },
+      { ...deps, authorizeSender: authorize },
+    );
+    const quarantined = retryControl.deadLetters[0]?.body ?? '';
+    expect(JSON.parse(quarantined)).toEqual({
+      quarantined: { senderId: 'AROARUNNERROLE:task', reason: expect.stringMatching(/may not send/) },
+      body,
+    });
+    // Redriven under anyone's identity, it is not a job.
+    const again = await runJob({ ...record(quarantined), senderId: 'AROAPROCESSOR:bugbot' }, deps);
+    expect(again).toBe('dead-lettered');
+    expect(retryControl.deadLetters[1]?.reason).toMatch(/^malformed job/);
   });
 
   it('dead-letters a refused job without running it', async () => {

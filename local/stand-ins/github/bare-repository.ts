@@ -81,11 +81,12 @@ export async function countCommitsAhead(
 export interface TreeFile {
   readonly path: string;
   readonly sha: string;
+  readonly size: number;
 }
 
 /** Regular files (no symlinks, no submodules) of a commit. */
 export async function listFiles(git: GitRunner, gitDir: string, commit: string): Promise<TreeFile[]> {
-  const { code, stdout } = await git(gitDir, ['ls-tree', '-r', '-z', '--full-tree', commit]);
+  const { code, stdout } = await git(gitDir, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit]);
   if (code !== 0) return [];
   return stdout
     .toString('utf8')
@@ -93,13 +94,14 @@ export async function listFiles(git: GitRunner, gitDir: string, commit: string):
     .filter((line) => line.length > 0)
     .flatMap((line) => {
       const tab = line.indexOf('\t');
-      const [mode, type, sha] = line.slice(0, tab).split(' ');
+      // `<mode> <type> <sha> <size, right-aligned>\t<path>`
+      const [mode, type, sha, size] = line.slice(0, tab).split(/ +/);
       if (type !== 'blob' || (mode !== '100644' && mode !== '100755') || !sha) return [];
-      return [{ path: line.slice(tab + 1), sha }];
+      return [{ path: line.slice(tab + 1), sha, size: Number(size) || 0 }];
     });
 }
 
-/** Paths of text files in `commit` whose content contains `term`, ignoring case. */
+/** Paths of text files in `commit` holding `term` as whole words, ignoring case (as code search). */
 export async function grepFiles(
   git: GitRunner,
   gitDir: string,
@@ -111,6 +113,7 @@ export async function grepFiles(
     '-l',
     '-I',
     '-i',
+    '-w',
     '-F',
     '-z',
     '-e',

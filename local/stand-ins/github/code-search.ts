@@ -1,10 +1,16 @@
 import { type GitRunner, grepFiles, listFiles } from './bare-repository.js';
 
 /**
- * `GET /search/code?q=…` over the default branch of served bare repositories, in the spirit of
- * GitHub's REST code search: bare words and "quoted phrases" must all occur (case-insensitive) in a
- * file's content or path; qualifiers `repo:`, `path:`, `filename:`, `extension:`, `language:` and
- * `in:file|path` narrow it. Unknown qualifiers count as words, as GitHub treats them.
+ * `GET /search/code?q=…` over the default branch of served bare repositories, as GitHub's REST
+ * (legacy) code search behaves (docs.github.com "Searching code (legacy)"; the endpoint's
+ * OpenAPI description in @octokit/openapi-types):
+ * - only the default branch is searched, and only files smaller than 384 KB;
+ * - every bare word and "quoted phrase" must occur in one file, as a whole word, ignoring case
+ *   (`cart` does not find `cartTotal`); the symbols `. , : ; / \ ' " = * ! ? # $ & + ^ | ~ < > ( )
+ *   { } [ ] @` are ignored, so `items.map` is the two words `items` and `map`;
+ * - without `in:`, only file contents are searched; `in:path` searches the path, `in:file,path`
+ *   either; qualifiers `repo:`, `path:`, `filename:`, `extension:`, `language:` narrow it.
+ * Unknown qualifiers count as words, as GitHub treats them.
  */
 
 export interface ParsedCodeQuery {
@@ -39,7 +45,8 @@ export function parseCodeQuery(q: string): ParsedCodeQuery {
   for (const match of q.matchAll(/"([^"]*)"|(\S+)/g)) {
     const phrase = match[1];
     if (phrase !== undefined) {
-      if (phrase.trim()) terms.push(phrase.trim());
+      const words = splitWords(phrase);
+      if (words.length > 0) terms.push(words.join(' '));
       continue;
     }
     const token = match[2] ?? '';
@@ -52,12 +59,21 @@ export function parseCodeQuery(q: string): ParsedCodeQuery {
     else if (name === 'extension') extensions.push(value.replace(/^\./, '').toLowerCase());
     else if (name === 'language') languages.push(value.toLowerCase());
     else if (name === 'in') ins.push(...value.toLowerCase().split(','));
-    else if (!['AND', 'OR', 'NOT'].includes(token)) terms.push(token);
+    else if (!['AND', 'OR', 'NOT'].includes(token)) terms.push(...splitWords(token));
   }
+  // "When you omit this qualifier, only the file contents are searched."
   const inFile = ins.length === 0 || ins.includes('file');
-  const inPath = ins.length === 0 || ins.includes('path');
+  const inPath = ins.includes('path');
   return { terms, repos, paths, filenames, extensions, languages, inFile, inPath };
 }
+
+/** The symbols code search ignores split a token into words (`items.map` → `items`, `map`). */
+function splitWords(text: string): string[] {
+  return text.split(/[\s.,:;/\\`'"=*!?#$&+^|~<>(){}[\]@]+/).filter((word) => word.length > 0);
+}
+
+/** GitHub indexes files smaller than 384 KB. */
+const MAX_INDEXED_BYTES = 384 * 1024;
 
 export interface SearchableRepository {
   readonly fullName: string;
@@ -85,17 +101,17 @@ export async function searchCode(
   for (const repository of targets) {
     if (!repository.bareDir) continue;
     const ref = `refs/heads/${repository.defaultBranch}`;
-    const files = (await listFiles(git, repository.bareDir, ref)).filter((file) =>
-      passesQualifiers(file.path, query),
+    const files = (await listFiles(git, repository.bareDir, ref)).filter(
+      (file) => file.size < MAX_INDEXED_BYTES && passesQualifiers(file.path, query),
     );
     const contentHits = query.inFile
       ? await Promise.all(query.terms.map((term) => grepFiles(git, repository.bareDir ?? '', ref, term)))
       : query.terms.map(() => new Set<string>());
     for (const file of files) {
-      const lowerPath = file.path.toLowerCase();
+      const pathWords = ` ${splitWords(file.path.replace(/[-]/g, ' ')).join(' ').toLowerCase()} `;
       let score = 0;
       const all = query.terms.every((term, index) => {
-        const inPath = query.inPath && lowerPath.includes(term.toLowerCase());
+        const inPath = query.inPath && pathWords.includes(` ${term.toLowerCase()} `);
         const inContent = contentHits[index]?.has(file.path) ?? false;
         // A word in the path weighs more, as it does on GitHub.
         score += (inPath ? 2 : 0) + (inContent ? 1 : 0);

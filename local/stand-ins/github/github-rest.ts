@@ -30,6 +30,8 @@ export interface RestAnswer {
 const CREATE_PULL_DOCS = 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request';
 const CREATE_ISSUE_DOCS = 'https://docs.github.com/rest/issues/issues#create-an-issue';
 const SEARCH_DOCS = 'https://docs.github.com/v3/search';
+const UPDATE_PULL_DOCS = 'https://docs.github.com/rest/pulls/pulls#update-a-pull-request';
+const COMMENT_DOCS = 'https://docs.github.com/rest/issues/comments#create-an-issue-comment';
 export const SANDBOX_USER = {
   login: 'bugbot-sandbox',
   id: 1,
@@ -82,6 +84,45 @@ export async function answerRest(
       return pull
         ? { status: 200, body: renderPull(ctx, repository, pull) }
         : { status: 404, body: notFound };
+    }
+    case 'PATCH pulls/:n': {
+      const pull = repository.pulls.find((candidate) => candidate.number === number);
+      if (!pull) return { status: 404, body: notFound };
+      const input = asObject(body);
+      if (input.state !== undefined && input.state !== 'open' && input.state !== 'closed')
+        return invalid([{ resource: 'PullRequest', code: 'invalid', field: 'state' }], UPDATE_PULL_DOCS);
+      if (input.state === 'closed' && pull.state === 'open') {
+        pull.state = 'closed';
+        pull.closedAt = ctx.now().toISOString();
+      } else if (input.state === 'open') {
+        pull.state = 'open';
+        pull.closedAt = undefined;
+      }
+      return { status: 200, body: renderPull(ctx, repository, pull) };
+    }
+    case 'POST issues/:n/comments': {
+      const pull = repository.pulls.find((candidate) => candidate.number === number);
+      const issue = repository.issues.find((candidate) => candidate.number === number);
+      if (!pull && !issue) return { status: 404, body: notFound };
+      const text = asObject(body).body;
+      if (typeof text !== 'string' || text.length === 0)
+        return invalid([{ resource: 'IssueComment', code: 'missing_field', field: 'body' }], COMMENT_DOCS);
+      const comment = { id: repository.newId(), body: text, createdAt: ctx.now().toISOString() };
+      pull?.comments.push(comment);
+      return {
+        status: 201,
+        body: {
+          id: comment.id,
+          node_id: `IC_${comment.id}`,
+          url: `${ctx.apiBaseUrl}/repos/${repository.fullName}/issues/comments/${comment.id}`,
+          html_url: `${ctx.htmlBaseUrl}/${repository.fullName}/${pull ? 'pull' : 'issues'}/${number}#issuecomment-${comment.id}`,
+          body: comment.body,
+          user: SANDBOX_USER,
+          created_at: comment.createdAt,
+          updated_at: comment.createdAt,
+          author_association: 'NONE',
+        },
+      };
     }
     case 'GET labels':
       return paginate(
@@ -167,7 +208,7 @@ function listPulls(
       if (!head) return true;
       // `owner:branch`, or `owner` alone for every PR from that owner.
       const [owner, branch] = head.includes(':') ? head.split(/:(.*)/s) : [head, undefined];
-      if (owner?.toLowerCase() !== repository.owner.toLowerCase()) return false;
+      if (owner?.toLowerCase() !== pull.headRepository.split('/')[0]?.toLowerCase()) return false;
       return branch === undefined || pull.head === branch;
     })
     .filter((pull) => !base || pull.base === base)
@@ -203,15 +244,30 @@ async function createPull(
   const baseSha = gitDir ? await resolveBranch(ctx.git, gitDir, base) : null;
   if (!baseSha)
     return invalid([{ resource: 'PullRequest', field: 'base', code: 'invalid' }], CREATE_PULL_DOCS);
-  // Forks are not served: a head owned by someone else names a branch that does not exist.
-  const headSha =
-    gitDir && headOwner.toLowerCase() === repository.owner.toLowerCase()
-      ? await resolveBranch(ctx.git, gitDir, head)
-      : null;
-  if (!headSha)
+  // The head is a branch of this repository, or of a fork of it in the same network
+  // (`head: "<fork owner>:<branch>"`; `head_repo` names the fork when both have one owner).
+  const headRepository =
+    headOwner.toLowerCase() === repository.owner.toLowerCase() && typeof input.head_repo !== 'string'
+      ? repository
+      : ctx.store
+          .all()
+          .find(
+            (candidate) =>
+              candidate.forkOf?.toLowerCase() === repository.fullName.toLowerCase() &&
+              candidate.owner.toLowerCase() === headOwner.toLowerCase() &&
+              (typeof input.head_repo !== 'string' ||
+                candidate.fullName.toLowerCase() === input.head_repo.toLowerCase()),
+          );
+  const headDir = headRepository?.bareDir;
+  const headSha = headDir ? await resolveBranch(ctx.git, headDir, head) : null;
+  if (!headSha || !headRepository)
     return invalid([{ resource: 'PullRequest', field: 'head', code: 'invalid' }], CREATE_PULL_DOCS);
   const existing = repository.pulls.find(
-    (pull) => pull.state === 'open' && pull.head === head && pull.base === base,
+    (pull) =>
+      pull.state === 'open' &&
+      pull.head === head &&
+      pull.base === base &&
+      pull.headRepository.toLowerCase() === headRepository.fullName.toLowerCase(),
   );
   if (existing) {
     return invalid(
@@ -219,22 +275,36 @@ async function createPull(
         {
           resource: 'PullRequest',
           code: 'custom',
-          message: `A pull request already exists for ${repository.owner}:${head}.`,
+          message: `A pull request already exists for ${headRepository.owner}:${head}.`,
         },
       ],
       CREATE_PULL_DOCS,
     );
   }
-  if (gitDir && (await countCommitsAhead(ctx.git, gitDir, baseSha, headSha)) === 0) {
+  // A fork borrows the parent's objects, so both commits are reachable from the fork's repository.
+  if (headDir && (await countCommitsAhead(ctx.git, headDir, baseSha, headSha)) === 0) {
     return invalid(
       [{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` }],
       CREATE_PULL_DOCS,
     );
   }
+  if (input.draft === true && !repository.draftPullRequests) {
+    // What GitHub answers on plans without drafts for private repositories: a bare message, no
+    // `errors` array (SWE-agent/SWE-agent#179, getsentry/seer#1493).
+    return {
+      status: 422,
+      body: {
+        message: 'Draft pull requests are not supported in this repository.',
+        documentation_url: CREATE_PULL_DOCS,
+        status: '422',
+      },
+    };
+  }
   const pull = repository.addPull({
     title: input.title as string,
     body: typeof input.body === 'string' ? input.body : null,
     head,
+    headRepository: headRepository.fullName,
     headSha,
     base,
     baseSha,
@@ -300,6 +370,7 @@ export function renderRepository(
     url: `${ctx.apiBaseUrl}/repos/${repository.fullName}`,
     clone_url: `${ctx.gitBaseUrl}/${repository.fullName}.git`,
     default_branch: repository.defaultBranch,
+    fork: repository.forkOf !== undefined,
     has_issues: true,
     archived: false,
     disabled: false,
@@ -366,23 +437,25 @@ function renderPullAsIssue(
       html_url: htmlUrl,
       diff_url: `${htmlUrl}.diff`,
       patch_url: `${htmlUrl}.patch`,
-      merged_at: null,
+      merged_at: pull.mergedAt ?? null,
     },
   };
 }
 
 export function renderPull(
-  ctx: Pick<RestContext, 'htmlBaseUrl' | 'apiBaseUrl' | 'gitBaseUrl'>,
+  ctx: Pick<RestContext, 'store' | 'htmlBaseUrl' | 'apiBaseUrl' | 'gitBaseUrl'>,
   repository: ServedRepository,
   pull: PullRecord,
 ): Record<string, unknown> {
   const htmlUrl = `${ctx.htmlBaseUrl}/${repository.fullName}/pull/${pull.number}`;
-  const branch = (ref: string, sha: string) => ({
-    label: `${repository.owner}:${ref}`,
+  const headRepository =
+    ctx.store.find(...(pull.headRepository.split('/') as [string, string])) ?? repository;
+  const branch = (ref: string, sha: string, of: ServedRepository) => ({
+    label: `${of.owner}:${ref}`,
     ref,
     sha,
-    user: { ...SANDBOX_USER, login: repository.owner, type: 'Organization' },
-    repo: renderRepository(ctx, repository),
+    user: { ...SANDBOX_USER, login: of.owner, type: 'Organization' },
+    repo: renderRepository(ctx, of),
   });
   return {
     id: pull.id,
@@ -405,8 +478,8 @@ export function renderPull(
     merged_at: pull.mergedAt ?? null,
     merge_commit_sha: pull.mergeCommitSha ?? null,
     draft: pull.draft,
-    head: branch(pull.head, pull.headSha),
-    base: branch(pull.base, pull.baseSha),
+    head: branch(pull.head, pull.headSha, headRepository),
+    base: branch(pull.base, pull.baseSha, repository),
     author_association: 'NONE',
     merged: pull.mergedAt !== undefined,
   };

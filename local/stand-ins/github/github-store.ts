@@ -15,6 +15,17 @@ export interface RepositoryRegistration {
   readonly bareDir?: string;
   /** Default `main`. */
   readonly defaultBranch?: string;
+  /**
+   * False for a repository that refuses draft pull requests (private repositories on GitHub Free
+   * and Pro): creating one answers 422 "Draft pull requests are not supported in this repository."
+   */
+  readonly draftPullRequests?: boolean;
+  /**
+   * `owner/repo` this repository is a fork of: its branches may be the head of a pull request in
+   * that repository (`head: "<this owner>:<branch>"`). Its bare repository should borrow the
+   * parent's objects (git alternates), as forks share one network on GitHub.
+   */
+  readonly forkOf?: string;
 }
 
 export interface LabelRecord {
@@ -39,16 +50,19 @@ export interface PullRecord {
   readonly title: string;
   readonly body: string | null;
   readonly head: string;
+  /** The repository the head branch is in (`owner/repo`): this one, or a fork of it. */
+  readonly headRepository: string;
   readonly headSha: string;
   readonly base: string;
   readonly baseSha: string;
   readonly draft: boolean;
-  readonly state: 'open' | 'closed';
+  state: 'open' | 'closed';
   readonly createdAt: string;
   /** Set when the pull request was merged (a closed one without it was closed unmerged). */
   readonly mergedAt?: string;
   readonly mergeCommitSha?: string;
-  readonly closedAt?: string;
+  closedAt?: string;
+  readonly comments: { readonly id: number; readonly body: string; readonly createdAt: string }[];
 }
 
 /** A deployment and its latest status, as GitHub's Deployments API keeps them. */
@@ -67,6 +81,8 @@ export class ServedRepository {
   readonly fullName: string;
   readonly bareDir: string | undefined;
   readonly defaultBranch: string;
+  readonly draftPullRequests: boolean;
+  readonly forkOf: string | undefined;
   readonly labels = new Map<string, LabelRecord>();
   readonly issues: IssueRecord[] = [];
   readonly pulls: PullRecord[] = [];
@@ -83,6 +99,8 @@ export class ServedRepository {
     this.fullName = `${registration.owner}/${registration.repo}`;
     this.bareDir = registration.bareDir;
     this.defaultBranch = registration.defaultBranch ?? 'main';
+    this.draftPullRequests = registration.draftPullRequests ?? true;
+    this.forkOf = registration.forkOf;
   }
 
   /** Finds a label by name (case-insensitive, as GitHub compares them), creating it when new. */
@@ -101,8 +119,8 @@ export class ServedRepository {
     return issue;
   }
 
-  addPull(input: Omit<PullRecord, 'id' | 'number'>): PullRecord {
-    const pull = { ...input, id: this.nextId(), number: this.takeNumber() };
+  addPull(input: Omit<PullRecord, 'id' | 'number' | 'comments'>): PullRecord {
+    const pull: PullRecord = { ...input, id: this.nextId(), number: this.takeNumber(), comments: [] };
     this.pulls.push(pull);
     return pull;
   }
@@ -120,6 +138,10 @@ export class ServedRepository {
     const deployment = { ...input, id: this.nextId() };
     this.deployments.push(deployment);
     return deployment;
+  }
+
+  newId(): number {
+    return this.nextId();
   }
 
   private takeNumber(): number {

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { type ECSClient, RunTaskCommand, type RunTaskCommandOutput } from '@aws-sdk/client-ecs';
+import {
+  type ECSClient,
+  RunTaskCommand,
+  type RunTaskCommandOutput,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
 import { ServiceError } from '../../domain/errors.js';
 import type { FixJobSpec } from '../../jobs/fix-job-spec.js';
 import type { FixLauncher } from '../../ports/fix-launcher.js';
@@ -99,6 +104,30 @@ export class EcsFixLauncher implements FixLauncher {
     }
     // Neither a task nor a failure: nothing to go on but a retry, which the token keeps safe.
     throw new ServiceError('ecs', 'RunTask returned neither a task nor a failure', { retryable: true });
+  }
+
+  /**
+   * StopTask on the fix cluster (the processor's role may stop tasks of this cluster only). ECS
+   * sends SIGTERM, then SIGKILL after the container's stop timeout; the task-stopped rule reports
+   * the stop like any other. A task that is gone already (InvalidParameterException "The
+   * referenced task was not found") is not an error: it stopped by itself meanwhile.
+   */
+  async stop(taskId: string, reason: string): Promise<void> {
+    try {
+      await this.client.send(
+        new StopTaskCommand({
+          cluster: this.config.clusterArn,
+          task: taskId,
+          // ECS keeps up to 255 characters of the reason and shows it as the stopped reason.
+          reason: reason.slice(0, 255),
+        }),
+      );
+    } catch (error) {
+      const name = (error as { name?: unknown } | null)?.name;
+      const message = error instanceof Error ? error.message : '';
+      if (name === 'InvalidParameterException' && /not found/i.test(message)) return;
+      throw toAwsServiceError('ecs', 'StopTask', error, RETRYABLE_ERROR_NAMES);
+    }
   }
 }
 

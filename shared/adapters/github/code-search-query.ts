@@ -14,7 +14,11 @@ const MAX_TERMS_LENGTH = 180;
 const MAX_TERMS = 8;
 const NAME = /^[\w.-]{1,100}$/;
 
-export function buildCodeSearchQuery(repo: RepositoryRef, text: string): string | null {
+export function buildCodeSearchQuery(
+  repo: RepositoryRef,
+  text: string,
+  options: { readonly in?: 'file' | 'path' | 'file,path' } = {},
+): string | null {
   if (!NAME.test(repo.owner) || !NAME.test(repo.repo)) return null;
   const terms: string[] = [];
   let length = 0;
@@ -27,5 +31,6 @@ export function buildCodeSearchQuery(repo: RepositoryRef, text: string): string 
     length += term.length + 1;
   }
   if (terms.length === 0) return null;
-  return `${terms.join(' ')} repo:${repo.owner}/${repo.repo}`;
+  const scope = options.in ? ` in:${options.in}` : '';
+  return `${terms.join(' ')}${scope} repo:${repo.owner}/${repo.repo}`;
 }

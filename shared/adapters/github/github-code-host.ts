@@ -10,7 +10,7 @@ import type {
 } from '../../ports/code-host.js';
 import { CodeSearchBudget } from './code-search-budget.js';
 import { buildCodeSearchQuery } from './code-search-query.js';
-import { classifyGitHubFailure, toGitHubServiceError } from './github-errors.js';
+import { classifyGitHubFailure, type GitHubFailure, toGitHubServiceError } from './github-errors.js';
 
 /**
  * `CodeHost` on GitHub's REST API through an Octokit built by `createGitHubClient` (timeouts,
@@ -110,37 +110,76 @@ export class GitHubCodeHost implements CodeHost {
   /**
    * Creates the PR; when GitHub answers 422 "A pull request already exists for owner:branch", the
    * open PR for that head (and base) is returned instead, so a redelivered job makes no second PR.
+   *
+   * A head in a fork goes as `owner:branch` ("For cross-repository pull requests in the same
+   * network, namespace `head` with a user like this: `username:branch`"), with `head_repo` when
+   * the fork has the same owner ("required for cross-repository pull requests if both
+   * repositories are owned by the same organization") — GitHub's OpenAPI for pulls/create.
+   *
+   * Drafts: private repositories on some plans refuse them with 422 and the top-level message
+   * "Draft pull requests are not supported in this repository." (no `errors` array; seen in the
+   * wild, e.g. SWE-agent/SWE-agent#179, getsentry/seer#1493). Then `notDraft` is opened instead.
    */
   async openPullRequest(
     repo: RepositoryRef,
-    input: { head: string; base: string; title: string; body: string; draft: boolean },
+    input: {
+      head: string;
+      headRepo?: RepositoryRef;
+      base: string;
+      title: string;
+      body: string;
+      draft: boolean;
+      notDraft?: { title: string; body: string };
+    },
   ): Promise<PullRequest> {
-    try {
+    const crossRepository =
+      input.headRepo !== undefined &&
+      `${input.headRepo.owner}/${input.headRepo.repo}`.toLowerCase() !==
+        `${repo.owner}/${repo.repo}`.toLowerCase();
+    const head = crossRepository && input.headRepo ? `${input.headRepo.owner}:${input.head}` : input.head;
+    const sameOwnerFork = crossRepository && input.headRepo?.owner.toLowerCase() === repo.owner.toLowerCase();
+    const create = async (title: string, body: string, draft: boolean) => {
       const response = await this.octokit.rest.pulls.create({
         owner: repo.owner,
         repo: repo.repo,
-        head: input.head,
+        head,
+        ...(sameOwnerFork && input.headRepo
+          ? { head_repo: `${input.headRepo.owner}/${input.headRepo.repo}` }
+          : {}),
         base: input.base,
-        title: input.title,
-        body: input.body,
-        draft: input.draft,
+        title,
+        body,
+        draft,
       });
       return toPullRequest(parse(pullSchema, response.data, 'create pull request'));
+    };
+    let draftRefused = false;
+    try {
+      return await create(input.title, input.body, input.draft);
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       const failure = classifyGitHubFailure(error, this.now());
-      const alreadyExists =
-        failure.status === 422 &&
-        failure.messages.some((message) => /pull request already exists/i.test(message));
-      if (!alreadyExists) throw toGitHubServiceError(error, 'create pull request', this.now());
+      if (input.draft && isDraftRefusal(failure)) {
+        draftRefused = true;
+        const fallback = input.notDraft ?? { title: input.title, body: input.body };
+        try {
+          return { ...(await create(fallback.title, fallback.body, false)), draftRefused };
+        } catch (retryError) {
+          if (retryError instanceof ServiceError) throw retryError;
+          if (!isAlreadyOpen(classifyGitHubFailure(retryError, this.now())))
+            throw toGitHubServiceError(retryError, 'create pull request', this.now());
+        }
+      } else if (!isAlreadyOpen(failure)) {
+        throw toGitHubServiceError(error, 'create pull request', this.now());
+      }
     }
 
-    const head = input.head.includes(':') ? input.head : `${repo.owner}:${input.head}`;
+    const listHead = head.includes(':') ? head : `${repo.owner}:${head}`;
     const open = await this.call('list pull requests', async () => {
       const response = await this.octokit.rest.pulls.list({
         owner: repo.owner,
         repo: repo.repo,
-        head,
+        head: listHead,
         state: 'open',
         per_page: 100,
       });
@@ -151,14 +190,49 @@ export class GitHubCodeHost implements CodeHost {
       // Closed between the two calls: another receive will open a fresh one.
       throw new ServiceError(
         'github',
-        `create pull request: GitHub reported an open PR for ${head} but lists none`,
+        `create pull request: GitHub reported an open PR for ${listHead} but lists none`,
         {
           status: 422,
           retryable: true,
         },
       );
     }
-    return toPullRequest(match);
+    const found = toPullRequest(match);
+    return draftRefused || (input.draft && !found.draft)
+      ? { ...found, draftRefused: input.draft && !found.draft }
+      : found;
+  }
+
+  /**
+   * Comments why, then closes. Safe to repeat: a pull request found closed already is left alone
+   * (a crash between the comment and the close may comment twice; never closes silently).
+   */
+  async closePullRequest(repo: RepositoryRef, number: number, comment: string): Promise<void> {
+    const pull = await this.call('get pull request', async () => {
+      const response = await this.octokit.rest.pulls.get({
+        owner: repo.owner,
+        repo: repo.repo,
+        pull_number: number,
+      });
+      return parse(pullSchema, response.data, 'get pull request');
+    });
+    if (pull.state === 'closed') return;
+    await this.call('comment on pull request', () =>
+      this.octokit.rest.issues.createComment({
+        owner: repo.owner,
+        repo: repo.repo,
+        issue_number: number,
+        body: comment,
+      }),
+    );
+    await this.call('close pull request', () =>
+      this.octokit.rest.pulls.update({
+        owner: repo.owner,
+        repo: repo.repo,
+        pull_number: number,
+        state: 'closed',
+      }),
+    );
   }
 
   /**
@@ -166,8 +240,13 @@ export class GitHubCodeHost implements CodeHost {
    * fails — candidate files are a hint for the agent, never a reason to fail a job. Not retried
    * (a retry would spend budget); the default branch is the only one GitHub indexes.
    */
-  async searchCode(repo: RepositoryRef, query: string, limit: number): Promise<CodeSearchHit[]> {
-    const q = buildCodeSearchQuery(repo, query);
+  async searchCode(
+    repo: RepositoryRef,
+    query: string,
+    limit: number,
+    options: { readonly in?: 'file' | 'path' | 'file,path' } = {},
+  ): Promise<CodeSearchHit[]> {
+    const q = buildCodeSearchQuery(repo, query, options);
     const perPage = Math.min(100, Math.max(1, Math.floor(limit)));
     if (q === null || limit < 1) return this.skip('no-terms');
     if (!this.searchBudget.tryTake()) return this.skip('budget');
@@ -222,6 +301,16 @@ function parse<T>(schema: z.ZodType<T>, data: unknown, operation: string): T {
     retryable: true,
     cause: result.error,
   });
+}
+
+function isAlreadyOpen(failure: GitHubFailure): boolean {
+  return (
+    failure.status === 422 && failure.messages.some((message) => /pull request already exists/i.test(message))
+  );
+}
+
+function isDraftRefusal(failure: GitHubFailure): boolean {
+  return failure.status === 422 && /draft pull requests are not supported/i.test(failure.detail);
 }
 
 function labelName(label: string | { name?: string | undefined }): string | undefined {
