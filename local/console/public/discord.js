@@ -51,7 +51,9 @@ function renderMessage(message, actions) {
   const item = h('li', {
     class: classes.join(' '),
     'data-message-id': message.id,
-    'data-testid': message.embeds.length > 0 ? 'card' : 'message',
+    // A card is a channel message with an embed; an interaction answer is not a card.
+    'data-testid': message.embeds.length > 0 && !message.interaction ? 'card' : 'message',
+    'data-interaction': message.interaction ? 'true' : undefined,
   });
   if (message.interaction) {
     item.appendChild(

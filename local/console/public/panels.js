@@ -25,13 +25,14 @@ import { externalLink, h, markdown, time } from './dom.js';
  * @param {...(Node | null)} children
  */
 function disclosure(key, byDefault, actions, summary, ...children) {
-  const details = h(
-    'details',
-    { open: actions.isOpen(key, byDefault), 'data-key': key },
-    h('summary', null, summary),
-    ...children,
-  );
-  details.addEventListener('toggle', () => actions.setOpen(key, details.open));
+  let open = actions.isOpen(key, byDefault);
+  const details = h('details', { open, 'data-key': key }, h('summary', null, summary), ...children);
+  // Chromium also fires `toggle` for a details element created open: only a change is news.
+  details.addEventListener('toggle', () => {
+    if (details.open === open) return;
+    open = details.open;
+    actions.setOpen(key, open);
+  });
   return details;
 }
 
