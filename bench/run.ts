@@ -29,6 +29,7 @@ const SECTIONS: readonly Section[] = [
   },
   { name: 'storm', title: 'Incident storm', module: './storm-bench.ts', run: 'runStormBench' },
   { name: 'runner', title: 'Fix runner', module: './runner-bench.ts', run: 'runRunnerBench' },
+  { name: 'console', title: 'Console page (Chromium)', module: './console-bench.ts', run: 'runConsoleBench' },
 ];
 
 /**

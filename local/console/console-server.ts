@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import * as z from 'zod';
 import {
   type BuiltInteraction,
@@ -109,6 +110,8 @@ export interface ConsoleServer {
 
 interface Asset {
   readonly body: Buffer;
+  /** Compressed once at start, served to browsers that accept it. */
+  readonly gzip: Buffer;
   readonly type: string;
   readonly etag: string;
 }
@@ -552,7 +555,7 @@ function loadAssets(): Map<string, Asset> {
     if (!type) continue;
     const body = readFileSync(join(PUBLIC_DIR, name));
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
-    assets.set(name, { body, type, etag });
+    assets.set(name, { body, gzip: gzipSync(body, { level: 9 }), type, etag });
   }
   return assets;
 }
@@ -567,12 +570,20 @@ function serveAsset(req: IncomingMessage, res: ServerResponse, asset: Asset | un
     'content-type': asset.type,
     etag: asset.etag,
     'cache-control': 'no-cache',
+    vary: 'accept-encoding',
   };
   if (req.headers['if-none-match'] === asset.etag) {
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  res.writeHead(200, { ...headers, 'content-length': String(asset.body.length) });
-  res.end(asset.body);
+  const gzip =
+    /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && asset.gzip.length < asset.body.length;
+  const body = gzip ? asset.gzip : asset.body;
+  res.writeHead(200, {
+    ...headers,
+    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    'content-length': String(body.length),
+  });
+  res.end(body);
 }

@@ -103,6 +103,7 @@ describe('the console page', () => {
       const response = await fetch(`${driver.stack.url}/_local/console/${name}`);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe(type);
+      expect(response.headers.get('content-encoding')).toBe('gzip');
       const etag = response.headers.get('etag') ?? '';
       await response.arrayBuffer();
       const again = await fetch(`${driver.stack.url}/_local/console/${name}`, {

@@ -318,6 +318,8 @@ function parseInline(src, flavor, depth) {
   /** @type {Map<string, number>} */
   const noCloserFrom = new Map();
   const delimiters = DELIMITERS.filter((delimiter) => delimiter.flavors.includes(flavor));
+  /** The next `]` at or after the current position (-1: none), found moving forward only. */
+  let nextBracket = src.indexOf(']');
 
   let i = 0;
   while (i < src.length) {
@@ -350,7 +352,8 @@ function parseInline(src, flavor, depth) {
       }
       continue;
     }
-    if ((char === '[' || (char === '!' && src[i + 1] === '[')) && depth < MAX_DEPTH) {
+    if (nextBracket >= 0 && nextBracket < i) nextBracket = src.indexOf(']', i);
+    if ((char === '[' || (char === '!' && src[i + 1] === '[')) && nextBracket >= 0 && depth < MAX_DEPTH) {
       const image = char === '!';
       const link = readLink(src, image ? i + 1 : i);
       if (link) {
