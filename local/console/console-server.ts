@@ -288,6 +288,8 @@ export function createConsole(options: ConsoleOptions): ConsoleServer {
       if (!message) return { error: 'no such message from bugbot' };
       const button = findButton(message.components, request.customId);
       if (!button) return { error: 'that message has no such button' };
+      // A disabled button cannot be clicked in Discord; neither here.
+      if (button.disabled) return { error: 'that button is disabled' };
       const logged = message.interactionToken
         ? interactions.find((interaction) => interaction.token === message.interactionToken)
         : undefined;
@@ -485,15 +487,19 @@ type InteractionRequest = z.infer<typeof interactionRequestSchema>;
 /** Any report the product might send: the webhook, not the console, decides what is valid. */
 const reportRequestSchema = z.record(z.string(), z.unknown());
 
-function findButton(components: readonly unknown[], customId: string): { label?: string } | undefined {
+function findButton(
+  components: readonly unknown[],
+  customId: string,
+): { label?: string; disabled: boolean } | undefined {
   for (const row of components) {
     const children = (row as { components?: unknown }).components;
     if (!Array.isArray(children)) continue;
     for (const child of children as { custom_id?: unknown; label?: unknown; disabled?: unknown }[]) {
       if (child.custom_id === customId) {
-        // A disabled button cannot be clicked in Discord; neither here.
-        if (child.disabled === true) return undefined;
-        return typeof child.label === 'string' ? { label: child.label } : {};
+        return {
+          ...(typeof child.label === 'string' ? { label: child.label } : {}),
+          disabled: child.disabled === true,
+        };
       }
     }
   }
