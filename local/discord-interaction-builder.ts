@@ -105,7 +105,7 @@ export function buildInteraction(
         ...(command === 'merge' ? [{ type: 3, name: 'into', value: into }] : []),
       ];
       return {
-        ...base,
+        ...buildBase(context),
         type: 2,
         data: { id: snowflake(), name: 'bugbot', type: 1, options: [{ type: 1, name: command, options }] },
       };
