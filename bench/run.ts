@@ -35,6 +35,7 @@ const SECTIONS: readonly Section[] = [
     module: './candidate-files-bench.ts',
     run: 'runCandidateFilesBench',
   },
+  { name: 'console', title: 'Console page (Chromium)', module: './console-bench.ts', run: 'runConsoleBench' },
 ];
 
 /**

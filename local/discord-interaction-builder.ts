@@ -20,6 +20,12 @@ export interface InteractionOptions {
   readonly reason?: string;
 }
 
+export interface InteractionContext {
+  readonly keys: LocalKeys;
+  readonly sandbox: Sandbox;
+  readonly member: Record<string, unknown>;
+}
+
 export interface BuiltInteraction {
   readonly id: string;
   readonly token: string;
@@ -60,26 +66,9 @@ export function buildInteraction(
   command: string,
   rest: string[],
   values: InteractionOptions,
-  context: { keys: LocalKeys; sandbox: Sandbox; member: Record<string, unknown> },
+  context: InteractionContext,
 ): BuiltInteraction | null {
-  const { keys, sandbox, member } = context;
-  const channelId = sandbox.threadId ?? sandbox.channelId;
-  const base = {
-    id: snowflake(),
-    application_id: keys.discordApplicationId,
-    token: `local-${randomBytes(24).toString('hex')}`,
-    version: 1,
-    guild_id: sandbox.guildId,
-    channel_id: channelId,
-    channel: { id: channelId, type: sandbox.threadId ? 11 : 0 },
-    member,
-    locale: 'en-US',
-    guild_locale: 'en-US',
-    app_permissions: '0',
-    entitlements: [],
-    authorizing_integration_owners: { 0: sandbox.guildId },
-    context: 0,
-  };
+  const channelId = context.sandbox.threadId ?? context.sandbox.channelId;
   const option = (name: 'issue' | 'repo' | 'instructions') =>
     typeof values[name] === 'string' ? [{ type: 3, name, value: values[name] }] : [];
   switch (command) {
@@ -96,7 +85,7 @@ export function buildInteraction(
         } satisfies Record<string, ('issue' | 'repo' | 'instructions')[]>
       )[command];
       return {
-        ...base,
+        ...buildBase(context),
         type: 2,
         data: {
           id: snowflake(),
@@ -116,7 +105,7 @@ export function buildInteraction(
         ...(command === 'merge' ? [{ type: 3, name: 'into', value: into }] : []),
       ];
       return {
-        ...base,
+        ...buildBase(context),
         type: 2,
         data: { id: snowflake(), name: 'bugbot', type: 1, options: [{ type: 1, name: command, options }] },
       };
@@ -147,52 +136,115 @@ export function buildInteraction(
         pinned: false,
         type: 0,
       };
-      return {
-        ...base,
-        type: 2,
-        data: {
-          id: snowflake(),
-          name: command === 'fix-message' ? 'Draft fix' : 'Contextualize bug',
-          type: 3,
-          target_id: target.id,
-          resolved: { messages: { [target.id]: target } },
-        },
-      };
+      return buildMessageCommand(
+        command === 'fix-message' ? 'Draft fix' : 'Contextualize bug',
+        target,
+        context,
+      );
     }
     case 'button': {
       const [action, bugId] = rest;
       if (!action || !bugId) return null;
-      return {
-        ...base,
-        type: 3,
-        message: {
-          id: snowflake(),
-          channel_id: channelId,
-          content: '',
-          components: [],
-          embeds: [],
-          timestamp: new Date().toISOString(),
-        },
-        data: { custom_id: `bug:${action}:${bugId}`, component_type: 2 },
+      const message = {
+        id: snowflake(),
+        channel_id: channelId,
+        content: '',
+        components: [],
+        embeds: [],
+        timestamp: new Date().toISOString(),
       };
+      return buildButtonClick(`bug:${action}:${bugId}`, message, context);
     }
     case 'dismiss': {
       const [bugId] = rest;
       if (!bugId || typeof values.reason !== 'string') return null;
-      return {
-        ...base,
-        type: 5,
-        data: {
-          custom_id: `bug:dismiss:${bugId}`,
-          components: [
-            { type: 18, id: 1, component: { type: 4, id: 2, custom_id: 'reason', value: values.reason } },
-          ],
-        },
-      };
+      return buildModalSubmit(
+        `bug:dismiss:${bugId}`,
+        [{ customId: 'reason', value: values.reason }],
+        context,
+      );
     }
     default:
       return null;
   }
+}
+
+/** What every interaction carries: who, where, and the token its answers are sent with. */
+function buildBase(context: InteractionContext) {
+  const { keys, sandbox, member } = context;
+  const channelId = sandbox.threadId ?? sandbox.channelId;
+  return {
+    id: snowflake(),
+    application_id: keys.discordApplicationId,
+    token: `local-${randomBytes(24).toString('hex')}`,
+    version: 1,
+    guild_id: sandbox.guildId,
+    channel_id: channelId,
+    channel: { id: channelId, type: sandbox.threadId ? 11 : 0 },
+    member,
+    locale: 'en-US',
+    guild_locale: 'en-US',
+    app_permissions: '0',
+    entitlements: [],
+    authorizing_integration_owners: { 0: sandbox.guildId },
+    context: 0,
+  };
+}
+
+/**
+ * A message command ("Contextualize bug", "Draft fix") on `target`: Discord sends the target
+ * message itself in `data.resolved.messages`, keyed by `data.target_id`.
+ */
+export function buildMessageCommand(
+  name: string,
+  target: { readonly id: string } & Record<string, unknown>,
+  context: InteractionContext,
+): BuiltInteraction {
+  return {
+    ...buildBase(context),
+    type: 2,
+    data: {
+      id: snowflake(),
+      name,
+      type: 3,
+      target_id: target.id,
+      resolved: { messages: { [target.id]: target } },
+    },
+  };
+}
+
+/** A click on a button (`component_type` 2) of `message`, which Discord sends along whole. */
+export function buildButtonClick(
+  customId: string,
+  message: Record<string, unknown>,
+  context: InteractionContext,
+): BuiltInteraction {
+  return {
+    ...buildBase(context),
+    type: 3,
+    message,
+    data: { custom_id: customId, component_type: 2 },
+  };
+}
+
+/**
+ * A modal's submit (type 5). Discord sends each text input inside the Label (type 18) that held
+ * it, with its value; modals built from action rows (type 1) come back as action rows.
+ */
+export function buildModalSubmit(
+  customId: string,
+  inputs: readonly { customId: string; value: string; inActionRow?: boolean }[],
+  context: InteractionContext,
+): BuiltInteraction {
+  let id = 0;
+  const components = inputs.map((input) => {
+    id += 2;
+    const textInput = { type: 4, id, custom_id: input.customId, value: input.value };
+    return input.inActionRow
+      ? { type: 1, id: id - 1, components: [textInput] }
+      : { type: 18, id: id - 1, component: textInput };
+  });
+  return { ...buildBase(context), type: 5, data: { custom_id: customId, components } };
 }
 
 let counter = 0n;

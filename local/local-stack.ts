@@ -13,6 +13,7 @@ import { DynamoDbBugRecords } from '../shared/adapters/dynamodb/dynamodb-bug-rec
 import { DynamoDbFixJobs } from '../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
 import { METRICS_NAMESPACE } from '../shared/observability/business-metric-catalog.js';
 import { buildApiGatewayEvent } from './api-gateway-event.js';
+import { type ConsoleServer, createConsole } from './console/console-server.js';
 import { ensureTable, startDynalite } from './dynamo/start-dynalite.js';
 import { startEcsStandIn } from './ecs-stand-in.js';
 import { LocalFixLauncher } from './local-fix-launcher.js';
@@ -33,7 +34,7 @@ import {
   POSTHOG_STAND_IN_API_KEY,
   POSTHOG_STAND_IN_PROJECT_ID,
 } from './stand-ins/posthog-stand-in.js';
-import { readBody, type StandIn, sendJson } from './stand-ins/stand-in.js';
+import { type Fault, readBody, type StandIn, sendJson } from './stand-ins/stand-in.js';
 
 /**
  * bugbot on one machine: the same handlers behind one HTTP server with the API's routes,
@@ -222,7 +223,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let handlers: Record<IngressPath, HttpHandler> | undefined;
   let product: ReturnType<typeof createProductStatusReceiver> | undefined;
   const sandboxed = (service: StandIn['service']) => standIns.some((standIn) => standIn.service === service);
+  let console_: ConsoleServer | undefined;
+  /** The faults set through `/_local/faults`, for the console to show. */
+  const faults: Record<string, Fault | null> = {};
   const server = createServer((req, res) => {
+    // Everything that changes the sandbox comes through here: tell the console's live view.
+    if (req.method !== 'GET' && req.method !== 'HEAD') res.once('finish', () => console_?.noteChange());
     route(req, res).catch((error: unknown) => {
       console.error('local stack: request failed', error);
       if (!res.headersSent) sendJson(res, 500, { error: 'local stack error' });
@@ -240,6 +246,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const below = sandbox[2] ?? '/';
       return standIn.handle(req, res, below.startsWith('/') ? below : `/${below}`);
     }
+    if (console_ && (await console_.handle(req, res, path))) return;
     if (req.method === 'POST' && isIngressPath(path)) {
       if (!handlers) return sendJson(res, 503, { error: 'starting' });
       const body = await readBody(req);
@@ -278,6 +285,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return sendJson(res, 404, { error: `${parsed.data.service} is not sandboxed in this stack` });
       const { service, clear, ...fault } = parsed.data;
       standIn.setFault(clear ? null : fault);
+      faults[service] = clear ? null : fault;
       return sendJson(res, 200, { service, fault: clear ? null : fault });
     }
     sendJson(res, 404, { error: 'not found' });
@@ -380,6 +388,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // The sandbox repository's and workspace's webhooks point at this stack, as a deployer's would.
   github.setWebhook({ url: `${url}/webhooks/github`, secret: loop.githubWebhookSecret, baseUrl: url });
   linear.setWebhook({ url: `${url}/webhooks/linear`, secret: loop.linearWebhookSecret });
+  console_ = createConsole({
+    url,
+    keys,
+    webhookSecret: env.BUG_REPORT_WEBHOOK_SECRET ?? keys.webhookSecret,
+    discord: modes.discord.real ? undefined : discord,
+    standIns,
+    services: faultSchema.shape.service.options,
+    faults: () => faults,
+    engine,
+    queues: { jobs: JOBS_QUEUE, dlq: DEAD_LETTER_QUEUE },
+    repositories: modes.github.real
+      ? {}
+      : { [`${SANDBOX_REPO.owner}/${SANDBOX_REPO.repo}`]: sandboxRepo.bareDir },
+    maintainerRoleId: env.FIX_ALLOWED_ROLE_IDS?.split(',')[0]?.trim() || SANDBOX_MAINTAINER_ROLE_ID,
+  });
 
   const launcherSqs = new SQSClient({
     endpoint: sqsServer.url,
@@ -515,6 +538,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       launcherSqs.destroy();
       for (const client of taskQueues) client.destroy();
       await poller.stop();
+      // The console's event streams never end by themselves: end them, or close() waits forever.
+      console_?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await sqsServer.close();

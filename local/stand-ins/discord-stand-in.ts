@@ -41,6 +41,12 @@ export interface DiscordStandIn extends StandIn {
   readonly service: 'discord';
   readonly ids: DiscordStandInIds;
   snapshot(): DiscordStandInSnapshot;
+  /**
+   * Every message of a channel or thread, people's included, oldest first, as the REST API
+   * shapes them (author, thread, flags): what a member scrolling the channel sees. For the
+   * console; unlike `GET /channels/:id/messages` it is neither paged nor rate-limited.
+   */
+  channelHistory(channelId: string): Record<string, unknown>[];
 }
 
 /** A `type` (not an interface) so that it stays assignable to `Record<string, unknown>`. */
@@ -105,6 +111,7 @@ export function createDiscordStandIn(options: DiscordStandInOptions = {}): Disco
     handle: (req, res, path) => state.handle(req, res, path),
     setFault: (fault) => state.faults.set(fault),
     snapshot: () => state.snapshot(),
+    channelHistory: (channelId) => state.channelHistory(channelId),
   };
 }
 
@@ -396,6 +403,17 @@ class DiscordState {
         })),
       commands: [...this.commands.values()].flat().map((command) => this.toApiCommand(command)),
     });
+  }
+
+  channelHistory(channelId: string): Record<string, unknown>[] {
+    const channel = this.channels.get(channelId);
+    if (!channel) return [];
+    return structuredClone(
+      channel.messageIds.flatMap((id) => {
+        const message = this.messages.get(id);
+        return message ? [this.toApiMessage(message)] : [];
+      }),
+    );
   }
 
   // --- routing ---------------------------------------------------------------------------------
