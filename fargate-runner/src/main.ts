@@ -94,7 +94,8 @@ async function runLocal(jobPath: string, resultPath: string, workDir: string | u
     else if (!env.ok) result = failedResult(parsed.spec.jobId, env.error, parsed.spec.branch);
     else result = await runSpec(parsed.spec, env.env, workDir);
   }
-  await writeFile(resultPath, `${JSON.stringify(result!, null, 2)}\n`);
+  // Nothing secret is in it, but it is the runner's: not for the sandbox users to read.
+  await writeFile(resultPath, `${JSON.stringify(result!, null, 2)}\n`, { mode: 0o600 });
   log('fix run finished', { jobId: result!.jobId, status: result!.status });
   return exitCodeFor(result!.status);
 }

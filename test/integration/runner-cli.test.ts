@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,6 +27,7 @@ import {
  * a `fix.result` job on SQS). The agent here is a scripted stand-in `claude` executable.
  */
 
+const run$ = promisify(execFile);
 let origin: FixtureOrigin;
 let temp: Awaited<ReturnType<typeof createTempDir>>;
 
@@ -143,7 +146,9 @@ describe('outcomes and exit codes', () => {
   it('verify runs with a scrubbed environment and its output tail is bounded', async () => {
     const run = await runRunnerCli({
       job: buildJobSpec(origin, {
-        verify: { command: 'env | sort; head -c 20000 /dev/zero | tr "\\0" x; echo; echo END' },
+        verify: {
+          command: 'env | sort; echo "uid=$(id -u)"; head -c 20000 /dev/zero | tr "\\0" x; echo; echo END',
+        },
       }),
       workDir: temp.path,
       env: {
@@ -155,8 +160,10 @@ describe('outcomes and exit codes', () => {
     const tail = run.result.verify!.outputTail;
     expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(4096);
     expect(tail.endsWith('END\n')).toBe(true);
-    const verifyEnv = await readFile(join(runDirs(temp.path).root, 'verify', 'output.log'), 'utf8');
+    const verifyEnv = await readFile(join(runDirs(temp.path).root, 'runner', 'verify-after.log'), 'utf8');
     expect(verifyEnv).toMatch(/^CI=1$/m);
+    // The sandbox's tests user, never the runner's.
+    expect(Number(/^uid=(\d+)$/m.exec(verifyEnv)?.[1])).toBeGreaterThanOrEqual(1_900_000_000);
     expect(verifyEnv).not.toMatch(/^(ANTHROPIC_API_KEY|GITHUB_TOKEN|AWS_[A-Z_]+)=/m);
     expect(verifyEnv).not.toContain(TEST_ANTHROPIC_KEY);
   });
@@ -223,10 +230,12 @@ describe('outcomes and exit codes', () => {
   });
 
   it('pushes from a partial clone after the base branch moved on, sending only the fix', async () => {
-    // Move main on the origin once the clone is done: the agent step is a good moment.
+    // Move main on the origin once the clone is done: the agent step is a good moment. The agent
+    // runs as a sandbox user, so this test lets everyone write the origin.
+    await run$('chmod', ['-R', 'a+rwX', origin.root]);
     const moved = (await origin.git(['commit-tree', '-p', 'main', '-m', 'moved on', 'main^{tree}'])).trim();
     const bin = await fakeClaude(
-      `git -C ${origin.originPath} update-ref refs/heads/main ${moved}\n${FIX_CART}`,
+      `git -c safe.directory="*" -C ${origin.originPath} update-ref refs/heads/main ${moved}\n${FIX_CART}`,
     );
     const run = await runRunnerCli({
       job: buildJobSpec(origin),

@@ -18,6 +18,13 @@ export interface RunProcessOptions {
   readonly stderrTailBytes?: number;
   /** Send stdout and stderr, interleaved, to this open file instead of capturing them. */
   readonly outputFd?: number;
+  /**
+   * Run as this user (and only its own group: libuv drops supplementary groups), through
+   * `setpriv --no-new-privs --inh-caps=-all` so no setuid program or file capability can give
+   * privileges back. Needs the runner to be root; `setpriv` is the path to the program.
+   */
+  readonly user?: { readonly uid: number; readonly gid: number };
+  readonly setpriv?: string;
 }
 
 export interface ProcessOutcome {
@@ -46,10 +53,15 @@ export function runProcess(
   const started = Date.now();
   const maxStdout = options.maxStdoutBytes ?? 64 * 1024 * 1024;
   const stderrTail = options.stderrTailBytes ?? 64 * 1024;
+  if (options.user && !options.setpriv) throw new Error('runProcess: a user needs the setpriv path');
+  const [program, argv] = options.user
+    ? [options.setpriv as string, ['--no-new-privs', '--inh-caps=-all', '--', command, ...args]]
+    : [command, args];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    const child = spawn(program, argv, {
       cwd: options.cwd,
       env: options.env,
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
       // Its own process group, so a timeout can kill the program and everything it spawned.
       detached: true,
       stdio: [
