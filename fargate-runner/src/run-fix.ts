@@ -79,7 +79,7 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
   const redact = (text: string) => redactSecrets(text, options.secretValues);
   let acquired: AcquiredSandbox;
   try {
-    acquired = await (options.acquireSandbox ?? acquireSandbox)();
+    acquired = await timed('sandbox', () => (options.acquireSandbox ?? acquireSandbox)());
   } catch (error) {
     const message = error instanceof SandboxError ? error.message : describeError(error);
     log('no sandbox', { error: message });

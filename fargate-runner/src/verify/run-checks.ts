@@ -71,10 +71,12 @@ export async function runChecks(input: RunChecksInput): Promise<ChecksOutcome> {
         tests,
         join(input.layout.privateDir, 'before-tree.index'),
       );
-      return runOnTree(input, 'before', tree);
+      return runOnTree(input, 'before', tree, 'reproduce.checkout');
     });
   }
-  const after = await input.timed('verify', () => runOnTree(input, 'after', input.finalTree));
+  const after = await input.timed('verify', () =>
+    runOnTree(input, 'after', input.finalTree, 'verify.checkout'),
+  );
   const run = (outcome: VerifyOutcome) => ({ exitCode: outcome.exitCode, outputTail: outcome.outputTail });
   const reproduction: FixReproduction = before
     ? {
@@ -91,6 +93,7 @@ async function runOnTree(
   input: RunChecksInput,
   name: 'before' | 'after',
   tree: string,
+  checkoutPhase: string,
 ): Promise<VerifyOutcome> {
   const sandbox = input.sandbox;
   if (!sandbox.available) throw new Error('no sandbox');
@@ -100,8 +103,10 @@ async function runOnTree(
   await mkdir(input.layout.verifyDir, { recursive: true, mode: 0o711 });
   await mkdir(repo, { recursive: true, mode: 0o700 });
   await mkdir(join(home, 'tmp'), { recursive: true, mode: 0o700 });
-  await checkoutTree(input.layout, tree, repo, join(input.layout.privateDir, `${name}.index`));
-  await handOver([dir], sandbox.tests);
+  await input.timed(checkoutPhase, async () => {
+    await checkoutTree(input.layout, tree, repo, join(input.layout.privateDir, `${name}.index`));
+    await handOver([dir], sandbox.tests);
+  });
   return runVerify({
     command: input.verify.command,
     timeoutSeconds: input.verify.timeoutSeconds,
