@@ -155,6 +155,9 @@ async function runFargate(): Promise<number> {
 }
 
 async function main(): Promise<number> {
+  // What git creates in runner.git must be readable by the agent's group through that directory
+  // (the only gate; README "The sandbox"), whatever umask the container started with.
+  process.umask(0o022);
   const { values } = parseArgs({
     options: { job: { type: 'string' }, result: { type: 'string' }, 'work-dir': { type: 'string' } },
     strict: true,

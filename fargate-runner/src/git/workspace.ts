@@ -88,10 +88,10 @@ export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<Pr
   await mkdir(layout.agentHome, { recursive: true, mode: 0o700 });
   await mkdir(layout.runnerGitDir, { recursive: true });
   if (agentUser) {
-    // The agent's git borrows these objects (alternates): its group may read, nobody else. The
-    // setgid bit gives everything git creates inside the same group.
+    // The agent's git borrows these objects (alternates): only its group may enter. What git
+    // creates inside is world-readable (umask 022), which this directory alone keeps from others.
     await chown(layout.runnerGitDir, 0, agentUser.gid);
-    await chmod(layout.runnerGitDir, 0o2750);
+    await chmod(layout.runnerGitDir, 0o750);
   } else {
     await chmod(layout.runnerGitDir, 0o700);
   }
