@@ -212,7 +212,8 @@ export class FixRunner extends Construct {
     // setuid programs (ECS on Fargate offers no `no-new-privileges` switch of its own).
     linuxParameters.dropCapabilities(
       ...Object.values(ecs.Capability).filter(
-        (capability) => capability !== ecs.Capability.ALL && !FIX_RUNNER_KEPT_CAPABILITIES.includes(capability),
+        (capability) =>
+          capability !== ecs.Capability.ALL && !FIX_RUNNER_KEPT_CAPABILITIES.includes(capability),
       ),
     );
 

@@ -246,8 +246,9 @@ BUGBOT_EVIL
 sed -i 's/let i = 1;/let i = 0;/' src/cart.js
 # The agent user tries too: every environ it can read.
 for f in /proc/[0-9]*/environ; do cat "$f" 2>/dev/null | tr '\\0' '\\n'; echo; done > "$HOME/agent-loot.txt"
-(sleep 300) &
-echo $! > "$HOME/agent-background.pid"
+# And leaves a watcher in a new session, to read the push's environment.
+setsid sh -c 'echo $$ > "$HOME/agent-background.pid"; while :; do for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" < "$f" 2>/dev/null | grep -E "TOKEN|AWS_|extraheader" >> "$HOME/agent-watch.txt"; done; sleep 0.05; done' > /dev/null 2>&1 &
+sleep 0.3
 `,
   );
   const run = await runRunnerCli({

@@ -109,10 +109,7 @@ export function runProcess(
       settled = true;
       reject(new ProcessStartError(command, { cause: error }));
     });
-    // Anything the program left running in its group goes when it exits; otherwise a leftover
-    // holding stdout open would keep 'close' from ever coming.
-    child.once('exit', () => killGroup(child.pid));
-    child.once('close', (exitCode, signal) => {
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
       if (settled) return;
       settled = true;
@@ -125,9 +122,27 @@ export function runProcess(
         stderr: stderr.subarray(Math.max(0, stderr.length - stderrTail)).toString('utf8'),
         durationMs: Date.now() - started,
       });
+    };
+    // Anything the program left running in its group goes when it exits; otherwise a leftover
+    // holding stdout open would keep 'close' from ever coming. One that left the group (a new
+    // session) still could: past a short grace the pipes are dropped and the outcome stands (the
+    // sandbox then stops every process of its user).
+    child.once('exit', (exitCode, signal) => {
+      killGroup(child.pid);
+      const grace = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish(exitCode, signal);
+      }, CLOSE_GRACE_MS);
+      grace.unref();
+      child.once('close', () => clearTimeout(grace));
     });
+    child.once('close', (exitCode, signal) => finish(exitCode, signal));
   });
 }
+
+/** How long output may still arrive after the program exited. */
+const CLOSE_GRACE_MS = 2000;
 
 function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
