@@ -44,8 +44,6 @@ export interface RunFixOptions {
   readonly now?: () => Date;
   /** The gate's per-read output cap for file contents (see `inspectFinalTree`); tests lower it. */
   readonly blobBatchBytes?: number;
-  /** How the sandbox users are obtained (default `acquireSandbox`); tests pass an unavailable one. */
-  readonly acquireSandbox?: () => Promise<AcquiredSandbox>;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -79,7 +77,7 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
   const redact = (text: string) => redactSecrets(text, options.secretValues);
   let acquired: AcquiredSandbox;
   try {
-    acquired = await timed('sandbox', () => (options.acquireSandbox ?? acquireSandbox)());
+    acquired = await timed('sandbox', () => acquireSandbox());
   } catch (error) {
     const message = error instanceof SandboxError ? error.message : describeError(error);
     log('no sandbox', { error: message });
@@ -213,29 +211,20 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
         path: options.path,
         timed,
       });
+      const redactRun = <T extends { outputTail: string }>(run: T): T => ({
+        ...run,
+        outputTail: redact(run.outputTail),
+      });
+      const reproduction = checks.reproduction;
       result = {
         ...result,
-        verify: { ...checks.verify, outputTail: redact(checks.verify.outputTail) },
-        ...(checks.reproduction
+        verify: redactRun(checks.verify),
+        ...(reproduction
           ? {
               reproduction: {
-                ...checks.reproduction,
-                ...(checks.reproduction.before
-                  ? {
-                      before: {
-                        ...checks.reproduction.before,
-                        outputTail: redact(checks.reproduction.before.outputTail),
-                      },
-                    }
-                  : {}),
-                ...(checks.reproduction.after
-                  ? {
-                      after: {
-                        ...checks.reproduction.after,
-                        outputTail: redact(checks.reproduction.after.outputTail),
-                      },
-                    }
-                  : {}),
+                ...reproduction,
+                ...(reproduction.before ? { before: redactRun(reproduction.before) } : {}),
+                ...(reproduction.after ? { after: redactRun(reproduction.after) } : {}),
               },
             }
           : {}),
