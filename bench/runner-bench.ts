@@ -1,10 +1,15 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { type RunFixReport, runFix } from '../fargate-runner/src/run-fix.js';
+import { ensureSandboxRepo } from '../local/sandbox-repo.js';
+import { SANDBOX_REGRESSION_TEST, SANDBOX_TEST_PATH } from '../local/stand-ins/anthropic/sandbox-agent.js';
+import { decideGate, numberAddedLines } from '../shared/domain/allowlist-gate.js';
+import { findFixRisks } from '../shared/domain/fix-risks.js';
 import type { FixJobSpec } from '../shared/jobs/fix-job-spec.js';
 import { median } from './support/stats.js';
 import { type BenchRow, printSection } from './support/table.js';
@@ -18,6 +23,10 @@ import { type BenchRow, printSection } from './support/table.js';
  * The repository is generated deterministically (same bytes every time) with `git fast-import`
  * and cached under `.local/bench/` between runs.
  *
+ * Also: what a fix proving itself adds (the `before` run: the base tree plus the agent's test,
+ * checked out and run as the sandbox user) on the sandbox repository and on the big one, and the
+ * gate on a 1 MiB single-line file (its credential scan was quadratic on one long line).
+ *
  *   npx tsx bench/runner-bench.ts
  */
 
@@ -30,12 +39,15 @@ const HISTORY_COMMITS = 2400;
 const ASSET_REWRITE_EVERY = 20;
 const RUNS = Number(process.env.RUNNER_BENCH_RUNS ?? 3);
 
+const exec$ = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CACHE_DIR = join(REPO_ROOT, '.local', 'bench', `runner-repo-${GENERATOR_VERSION}`);
 
 export async function runRunnerBench(): Promise<BenchRow[]> {
   const origin = await ensureBenchRepository();
   const work = await mkdtemp(join(tmpdir(), 'bugbot-runner-bench-'));
+  // The runner's sandbox users must pass through to the run directories (README "The sandbox").
+  await chmod(work, 0o711);
   try {
     const claudeBin = await writeBenchClaude(work);
     const rows: BenchRow[] = [
@@ -100,10 +112,271 @@ export async function runRunnerBench(): Promise<BenchRow[]> {
       value: Math.round(median(results.partial.map((report) => report.timings.agent ?? 0))),
       note: 'ms; fixed small edit, same for both',
     });
+    rows.push(
+      row1('sandbox users: reserve and probe (ms)', results.partial, (report) => report.timings.sandbox ?? 0),
+    );
+    rows.push(...(await measureReproduction('sandbox repo (acme/shop)', await sandboxRepoCase(work), work)));
+    rows.push(...(await measureReproduction('77 MiB repo', benchRepoCase(origin), work)));
+    rows.push(...measureGateOnLongLine());
+    rows.push(await measureGatePhaseOnLongLine(work));
     return rows;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+interface ReproductionCase {
+  readonly cloneUrl: string;
+  /** The stand-in agent: writes a failing test, then the fix. */
+  readonly script: string;
+  readonly allowlist: readonly string[];
+  readonly command: string;
+  readonly cleanup: () => Promise<void>;
+}
+
+/** The sandbox repository and the sandbox agent's test and fix, as the local stack runs them. */
+async function sandboxRepoCase(work: string): Promise<ReproductionCase> {
+  const dataDir = join(work, 'sandbox-data');
+  const sandbox = await ensureSandboxRepo(dataDir, { fresh: true });
+  return {
+    cloneUrl: pathToFileURL(sandbox.bareDir).href,
+    script: [
+      `cat > ${SANDBOX_TEST_PATH} <<'BUGBOT_TEST'`,
+      SANDBOX_REGRESSION_TEST.trimEnd(),
+      'BUGBOT_TEST',
+      "sed -i 's/items.map(lineTotal)/(items ?? []).map(lineTotal)/' src/cart.js",
+    ].join('\n'),
+    allowlist: ['src/', 'components/', 'pages/'],
+    command: 'node --test',
+    cleanup: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** The big repository: a test that reads the component's label, then the label fix. */
+function benchRepoCase(origin: BenchRepository): ReproductionCase {
+  const component = textFilePath(0);
+  const testPath = component.replace(/\.tsx$/, '.test.mjs');
+  const test = [
+    "import { test } from 'node:test';",
+    "import assert from 'node:assert/strict';",
+    "import { readFileSync } from 'node:fs';",
+    "test('the first component is labelled in words', () => {",
+    `  assert.match(readFileSync(new URL('./Component0.tsx', import.meta.url), 'utf8'), /Component zero/);`,
+    '});',
+  ].join('\n');
+  return {
+    cloneUrl: origin.url,
+    script: [
+      `cat > ${testPath} <<'BUGBOT_TEST'`,
+      test,
+      'BUGBOT_TEST',
+      `sed -i 's/label = "Component 0"/label = "Component zero"/' ${component}`,
+    ].join('\n'),
+    allowlist: ['src/'],
+    command: 'node --test',
+    cleanup: async () => {},
+  };
+}
+
+/**
+ * Runs the case RUNS times and reports the phases a proof adds: `reproduce` (build the base tree
+ * plus the agent's tests, check it out, hand it to the sandbox user, run verify, stop its
+ * processes) beside `verify` (the same on the final tree, which verify always needed).
+ */
+async function measureReproduction(
+  label: string,
+  fixCase: ReproductionCase,
+  work: string,
+): Promise<BenchRow[]> {
+  const claudeBin = await writeStandInClaude(work, `proof-${label.replace(/\W+/g, '-')}`, fixCase.script);
+  const reports: RunFixReport[] = [];
+  try {
+    for (let run = 0; run < RUNS; run += 1) {
+      const branch = `bugbot/bench-proof-${run}`;
+      const workDir = join(work, `proof-${run}`);
+      const report = await runFix(
+        {
+          ...benchSpec(fixCase.cloneUrl, branch),
+          allowlist: [...fixCase.allowlist],
+          verify: { command: fixCase.command, timeoutSeconds: 300 },
+        },
+        {
+          claudeBin,
+          anthropicApiKey: 'bench-not-used',
+          secretValues: [],
+          path: process.env.PATH ?? '/usr/bin:/bin',
+          workDir,
+        },
+      );
+      const proven =
+        report.result.reproduction?.status === 'reproduced' &&
+        report.result.reproduction.after?.exitCode === 0;
+      if (report.result.status !== 'pushed' || !proven) {
+        throw new Error(
+          `${label}: the proof run ended ${report.result.status} / ${report.result.reproduction?.status ?? 'no reproduction'}: ${report.result.error ?? report.result.verify?.outputTail ?? ''}`,
+        );
+      }
+      reports.push(report);
+      await rm(workDir, { recursive: true, force: true });
+      const bare = fileURLToPath(fixCase.cloneUrl);
+      await git(bare, ['update-ref', '-d', `refs/heads/${branch}`]);
+    }
+  } finally {
+    await fixCase.cleanup();
+  }
+  const note = `ms, median of ${RUNS}; reproduced, after passing`;
+  return [
+    row1(`${label}: reproduction added, the before run (ms)`, reports, (r) => r.timings.reproduce ?? 0, note),
+    row1(
+      `${label}:   of which checkout + hand-over (ms)`,
+      reports,
+      (r) => r.timings['reproduce.checkout'] ?? 0,
+      note,
+    ),
+    row1(
+      `${label}: verify on the final tree, the after run (ms)`,
+      reports,
+      (r) => r.timings.verify ?? 0,
+      note,
+    ),
+    row1(
+      `${label}:   of which checkout + hand-over (ms)`,
+      reports,
+      (r) => r.timings['verify.checkout'] ?? 0,
+      note,
+    ),
+  ];
+}
+
+/**
+ * The gate's decision and the risk scan on one added file that is a single 1 MiB line, in three
+ * shapes: minified code, plain letters, and `a+a+…` (what made the old URL-with-credentials
+ * pattern quadratic). Beside it, the old pattern on 32 KiB of `a+`, extrapolated to 1 MiB.
+ */
+function measureGateOnLongLine(): BenchRow[] {
+  const size = 1024 * 1024;
+  const shapes: Array<[string, string]> = [
+    [
+      'minified code',
+      'var a0=b.c(d,"e"),f=function(g){return g+1};'.repeat(Math.ceil(size / 45)).slice(0, size),
+    ],
+    ['letters', 'a'.repeat(size)],
+    ['a+a+a+… (the old worst case)', 'a+'.repeat(size / 2)],
+  ];
+  const rows: BenchRow[] = [];
+  for (const [name, line] of shapes) {
+    const samples: number[] = [];
+    for (let run = 0; run < 5; run += 1) {
+      const started = performance.now();
+      decideGate({
+        allowlist: ['src/'],
+        limits: { maxChangedFiles: 5, maxDiffLines: 10 },
+        entries: [
+          {
+            status: 'A',
+            oldMode: '000000',
+            newMode: '100644',
+            oldBlob: '0'.repeat(40),
+            newBlob: 'a'.repeat(40),
+            oldPath: null,
+            newPath: 'src/bundle.js',
+          },
+        ],
+        numstat: [{ path: 'src/bundle.js', added: 1, deleted: 0 }],
+        contents: [{ path: 'src/bundle.js', binary: false, tooLarge: false, addedLines: [line] }],
+        secretValues: ['sk-ant-bench-secret-value-0123456789', 'ghs_benchToken0123456789abcdefABCDEF'],
+      });
+      findFixRisks({
+        files: [{ path: 'src/bundle.js', addedLines: numberAddedLines('', line) }],
+        baseHosts: [],
+        manifests: [],
+        builtinModules: [],
+        localNames: [],
+      });
+      samples.push(performance.now() - started);
+    }
+    rows.push({
+      name: `gate + risks on a 1 MiB single-line file: ${name} (ms)`,
+      value: Math.round(median(samples)),
+      note: 'median of 5; decideGate (credential scan) and findFixRisks',
+    });
+  }
+  const OLD_URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"`]+:[^\s@/'"`]{6,}@/i;
+  const sample = 'a+'.repeat(16 * 1024);
+  const started = performance.now();
+  OLD_URL_PATTERN.test(sample);
+  const oldMs = performance.now() - started;
+  rows.push({
+    name: 'the old URL-with-credentials pattern on 32 KiB of a+ (ms)',
+    value: Math.round(oldMs),
+    note: `quadratic: about ${((oldMs * 1024) / 60_000).toFixed(1)} min for 1 MiB (×32²)`,
+  });
+  return rows;
+}
+
+/** The whole gate phase (snapshot, diff, read, decide) and the risk phase, through a real run. */
+async function measureGatePhaseOnLongLine(work: string): Promise<BenchRow> {
+  const dataDir = join(work, 'gate-data');
+  const sandbox = await ensureSandboxRepo(dataDir, { fresh: true });
+  // Generated in the workspace: one line, a byte short of the 1 MiB the gate still reads.
+  const claudeBin = await writeStandInClaude(
+    work,
+    'long-line',
+    `node -e 'process.stdout.write("var a0=b.c(d,e),f=function(g){return g+1};".repeat(30000).slice(0, 1048575))' > src/bundle.min.js`,
+  );
+  const reports: RunFixReport[] = [];
+  try {
+    for (let run = 0; run < RUNS; run += 1) {
+      const branch = `bugbot/bench-long-line-${run}`;
+      const workDir = join(work, `long-line-${run}`);
+      reports.push(
+        await runFix(
+          { ...benchSpec(pathToFileURL(sandbox.bareDir).href, branch), allowlist: ['src/'] },
+          {
+            claudeBin,
+            anthropicApiKey: 'bench-not-used',
+            secretValues: [],
+            path: process.env.PATH ?? '/usr/bin:/bin',
+            workDir,
+          },
+        ),
+      );
+      await rm(workDir, { recursive: true, force: true });
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  return row1(
+    'gate phase + risk phase, a 1 MiB single-line file added to the sandbox repo (ms)',
+    reports,
+    (report) => (report.timings.gate ?? 0) + (report.timings.risks ?? 0),
+    `median of ${RUNS}; snapshot, diff, read, decide, scan (run ended ${reports[0]?.result.status})`,
+  );
+}
+
+function row1(
+  name: string,
+  reports: readonly RunFixReport[],
+  pick: (report: RunFixReport) => number,
+  note = `ms, median of ${RUNS}`,
+): BenchRow {
+  return { name, value: Math.round(median(reports.map(pick))), note };
+}
+
+/** A stand-in `claude` running `script` in the workspace, then printing the CLI's JSON result. */
+async function writeStandInClaude(dir: string, name: string, script: string): Promise<string> {
+  const path = join(dir, `${name}.sh`);
+  const result = JSON.stringify({
+    type: 'result',
+    subtype: 'success',
+    is_error: false,
+    num_turns: 3,
+    result: 'Wrote a failing test, then fixed it.',
+    total_cost_usd: 0,
+  });
+  await writeFile(path, `#!/bin/sh\nset -e\n${script}\necho '${result}'\n`);
+  await chmod(path, 0o755);
+  return path;
 }
 
 function formatMiB(bytes: number): string {
@@ -135,7 +408,12 @@ async function measurePushAfterBaseMoved(origin: BenchRepository, work: string):
       GIT_COMMITTER_EMAIL: 'bench@example.test',
     })
   ).trim();
-  const claudeBin = await writeBenchClaude(work, `git -C ${origin.path} update-ref refs/heads/main ${moved}`);
+  // The stand-in agent runs as the sandbox's agent user: it may move main on this bench origin.
+  await exec$('chmod', ['-R', 'a+rwX', origin.path]);
+  const claudeBin = await writeBenchClaude(
+    work,
+    `git -c safe.directory='*' -C ${origin.path} update-ref refs/heads/main ${moved}`,
+  );
   const branch = 'bugbot/bench-moved';
   try {
     const report = await runFix(benchSpec(origin.url, branch), {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export const LOCAL_RUNNER_CRASH_ENV = 'BUGBOT_LOCAL_RUNNER_CRASH';
 const CONTAINER_EXITED = 'EssentialContainerExited';
 /** ECS's stop code for a StopTask call: here, the launcher's own time limit. */
 const STOPPED_BY_LAUNCHER = 'UserInitiated';
-/** Clone, gate and push on top of the agent's and the verify command's own limits. */
+/** Clone, gate and push on top of the agent's limit and the verify command's two runs. */
 const DEFAULT_GRACE_SECONDS = 300;
 const DEFAULT_VERIFY_TIMEOUT_SECONDS = 600;
 
@@ -98,6 +98,9 @@ export class LocalFixLauncher implements FixLauncher {
   async launch(spec: FixJobSpec): Promise<{ readonly taskId: string }> {
     if (this.closed) throw new ServiceError('local-runner', 'the launcher is closed', { retryable: true });
     const runDir = await mkdtemp(join(this.options.workRoot ?? tmpdir(), 'bugbot-fix-run-'));
+    // The runner's sandbox users must pass through to a kept work directory (`--work-dir`); they
+    // cannot list it, and job.json and result.json stay the runner's (0600).
+    await chmod(runDir, 0o711);
     const jobPath = join(runDir, 'job.json');
     const resultPath = join(runDir, 'result.json');
     await writeFile(jobPath, JSON.stringify(spec), { mode: 0o600 });
@@ -129,7 +132,8 @@ export class LocalFixLauncher implements FixLauncher {
     const crash = this.shouldCrash();
     const limitSeconds =
       spec.limits.timeoutSeconds +
-      (spec.verify ? (spec.verify.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT_SECONDS) : 0) +
+      // verify runs twice: on the base tree with the agent's tests (before) and on the fix (after).
+      (spec.verify ? 2 * (spec.verify.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT_SECONDS) : 0) +
       (this.options.graceSeconds ?? DEFAULT_GRACE_SECONDS);
     let overTime = false;
     let task: RunningTask | undefined;

@@ -94,7 +94,8 @@ async function runLocal(jobPath: string, resultPath: string, workDir: string | u
     else if (!env.ok) result = failedResult(parsed.spec.jobId, env.error, parsed.spec.branch);
     else result = await runSpec(parsed.spec, env.env, workDir);
   }
-  await writeFile(resultPath, `${JSON.stringify(result!, null, 2)}\n`);
+  // Nothing secret is in it, but it is the runner's: not for the sandbox users to read.
+  await writeFile(resultPath, `${JSON.stringify(result!, null, 2)}\n`, { mode: 0o600 });
   log('fix run finished', { jobId: result!.jobId, status: result!.status });
   return exitCodeFor(result!.status);
 }
@@ -154,6 +155,9 @@ async function runFargate(): Promise<number> {
 }
 
 async function main(): Promise<number> {
+  // What git creates in runner.git must be readable by the agent's group through that directory
+  // (the only gate; README "The sandbox"), whatever umask the container started with.
+  process.umask(0o022);
   const { values } = parseArgs({
     options: { job: { type: 'string' }, result: { type: 'string' }, 'work-dir': { type: 'string' } },
     strict: true,

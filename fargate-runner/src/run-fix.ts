@@ -1,21 +1,31 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { decideGate, redactSecrets } from '../../shared/domain/allowlist-gate.js';
+import { findFixRisks } from '../../shared/domain/fix-risks.js';
 import { toPlainLine, truncate } from '../../shared/domain/untrusted-text.js';
 import { DEFAULT_VERIFY_TIMEOUT_SECONDS, type FixJobSpec } from '../../shared/jobs/fix-job-spec.js';
 import type { FixResult } from '../../shared/jobs/job-schemas.js';
 import { buildFixPrompt } from './agent/build-prompt.js';
 import { runAgent } from './agent/run-claude.js';
 import { inspectFinalTree } from './gate/inspect-final-tree.js';
+import { gatherRiskInput } from './gate/risk-context.js';
 import { type GitAuth, GitError } from './git/git-command.js';
 import { BranchExistsError, createFixCommit, pushFixBranch } from './git/publish.js';
 import { describeLayout, prepareWorkspace, type RunLayout } from './git/workspace.js';
-import { runVerify } from './verify/run-verify.js';
+import {
+  type AcquiredSandbox,
+  acquireSandbox,
+  SandboxError,
+  type SandboxState,
+  stopUser,
+} from './sandbox/sandbox-users.js';
+import { runChecks } from './verify/run-checks.js';
 
 /**
- * One fix run: clone → agent → gate → verify → one fresh commit → push. The runner, not the
- * agent, decides what leaves: nothing is pushed unless the gate accepts the final tree.
+ * One fix run: clone → agent → gate → risks → reproduce and verify → one fresh commit → push.
+ * The runner, not the agent, decides what leaves: nothing is pushed unless the gate accepts the
+ * final tree; and it, not the agent, runs the checks, as a user that can reach no secret.
  */
 
 export interface RunFixOptions {
@@ -42,6 +52,8 @@ export interface RunFixReport {
   /** Milliseconds per phase, for logs and the benchmark. */
   readonly timings: Readonly<Record<string, number>>;
   readonly workDir: string;
+  /** Whether agent-written code could run as a user of its own, and if not why. */
+  readonly sandbox: SandboxState;
 }
 
 const MAX_SUMMARY_CHARS = 4000;
@@ -63,6 +75,33 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
   await mkdir(root, { recursive: true });
   const layout = describeLayout(root);
   const redact = (text: string) => redactSecrets(text, options.secretValues);
+  let acquired: AcquiredSandbox;
+  try {
+    acquired = await timed('sandbox', () => acquireSandbox());
+  } catch (error) {
+    const message = error instanceof SandboxError ? error.message : describeError(error);
+    log('no sandbox', { error: message });
+    if (!options.workDir) await removeWorkDir(layout);
+    const failed: FixResult = {
+      jobId: spec.jobId,
+      status: 'failed',
+      branch: spec.branch,
+      changedFiles: [],
+      rejected: [],
+      summary: '',
+      costUsd: 0,
+      risks: [],
+      error: `the sandbox could not be set up: ${message}`,
+    };
+    return { result: failed, timings: {}, workDir: root, sandbox: { available: false, reason: message } };
+  }
+  const sandbox = acquired.state;
+  log(
+    'sandbox',
+    sandbox.available
+      ? { agentUid: sandbox.agent.uid, testsUid: sandbox.tests.uid }
+      : { unavailable: sandbox.reason },
+  );
 
   let result: FixResult = {
     jobId: spec.jobId,
@@ -76,6 +115,7 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
   };
   try {
     const auth = buildAuth(spec.repo.cloneUrl, options.githubToken);
+    if (sandbox.available) await openRunRoot(root);
     const prepared = await timed('clone', () =>
       prepareWorkspace({
         layout,
@@ -84,6 +124,7 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
         branch: spec.branch,
         auth,
         partial: options.partialClone,
+        agentUser: sandbox.available ? sandbox.agent : null,
       }),
     );
     timings['clone.fetch'] = prepared.timings.fetch;
@@ -95,6 +136,8 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
         claudeBin: options.claudeBin,
         workspace: layout.workspace,
         agentHome: layout.agentHome,
+        settingsDir: layout.agentSettings,
+        sandbox: sandbox.available ? sandbox : null,
         prompt: buildFixPrompt(spec),
         allowlist: spec.allowlist,
         limits: spec.limits,
@@ -141,26 +184,50 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
         })),
       });
     }
-    result = { ...result, changedFiles: [...decision.changedFiles] };
+    const riskInput = await timed('risks', () =>
+      gatherRiskInput(layout, prepared.baseTree, inspection.addedLines, spec.allowlist),
+    );
+    result = {
+      ...result,
+      changedFiles: [...decision.changedFiles],
+      risks: findFixRisks(riskInput).map((risk) => ({
+        ...risk,
+        path: redact(risk.path),
+        detail: redact(risk.detail),
+      })),
+    };
 
     if (spec.verify) {
-      const verify = spec.verify;
-      const outcome = await timed('verify', () =>
-        runVerify({
-          command: verify.command,
-          timeoutSeconds: verify.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT_SECONDS,
-          workspace: layout.workspace,
-          scratch: join(root, 'verify'),
-          path: options.path,
-        }),
-      );
+      const checks = await runChecks({
+        layout,
+        sandbox,
+        verify: {
+          command: spec.verify.command,
+          timeoutSeconds: spec.verify.timeoutSeconds ?? DEFAULT_VERIFY_TIMEOUT_SECONDS,
+        },
+        baseTree: prepared.baseTree,
+        finalTree: inspection.finalTree,
+        entries: inspection.entries,
+        path: options.path,
+        timed,
+      });
+      const redactRun = <T extends { outputTail: string }>(run: T): T => ({
+        ...run,
+        outputTail: redact(run.outputTail),
+      });
+      const reproduction = checks.reproduction;
       result = {
         ...result,
-        verify: {
-          command: verify.command,
-          exitCode: outcome.exitCode,
-          outputTail: redact(outcome.outputTail),
-        },
+        verify: redactRun(checks.verify),
+        ...(reproduction
+          ? {
+              reproduction: {
+                ...reproduction,
+                ...(reproduction.before ? { before: redactRun(reproduction.before) } : {}),
+                ...(reproduction.after ? { after: redactRun(reproduction.after) } : {}),
+              },
+            }
+          : {}),
       };
     }
 
@@ -175,6 +242,11 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
     // A fork when the deployment pushes fixes there (`repo.pushUrl`), else the cloned repository.
     const pushUrl = spec.repo.pushUrl ?? spec.repo.cloneUrl;
     const pushAuth = pushUrl === spec.repo.cloneUrl ? auth : buildAuth(pushUrl, options.githubToken);
+    // Nothing the agent or its code started may still run while the token is in use.
+    if (sandbox.available) {
+      await stopUser(sandbox, sandbox.agent);
+      await stopUser(sandbox, sandbox.tests);
+    }
     await timed('push', () =>
       pushFixBranch(layout, { url: pushUrl, branch: spec.branch, commit: headCommit, auth: pushAuth }),
     );
@@ -185,8 +257,27 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
   }
 
   async function finish(final: FixResult): Promise<RunFixReport> {
+    await acquired.release();
     if (!options.workDir) await removeWorkDir(layout);
-    return { result: final, timings, workDir: root };
+    return { result: final, timings, workDir: root, sandbox };
+  }
+}
+
+/**
+ * The run's root must be traversable (not listable) by the sandbox users, and so must every
+ * directory above it; a root that is not, in a private parent, fails the run rather than run
+ * the agent where it could not even reach its workspace.
+ */
+async function openRunRoot(root: string): Promise<void> {
+  await chmod(root, 0o711);
+  for (let dir = dirname(root); ; dir = dirname(dir)) {
+    const info = await stat(dir);
+    if ((info.mode & 0o001) === 0) {
+      throw new SandboxError(
+        `the sandbox users cannot reach the work directory: ${dir} is not traversable by others (mode ${(info.mode & 0o777).toString(8)})`,
+      );
+    }
+    if (dirname(dir) === dir) return;
   }
 }
 
@@ -226,6 +317,7 @@ export function buildCommitMessage(spec: FixJobSpec): string {
 
 function describeError(error: unknown): string {
   if (error instanceof BranchExistsError || error instanceof MissingTokenError) return error.message;
+  if (error instanceof SandboxError) return error.message;
   if (error instanceof GitError) return error.message;
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 1000);
   return 'unexpected failure';

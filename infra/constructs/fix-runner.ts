@@ -34,8 +34,26 @@ const IMAGE_PLATFORM = Platform.LINUX_ARM64;
 export const FIX_RUNNER_CPU = 1024;
 export const FIX_RUNNER_MEMORY_MIB = 4096;
 
-/** The image's `node` user (uid/gid 1000), named numerically so ECS can check it is not root. */
-export const FIX_RUNNER_USER = '1000:1000';
+/**
+ * Root, named numerically: the runner must switch users (fargate-runner/README.md, "The
+ * sandbox"). It is root only towards the container: it holds the secrets, and runs the Claude Code
+ * CLI and any code the agent wrote as per-run unprivileged users that cannot read its /proc.
+ */
+export const FIX_RUNNER_USER = '0:0';
+
+/**
+ * What root keeps of Docker's default capabilities (Fargate cannot add any but SYS_PTRACE, and
+ * this needs none added): CHOWN to hand the workspace and checkouts to the sandbox users,
+ * DAC_OVERRIDE to read and remove what they wrote, KILL to stop their process groups, SETUID and
+ * SETGID to become them. Everything else is dropped, NET_RAW, SETPCAP, SETFCAP and MKNOD included.
+ */
+export const FIX_RUNNER_KEPT_CAPABILITIES: readonly ecs.Capability[] = [
+  ecs.Capability.CHOWN,
+  ecs.Capability.DAC_OVERRIDE,
+  ecs.Capability.KILL,
+  ecs.Capability.SETUID,
+  ecs.Capability.SETGID,
+];
 
 /**
  * The only item the runner reads: its own job spec, `pk=JOB#<jobId>, sk=JOB`. IAM cannot tie a
@@ -189,9 +207,15 @@ export class FixRunner extends Construct {
       // An init process reaps the CLI's and verify command's orphans and forwards SIGTERM.
       initProcessEnabled: true,
     });
-    // A non-root user has no capabilities anyway; an empty bounding set also leaves nothing for
-    // a setuid binary to regain (ECS on Fargate offers no `no-new-privileges` switch).
-    linuxParameters.dropCapabilities(ecs.Capability.ALL);
+    // Every capability but the five the sandbox needs (a drop list, since Fargate can add none).
+    // The sandbox users get none of them, and run with no-new-privs (setpriv) in an image with no
+    // setuid programs (ECS on Fargate offers no `no-new-privileges` switch of its own).
+    linuxParameters.dropCapabilities(
+      ...Object.values(ecs.Capability).filter(
+        (capability) =>
+          capability !== ecs.Capability.ALL && !FIX_RUNNER_KEPT_CAPABILITIES.includes(capability),
+      ),
+    );
 
     const secret = (field: ServiceTokenField) => ecs.Secret.fromSecretsManager(serviceSecrets.secret, field);
     if (props.pushRepo) {

@@ -47,6 +47,17 @@ export interface NewContent {
   readonly tooLarge: boolean;
   /** Lines of the new file that the old file did not have (see `listAddedLines`). */
   readonly addedLines: readonly string[];
+  /**
+   * For a modified or renamed test file (`isTestPath` of the old path): the new text has no test
+   * left (see `isTestFileEmptied`). Absent or false otherwise.
+   */
+  readonly emptiesTestFile?: boolean;
+}
+
+/** An added line with its 1-based number in the new file. */
+export interface AddedLine {
+  readonly line: number;
+  readonly text: string;
 }
 
 export interface GateLimits {
@@ -118,18 +129,23 @@ export function findAllowlistEntryProblem(entry: string): string | null {
 /**
  * Why a repository path may not be changed, or null when it may. Case-sensitive on purpose:
  * `SRC/x` is not under `src/`, whatever a case-insensitive checkout would make of it.
+ *
+ * Being under the allowlist is not enough: inside it too, anything that runs or configures tools at
+ * install or build time, or changes what a module name resolves to, is refused (DESIGN "Fix
+ * runner"): dotfiles, `node_modules/`, package manifests and lockfiles, tool configurations.
  */
 export function findPathProblem(path: string, allowlist: readonly string[]): string | null {
   if (path.length === 0) return 'empty path';
   if (path.startsWith('/')) return 'absolute path';
-  for (const segment of path.split('/')) {
+  const segments = path.split('/');
+  for (const segment of segments) {
     const problem = findSegmentProblem(segment);
     if (problem) return problem;
   }
   if (!allowlist.some((prefix) => path.startsWith(prefix) && path.length > prefix.length)) {
     return 'outside the allowlist';
   }
-  return null;
+  return findFileNameProblem(segments.at(-1) ?? '');
 }
 
 export function isPathAllowed(path: string, allowlist: readonly string[]): boolean {
@@ -143,17 +159,255 @@ export function isPathAllowed(path: string, allowlist: readonly string[]): boole
  */
 const AGENT_CONFIG_NAMES = new Set(['.claude', '.mcp.json', 'claude.md', 'claude.local.md']);
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\ufffd\\]/;
+/**
+ * Characters that render as something else: bidirectional overrides and zero-width characters
+ * (`\p{Cf}`), line and paragraph separators, and spaces other than the plain one. A name that
+ * reads as `cart.js` must be `cart.js`.
+ */
+const INVISIBLE_CHARACTERS = /[\p{Cf}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u;
+/**
+ * Markdown's code span and emphasis markers and HTML's brackets (a file name is shown in pull
+ * requests and chat), and what Windows cannot check out. Next.js-style `[id]`, `(group)` and
+ * `@slot` names stay allowed.
+ */
+const RESERVED_CHARACTERS = /[`*<>:"|?]/;
+
 function findSegmentProblem(segment: string): string | null {
   if (segment.length === 0) return 'empty path segment';
   if (segment === '.' || segment === '..') return 'relative path segment';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
-  if (/[\u0000-\u001f\u007f\ufffd\\]/.test(segment))
-    return 'control character, backslash or undecodable byte in path';
+  if (CONTROL_CHARACTERS.test(segment)) return 'control character, backslash or undecodable byte in path';
+  if (INVISIBLE_CHARACTERS.test(segment)) return 'invisible or direction-changing character in path';
+  if (RESERVED_CHARACTERS.test(segment)) return 'Markdown or reserved character in path (` * < > : " | ?)';
   const lower = segment.toLowerCase();
   if (lower.startsWith('.git') || /^git~\d/.test(lower)) return 'git metadata file (.git*)';
   if (/[. ]$/.test(segment)) return 'path segment ends with a dot or space';
   if (AGENT_CONFIG_NAMES.has(lower)) return 'agent configuration file';
+  if (segment.startsWith('.')) return 'dotfile (a path segment starts with ".")';
+  if (lower === 'node_modules') return 'under node_modules/ (changes what gets resolved)';
   return null;
+}
+
+/**
+ * Package manifests and lockfiles of the ecosystems a front-end repository may carry, and files
+ * that change how names resolve (import maps, TypeScript's `paths`). Matched on the file name at
+ * any depth (`src/package.json` is a workspace package npm would install from), case-insensitively
+ * (a macOS checkout reads `Package.json` as `package.json`).
+ */
+const MANIFEST_NAMES = new Set([
+  // npm, Yarn, pnpm, Bun, Deno, JSR, Bower
+  'package.json',
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'pnpm-workspace.yaml',
+  'bun.lock',
+  'bun.lockb',
+  'deno.json',
+  'deno.jsonc',
+  'deno.lock',
+  'jsr.json',
+  'bower.json',
+  'import_map.json',
+  'importmap.json',
+  // Python, Ruby, PHP, Rust, Go, Dart, CocoaPods, JVM, Elixir, Swift, Nix
+  'requirements.txt',
+  'pyproject.toml',
+  'setup.py',
+  'setup.cfg',
+  'pipfile',
+  'pipfile.lock',
+  'poetry.lock',
+  'uv.lock',
+  'gemfile',
+  'gemfile.lock',
+  'composer.json',
+  'composer.lock',
+  'cargo.toml',
+  'cargo.lock',
+  'go.mod',
+  'go.sum',
+  'go.work',
+  'pubspec.yaml',
+  'pubspec.lock',
+  'podfile',
+  'podfile.lock',
+  'build.gradle',
+  'build.gradle.kts',
+  'settings.gradle',
+  'settings.gradle.kts',
+  'gradle.properties',
+  'pom.xml',
+  'mix.exs',
+  'mix.lock',
+  'package.swift',
+  'package.resolved',
+  'flake.nix',
+  'flake.lock',
+]);
+
+/**
+ * Tool configurations and build entry points known by name: they run or steer code at build,
+ * test or deploy time (build commands, plugins, headers, compiler paths).
+ */
+const TOOL_CONFIG_NAMES = new Set([
+  'browserslist',
+  'vercel.json',
+  'now.json',
+  'netlify.toml',
+  'firebase.json',
+  'turbo.json',
+  'nx.json',
+  'project.json',
+  'angular.json',
+  'lerna.json',
+  'rush.json',
+  'nodemon.json',
+  'biome.json',
+  'biome.jsonc',
+  'makefile',
+  'gnumakefile',
+  'justfile',
+  'taskfile.yml',
+  'taskfile.yaml',
+  'dockerfile',
+  'containerfile',
+  'procfile',
+  'docker-compose.yml',
+  'docker-compose.yaml',
+  'compose.yml',
+  'compose.yaml',
+]);
+
+/** Tools whose `<name>rc` file is read as configuration even without a leading dot or extension. */
+const RC_TOOL_NAMES = new Set([
+  'npm',
+  'yarn',
+  'pnpm',
+  'bun',
+  'babel',
+  'eslint',
+  'prettier',
+  'stylelint',
+  'postcss',
+  'swc',
+  'mocha',
+  'nyc',
+  'c8',
+  'ava',
+  'jest',
+  'lintstaged',
+  'lint-staged',
+  'commitlint',
+  'husky',
+  'release',
+  'markdownlint',
+  'remark',
+  'browserslist',
+  'jshint',
+  'jscs',
+  'bower',
+  'htmlhint',
+  'textlint',
+  'svgo',
+  'editorconfig',
+]);
+
+/** Extensions under which a configuration file holds data rather than code. */
+const DATA_EXTENSIONS = new Set(['json', 'json5', 'jsonc', 'yaml', 'yml', 'toml', 'ini', 'cfg', 'conf']);
+
+/**
+ * Why a file name (the last path segment) is refused inside the allowlist, or null.
+ *
+ * Tool configurations, precisely (`parts` are the name's dot-separated parts, lower-cased):
+ * - `*.config.*` and `*.conf.*`: a part other than the first is `config` or `conf`
+ *   (`vite.config.ts`, `postcss.config.js`, `karma.conf.js`, `web.config`), not `config.js`;
+ * - `*rc` names: the first part ends in `rc` and either there is no other part (`npmrc`,
+ *   `babelrc`), or the rest is a data extension (`eslintrc.json`, `prettierrc.yaml`), or the stem
+ *   is a known tool's (`babelrc.js`, `eslintrc.cjs`). Ordinary modules such as `src.js`, `Arc.tsx`
+ *   or `rc-slider.js` are not caught; dotted forms (`.eslintrc.js`) are dotfiles anyway;
+ * - `tsconfig*.json`, `jsconfig*.json` (compiler paths decide resolution, plugins run code) and
+ *   the names in `TOOL_CONFIG_NAMES`.
+ */
+export function findFileNameProblem(name: string): string | null {
+  const lower = name.toLowerCase();
+  if (MANIFEST_NAMES.has(lower) || lower.endsWith('.gemspec') || lower.endsWith('.csproj'))
+    return 'package manifest or lockfile';
+  if (isToolConfigName(lower)) return 'tool configuration file (*.config.*, *rc)';
+  return null;
+}
+
+function isToolConfigName(lower: string): boolean {
+  if (TOOL_CONFIG_NAMES.has(lower)) return true;
+  if (/^(?:ts|js)config(?:\.[^.]+)*\.json$/.test(lower)) return true;
+  if (/^(?:gruntfile|gulpfile|jakefile)\.[a-z]+$/.test(lower)) return true;
+  const parts = lower.split('.');
+  if (parts.slice(1).some((part) => part === 'config' || part === 'conf')) return true;
+  const stem = parts[0] ?? '';
+  if (stem.length > 2 && stem.endsWith('rc')) {
+    if (parts.length === 1) return true;
+    if (parts.length === 2 && DATA_EXTENSIONS.has(parts[1] ?? '')) return true;
+    if (RC_TOOL_NAMES.has(stem.slice(0, -2))) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test files
+
+/**
+ * A test file, as DESIGN "Fix runner" names them: `*.test.*`, `*.spec.*`, or anything under a
+ * `__tests__/` directory.
+ */
+export function isTestPath(path: string): boolean {
+  const segments = path.split('/');
+  const name = segments.at(-1) ?? '';
+  if (segments.slice(0, -1).includes('__tests__')) return true;
+  return /^[^.].*\.(?:test|spec)\.[^.]/i.test(name);
+}
+
+/**
+ * Whether a test file's new text has no test left: nothing but whitespace and comments, or no
+ * active `test(`/`it(` call where the old text had some (every case deleted, or all turned into
+ * `it.skip`). Linear in the text.
+ */
+export function isTestFileEmptied(before: string, after: string): boolean {
+  if (!hasCode(after)) return true;
+  return countTestCases(before) > 0 && countTestCases(after) === 0;
+}
+
+/** `test(`, `it(` and their `.only`/`.each`/`.concurrent` forms; not `.skip`/`.todo`, `xit`, `describe`. */
+const ACTIVE_TEST_CALL = /(?<![\w$.])(?:it|test)(?:\.(?:only|each|concurrent|sequential|fails))*\s*\(/g;
+
+function countTestCases(text: string): number {
+  let count = 0;
+  for (const _ of text.matchAll(ACTIVE_TEST_CALL)) count += 1;
+  return count;
+}
+
+/** True when the text has anything but whitespace, `//` line comments and block comments. */
+function hasCode(text: string): boolean {
+  let index = 0;
+  while (index < text.length) {
+    const char = text[index];
+    if (char === ' ' || char === '\n' || char === '\t' || char === '\r' || char === '\f' || char === '\v') {
+      index += 1;
+    } else if (text.startsWith('//', index)) {
+      const end = text.indexOf('\n', index);
+      index = end < 0 ? text.length : end + 1;
+    } else if (text.startsWith('/*', index)) {
+      const end = text.indexOf('*/', index + 2);
+      index = end < 0 ? text.length : end + 2;
+    } else if (text.startsWith('<!--', index)) {
+      const end = text.indexOf('-->', index + 4);
+      index = end < 0 ? text.length : end + 3;
+    } else {
+      return true;
+    }
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,14 +484,19 @@ export function parseNumstat(output: string): NumstatEntry[] {
  * without parsing a patch, and it never misses a line whose text is new.
  */
 export function listAddedLines(before: string, after: string): string[] {
+  return numberAddedLines(before, after).map((added) => added.text);
+}
+
+/** `listAddedLines` with each line's number in the new text (for `risks`). */
+export function numberAddedLines(before: string, after: string): AddedLine[] {
   const remaining = new Map<string, number>();
   for (const line of before.split('\n')) remaining.set(line, (remaining.get(line) ?? 0) + 1);
-  const added: string[] = [];
-  for (const line of after.split('\n')) {
-    const count = remaining.get(line) ?? 0;
-    if (count > 0) remaining.set(line, count - 1);
-    else added.push(line);
-  }
+  const added: AddedLine[] = [];
+  after.split('\n').forEach((text, index) => {
+    const count = remaining.get(text) ?? 0;
+    if (count > 0) remaining.set(text, count - 1);
+    else added.push({ line: index + 1, text });
+  });
   return added;
 }
 
@@ -267,7 +526,9 @@ const CREDENTIAL_PATTERNS: ReadonlyArray<readonly [kind: string, pattern: RegExp
   ['a Linear API key', /\blin_api_[A-Za-z0-9]{30,}/],
   ['a PostHog personal API key', /\bphx_[A-Za-z0-9]{30,}/],
   ['a Standard Webhooks secret', /\bwhsec_[A-Za-z0-9+/=]{20,}/],
-  ['a URL with embedded credentials', /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"`]+:[^\s@/'"`]{6,}@/i],
+  // Every part bounded: an unbounded scheme made this pattern quadratic on one long line of
+  // `a+a+a+…` (issue 10 measured about 5 minutes per MiB).
+  ['a URL with embedded credentials', /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@'"`]{1,256}:[^\s@/'"`]{6,256}@/i],
 ];
 
 const SECRET_NAME =
@@ -384,6 +645,7 @@ export function decideGate(input: GateInput): GateDecision {
   const rejected: Rejection[] = [];
   const reject = (path: string, reason: string) => rejected.push({ path, reason });
   const changedFiles: ChangedFile[] = [];
+  const contentByPath = new Map(input.contents.map((content) => [content.path, content]));
 
   for (const entry of input.entries) {
     const change = describeChange(entry);
@@ -401,6 +663,8 @@ export function decideGate(input: GateInput): GateDecision {
     }
     const modeProblem = findModeProblem(entry);
     if (modeProblem) reject(shownPath, modeProblem);
+    const testProblem = findTestFileProblem(entry, contentByPath.get(entry.newPath ?? ''));
+    if (testProblem) reject(entry.oldPath ?? shownPath, testProblem);
   }
 
   for (const content of input.contents) {
@@ -443,6 +707,18 @@ function describeChange(entry: RawDiffEntry): ChangeKind | null {
       // C (copies are not asked for), U (unmerged), X (unknown): never expected from diff-tree -M.
       return null;
   }
+}
+
+/**
+ * A fix may add and change tests, never take one away: deleting an existing test file, renaming
+ * it to a name that is not a test, or leaving no test in it (`emptiesTestFile`) are refused.
+ */
+function findTestFileProblem(entry: RawDiffEntry, content: NewContent | undefined): string | null {
+  if (entry.oldPath === null || !isTestPath(entry.oldPath)) return null;
+  if (entry.newPath === null) return 'deletes an existing test file';
+  if (!isTestPath(entry.newPath)) return 'renames an existing test file to a name that is not a test';
+  if (content?.emptiesTestFile) return 'empties an existing test file (no test left in it)';
+  return null;
 }
 
 function findModeProblem(entry: RawDiffEntry): string | null {

@@ -170,7 +170,7 @@ describe('task definition', () => {
     }
   });
 
-  it('builds the image in two stages from the repository root, running as a non-root user', () => {
+  it('builds the image in two stages from the repository root, running as root with setpriv for the sandbox', () => {
     const dockerfile = readFileSync(path.join(REPOSITORY_ROOT, 'fargate-runner/Dockerfile'), 'utf8');
     const froms = dockerfile.match(/^FROM .*$/gm) ?? [];
     expect(froms).toHaveLength(2);
@@ -178,7 +178,10 @@ describe('task definition', () => {
     expect(dockerfile).toMatch(/^RUN npm ci\b/m);
     expect(dockerfile).toMatch(/npx tsx fargate-runner\/build\.ts/);
     expect(dockerfile).toMatch(/^COPY --from=build \/src\/fargate-runner\/dist\/ \/app\/$/m);
-    expect(dockerfile.match(/^USER .*$/gm)?.at(-1)).toBe('USER node');
+    // Root on purpose: the runner switches to per-run unprivileged users (README "The sandbox").
+    expect(dockerfile.match(/^USER .*$/gm)?.at(-1)).toBe('USER root');
+    expect(dockerfile).toMatch(/apt-get install .*\butil-linux\b/);
+    expect(dockerfile).toMatch(/find \/ -xdev -perm \/6000 -type f -exec chmod a-s/);
     expect(dockerfile).not.toMatch(/^(ENV|ARG)\b.*(TOKEN|KEY|SECRET)/im);
   });
 
@@ -191,16 +194,45 @@ describe('task definition', () => {
     );
   });
 
-  it('runs as uid 1000 on a read-only root filesystem with a writable /tmp, unprivileged, no capabilities', () => {
+  it('runs as root on a read-only root filesystem with a writable /tmp, keeping only the capabilities the sandbox needs', () => {
     expect(container()).toMatchObject({
       Name: FIX_RUNNER_CONTAINER_NAME,
       Essential: true,
-      User: '1000:1000',
+      User: '0:0',
       ReadonlyRootFilesystem: true,
       Privileged: false,
       MountPoints: [{ SourceVolume: 'tmp', ContainerPath: '/tmp', ReadOnly: false }],
-      LinuxParameters: { Capabilities: { Drop: ['ALL'] }, InitProcessEnabled: true },
+      LinuxParameters: { InitProcessEnabled: true },
     });
+    const capabilities = (container().LinuxParameters as { Capabilities: { Add?: string[]; Drop: string[] } })
+      .Capabilities;
+    // Fargate can add none but SYS_PTRACE: the sandbox lives on what root keeps of Docker's defaults.
+    expect(capabilities.Add).toBeUndefined();
+    const dockerDefaults = [
+      'AUDIT_WRITE',
+      'CHOWN',
+      'DAC_OVERRIDE',
+      'FOWNER',
+      'FSETID',
+      'KILL',
+      'MKNOD',
+      'NET_BIND_SERVICE',
+      'NET_RAW',
+      'SETFCAP',
+      'SETGID',
+      'SETPCAP',
+      'SETUID',
+      'SYS_CHROOT',
+    ];
+    expect(dockerDefaults.filter((capability) => !capabilities.Drop.includes(capability))).toEqual([
+      'CHOWN',
+      'DAC_OVERRIDE',
+      'KILL',
+      'SETGID',
+      'SETUID',
+    ]);
+    expect(capabilities.Drop).not.toContain('ALL');
+    expect(capabilities.Drop).toEqual(expect.arrayContaining(['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN']));
     // A task-scoped bind mount on the task's ephemeral storage, nothing from a host.
     expect(taskDefinition().Properties.Volumes).toEqual([{ Name: 'tmp' }]);
   });

@@ -132,11 +132,19 @@ function runNodeTest(cwd: string): Promise<{ code: number; output: string }> {
 }
 
 describe('the sandbox repository', () => {
-  it('ships a real bug: its own tests fail with the checkout TypeError', async () => {
+  it('ships a real bug its own tests miss: they pass, the checkout still throws the TypeError', async () => {
     const run = await runNodeTest(SANDBOX_REPO_SOURCE_DIR);
-    expect(run.code).not.toBe(0);
-    expect(run.output).toContain("Cannot read properties of undefined (reading 'map')");
-    expect(run.output).toMatch(/# pass 5\n# fail 2/);
+    expect(run.code).toBe(0);
+    expect(run.output).toMatch(/# pass 5\n# fail 0/);
+    const crash = await new Promise<string>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', "import { cartTotal } from './src/cart.js'; cartTotal(undefined);"],
+        { cwd: SANDBOX_REPO_SOURCE_DIR, env: { PATH: process.env.PATH } },
+        (_error, _stdout, stderr) => resolve(stderr),
+      );
+    });
+    expect(crash).toContain("TypeError: Cannot read properties of undefined (reading 'map')");
     const cart = await readFile(join(SANDBOX_REPO_SOURCE_DIR, 'src/cart.js'), 'utf8');
     // The scripted agent edits this exact line; it must be there once.
     expect(cart.split(SANDBOX_BUGGY_LINE)).toHaveLength(2);
@@ -184,12 +192,27 @@ describe('LocalFixLauncher', () => {
         status: 'pushed',
         branch: 'bugbot/fix-test',
         baseCommit: base,
-        changedFiles: [{ path: 'src/cart.js', change: 'modified' }],
+        changedFiles: [
+          { path: 'src/cart.js', change: 'modified' },
+          { path: 'src/cart.test.js', change: 'added' },
+        ],
         rejected: [],
         summary: SANDBOX_FIX_SUMMARY,
         verify: { command: 'node --test', exitCode: 0 },
+        risks: [],
       });
       expect(resultJob.result.verify?.outputTail).toMatch(/# pass 7\n# fail 0/);
+      // The agent's test first failed on the shipped code, then passed on the fix: a proven fix.
+      expect(resultJob.result.reproduction).toMatchObject({
+        status: 'reproduced',
+        tests: ['src/cart.test.js'],
+        before: { exitCode: 1 },
+        after: { exitCode: 0 },
+      });
+      expect(resultJob.result.reproduction?.before?.outputTail).toMatch(/# pass 5\n# fail 2/);
+      expect(resultJob.result.reproduction?.before?.outputTail).toContain(
+        "Cannot read properties of undefined (reading 'map')",
+      );
       expect(stoppedJob).toMatchObject({
         kind: 'fix.task-stopped',
         jobId: 'job-local-1',
@@ -200,7 +223,7 @@ describe('LocalFixLauncher', () => {
 
       const head = (await git(['rev-parse', 'refs/heads/bugbot/fix-test'])).trim();
       expect(head).toBe(resultJob.result.headCommit);
-      expect(await git(['diff', '--name-status', base, head])).toBe('M\tsrc/cart.js\n');
+      expect(await git(['diff', '--name-status', base, head])).toBe('M\tsrc/cart.js\nA\tsrc/cart.test.js\n');
       expect(await git(['show', `${head}:src/cart.js`])).toContain(
         'const total = (items ?? []).map(lineTotal)',
       );
@@ -211,6 +234,7 @@ describe('LocalFixLauncher', () => {
         .messageRequests()
         .filter((request) => request.script === SANDBOX_AGENT_SCRIPT);
       expect(agentTurns.map((request) => request.response?.content.at(-1)?.type)).toEqual([
+        'tool_use',
         'tool_use',
         'tool_use',
         'text',

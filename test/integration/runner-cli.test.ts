@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalSqs } from '../../local/sqs/local-sqs.js';
 import { startSqsServer } from '../../local/sqs/sqs-server.js';
 import { parseJob } from '../../shared/jobs/job-schemas.js';
@@ -25,6 +27,11 @@ import {
  * a `fix.result` job on SQS). The agent here is a scripted stand-in `claude` executable.
  */
 
+// Every run here is a runner process (clone, the CLI, two verify runs, push) bounded by the
+// harness's own 120 s limit; on a loaded machine one takes well over vitest's default.
+vi.setConfig({ testTimeout: 120_000 });
+
+const run$ = promisify(execFile);
 let origin: FixtureOrigin;
 let temp: Awaited<ReturnType<typeof createTempDir>>;
 
@@ -143,7 +150,9 @@ describe('outcomes and exit codes', () => {
   it('verify runs with a scrubbed environment and its output tail is bounded', async () => {
     const run = await runRunnerCli({
       job: buildJobSpec(origin, {
-        verify: { command: 'env | sort; head -c 20000 /dev/zero | tr "\\0" x; echo; echo END' },
+        verify: {
+          command: 'env | sort; echo "uid=$(id -u)"; head -c 20000 /dev/zero | tr "\\0" x; echo; echo END',
+        },
       }),
       workDir: temp.path,
       env: {
@@ -155,8 +164,10 @@ describe('outcomes and exit codes', () => {
     const tail = run.result.verify!.outputTail;
     expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(4096);
     expect(tail.endsWith('END\n')).toBe(true);
-    const verifyEnv = await readFile(join(runDirs(temp.path).root, 'verify', 'output.log'), 'utf8');
+    const verifyEnv = await readFile(join(runDirs(temp.path).root, 'runner', 'verify-after.log'), 'utf8');
     expect(verifyEnv).toMatch(/^CI=1$/m);
+    // The sandbox's tests user, never the runner's.
+    expect(Number(/^uid=(\d+)$/m.exec(verifyEnv)?.[1])).toBeGreaterThanOrEqual(1_900_000_000);
     expect(verifyEnv).not.toMatch(/^(ANTHROPIC_API_KEY|GITHUB_TOKEN|AWS_[A-Z_]+)=/m);
     expect(verifyEnv).not.toContain(TEST_ANTHROPIC_KEY);
   });
@@ -223,10 +234,12 @@ describe('outcomes and exit codes', () => {
   });
 
   it('pushes from a partial clone after the base branch moved on, sending only the fix', async () => {
-    // Move main on the origin once the clone is done: the agent step is a good moment.
+    // Move main on the origin once the clone is done: the agent step is a good moment. The agent
+    // runs as a sandbox user, so this test lets everyone write the origin.
+    await run$('chmod', ['-R', 'a+rwX', origin.root]);
     const moved = (await origin.git(['commit-tree', '-p', 'main', '-m', 'moved on', 'main^{tree}'])).trim();
     const bin = await fakeClaude(
-      `git -C ${origin.originPath} update-ref refs/heads/main ${moved}\n${FIX_CART}`,
+      `git -c safe.directory="*" -C ${origin.originPath} update-ref refs/heads/main ${moved}\n${FIX_CART}`,
     );
     const run = await runRunnerCli({
       job: buildJobSpec(origin),
@@ -245,6 +258,99 @@ describe('outcomes and exit codes', () => {
       name.endsWith('.pack'),
     );
     expect(packs).toHaveLength(2);
+  });
+});
+
+describe('a fix proves itself: reproduction', () => {
+  // A base whose own tests pass (they miss the bug), as most buggy repositories' do.
+  const GREEN_TESTS = `import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatPrice } from './cart.js';
+
+test('formatPrice shows cents', () => {
+  assert.equal(formatPrice(3), '$3.00');
+});
+`;
+  const TOTAL_TEST = `import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cartTotal } from './cart.js';
+
+test('cartTotal counts the first item', () => {
+  assert.equal(cartTotal([{ price: 2.5, quantity: 2 }, { price: 1, quantity: 3 }]), 8);
+});
+`;
+
+  async function runProof(script: string) {
+    await origin.cleanup();
+    origin = await createFixtureOrigin({ extraFiles: { 'src/cart.test.js': GREEN_TESTS } });
+    return runRunnerCli({
+      job: buildJobSpec(origin, { verify: { command: 'node --test' } }),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: await fakeClaude(script) },
+    });
+  }
+
+  it('reproduced: the new test fails on the base tree with only the test files added, and passes on the fix', async () => {
+    const run = await runProof(`cat > src/total.test.js <<'JS'\n${TOTAL_TEST}JS\n${FIX_CART}`);
+    expect(run.result.status).toBe('pushed');
+    expect(run.result.reproduction).toMatchObject({
+      status: 'reproduced',
+      tests: ['src/total.test.js'],
+      before: { exitCode: 1 },
+      after: { exitCode: 0 },
+    });
+    // The base code (the bug) ran under the new test: 2 passed, 1 failed with the bug's number.
+    expect(run.result.reproduction?.before?.outputTail).toMatch(/# pass 1\n# fail 1/);
+    expect(run.result.reproduction?.before?.outputTail).toContain('3 !== 8');
+    expect(run.result.reproduction?.after?.outputTail).toMatch(/# pass 2\n# fail 0/);
+    // verify keeps meaning the final tree.
+    expect(run.result.verify).toEqual({ command: 'node --test', ...run.result.reproduction?.after });
+  });
+
+  it('a changed existing test counts too, and only test files go onto the base', async () => {
+    const run = await runProof(
+      `cat >> src/cart.test.js <<'JS'\nimport { cartTotal } from './cart.js';\ntest('first item', () => assert.equal(cartTotal([{ price: 1, quantity: 1 }]), 1));\nJS\n${FIX_CART}\necho '// helper' > src/helper.js`,
+    );
+    expect(run.result.reproduction).toMatchObject({
+      status: 'reproduced',
+      tests: ['src/cart.test.js'],
+      before: { exitCode: 1 },
+      after: { exitCode: 0 },
+    });
+  });
+
+  it('not_reproduced: a new test that passes on the base tree too does not catch the bug', async () => {
+    const run = await runProof(
+      `cat > src/price.test.js <<'JS'\nimport { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { formatPrice } from './cart.js';\ntest('cents', () => assert.equal(formatPrice(1), '$1.00'));\nJS\n${FIX_CART}`,
+    );
+    expect(run.result.status).toBe('pushed');
+    expect(run.result.reproduction).toMatchObject({
+      status: 'not_reproduced',
+      tests: ['src/price.test.js'],
+      before: { exitCode: 0 },
+      after: { exitCode: 0 },
+    });
+  });
+
+  it('no_test: no test file changed, so only the final tree runs', async () => {
+    const run = await runProof(FIX_CART);
+    expect(run.result.reproduction).toEqual({
+      status: 'no_test',
+      tests: [],
+      after: { exitCode: 0, outputTail: expect.stringMatching(/# pass 1\n# fail 0/) },
+    });
+    expect(run.result.verify?.exitCode).toBe(0);
+  });
+
+  it('without verify there is no reproduction', async () => {
+    const run = await runRunnerCli({
+      job: buildJobSpec(origin),
+      workDir: temp.path,
+      env: { CLAUDE_BIN: await fakeClaude(FIX_CART) },
+    });
+    expect(run.result.status).toBe('pushed');
+    expect(run.result.verify).toBeUndefined();
+    expect(run.result.reproduction).toBeUndefined();
   });
 });
 

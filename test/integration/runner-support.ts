@@ -58,7 +58,9 @@ export async function runRunnerCli(options: RunnerRunOptions): Promise<RunnerRun
   await mkdir(options.workDir, { recursive: true });
   const jobPath = join(options.workDir, 'job.json');
   const resultPath = join(options.workDir, 'result.json');
-  await writeFile(jobPath, typeof options.job === 'string' ? options.job : JSON.stringify(options.job));
+  await writeFile(jobPath, typeof options.job === 'string' ? options.job : JSON.stringify(options.job), {
+    mode: 0o600,
+  });
   const args = ['--job', jobPath, '--result', resultPath];
   if (options.keepWorkDir !== false) args.push('--work-dir', join(options.workDir, 'run'));
   const { exitCode, stderr } = await spawnRunner(args, options.env ?? {}, options.workDir, options.timeoutMs);
@@ -137,8 +139,13 @@ export async function writeFakeClaude(
   return path;
 }
 
+/**
+ * A temporary directory the runner's sandbox users can pass through (0711: not list), as the
+ * runner requires of every directory above its work directory.
+ */
 export async function createTempDir(prefix: string): Promise<{ path: string; cleanup(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(path, 0o711);
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }
 

@@ -33,6 +33,19 @@ describe('runProcess', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('does not wait for a process in a new session holding stdout open, and keeps the output', async () => {
+    const started = Date.now();
+    const outcome = await runProcess('sh', ['-c', 'setsid sleep 30 & echo $!; echo done'], {
+      env,
+      timeoutMs: 20_000,
+    });
+    expect(outcome.exitCode).toBe(0);
+    const [escaped, done] = outcome.stdout.toString().trim().split('\n');
+    expect(done).toBe('done');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    process.kill(Number(escaped), 'SIGKILL');
+  });
+
   it('bounds stdout', async () => {
     const outcome = await runProcess('sh', ['-c', 'head -c 5000 /dev/zero'], {
       env,

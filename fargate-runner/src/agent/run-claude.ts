@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { runProcess } from '../process/run-process.js';
+import { handOver, type Sandbox, type SandboxUser, stopUser } from '../sandbox/sandbox-users.js';
 import { buildEditGuardCommand } from './edit-guard-command.js';
 
 /**
@@ -14,7 +15,9 @@ import { buildEditGuardCommand } from './edit-guard-command.js';
  * - `--permission-mode acceptEdits`: edits inside the workspace proceed, anything that would
  *   need a permission prompt (paths outside it, sensitive files) is refused in print mode;
  * - `--max-turns`, `--max-budget-usd`, and a wall-clock limit that kills the process tree;
- * - a scrubbed environment (no GitHub token, no AWS credentials) and stdin closed.
+ * - a scrubbed environment (no GitHub token, no AWS credentials) and stdin closed;
+ * - with a sandbox, as the run's agent user: its own HOME, the workspace, read-only settings, and
+ *   every process of that user stopped when the CLI is done.
  */
 
 export const AGENT_TOOLS = ['Read', 'Glob', 'Grep', 'Edit', 'Write'] as const;
@@ -29,8 +32,12 @@ export interface AgentLimits {
 export interface RunAgentInput {
   readonly claudeBin: string;
   readonly workspace: string;
-  /** A directory of the runner's outside the workspace: HOME, config and hook settings. */
+  /** A directory outside the workspace: the CLI's HOME and config. */
   readonly agentHome: string;
+  /** Our settings and hook configuration, outside the agent's HOME (it may read, not write). */
+  readonly settingsDir: string;
+  /** Runs the CLI as the sandbox's agent user; without one, as the runner itself. */
+  readonly sandbox?: Sandbox | null;
   readonly prompt: string;
   readonly allowlist: readonly string[];
   readonly limits: AgentLimits;
@@ -79,29 +86,41 @@ export function locateClaudeBin(configured: string | undefined): string {
 
 export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   const configDir = join(input.agentHome, '.claude');
-  const settingsDir = join(input.agentHome, 'bugbot');
-  await mkdir(configDir, { recursive: true });
-  await mkdir(settingsDir, { recursive: true });
-  await mkdir(join(input.agentHome, 'tmp'), { recursive: true });
+  const settingsDir = input.settingsDir;
+  const user: SandboxUser | null = input.sandbox ? input.sandbox.agent : null;
+  await mkdir(configDir, { recursive: true, mode: 0o700 });
+  await mkdir(join(input.agentHome, 'tmp'), { recursive: true, mode: 0o700 });
+  await mkdir(settingsDir, { recursive: true, mode: 0o750 });
   const guardConfigPath = join(settingsDir, 'edit-guard.json');
   const settingsPath = join(settingsDir, 'settings.json');
   const mcpConfigPath = join(settingsDir, 'mcp.json');
-  await writeFile(
-    guardConfigPath,
-    JSON.stringify({ workspace: input.workspace, allowlist: input.allowlist }),
-  );
-  await writeFile(
-    settingsPath,
-    JSON.stringify(buildAgentSettings(buildEditGuardCommand(guardConfigPath)), null, 2),
-  );
-  await writeFile(mcpConfigPath, JSON.stringify({ mcpServers: {} }));
+  const settingsFiles: Array<[string, string]> = [
+    [guardConfigPath, JSON.stringify({ workspace: input.workspace, allowlist: input.allowlist })],
+    [settingsPath, JSON.stringify(buildAgentSettings(buildEditGuardCommand(guardConfigPath)), null, 2)],
+    [mcpConfigPath, JSON.stringify({ mcpServers: {} })],
+  ];
+  for (const [path, content] of settingsFiles) await writeFile(path, content, { mode: 0o640 });
+  if (user) {
+    await handOver([input.agentHome], user);
+    // Root's, readable by the agent's group: a misled agent cannot rewrite its own hooks.
+    for (const path of [settingsDir, ...settingsFiles.map(([file]) => file)]) await chown(path, 0, user.gid);
+    await chmod(settingsDir, 0o750);
+  }
 
-  const outcome = await runProcess(input.claudeBin, buildClaudeArgs(input, { settingsPath, mcpConfigPath }), {
-    cwd: input.workspace,
-    env: buildAgentEnv(input, configDir),
-    timeoutMs: input.limits.timeoutSeconds * 1000,
-    maxStdoutBytes: 4 * 1024 * 1024,
-  });
+  let outcome: Awaited<ReturnType<typeof runProcess>>;
+  try {
+    outcome = await runProcess(input.claudeBin, buildClaudeArgs(input, { settingsPath, mcpConfigPath }), {
+      cwd: input.workspace,
+      env: buildAgentEnv(input, configDir),
+      timeoutMs: input.limits.timeoutSeconds * 1000,
+      maxStdoutBytes: 4 * 1024 * 1024,
+      ...(input.sandbox ? { user: input.sandbox.agent, setpriv: input.sandbox.setpriv } : {}),
+    });
+  } finally {
+    // Whatever the CLI or its hooks left behind (even outside its process group) stops here,
+    // before the runner reads the workspace.
+    if (input.sandbox) await stopUser(input.sandbox, input.sandbox.agent);
+  }
   if (outcome.timedOut) {
     return {
       status: 'failed',

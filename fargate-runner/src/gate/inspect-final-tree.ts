@@ -1,8 +1,11 @@
 import { copyFile } from 'node:fs/promises';
 import {
-  listAddedLines,
+  type AddedLine,
+  isTestFileEmptied,
+  isTestPath,
   type NewContent,
   type NumstatEntry,
+  numberAddedLines,
   parseNumstat,
   parseRawDiff,
   type RawDiffEntry,
@@ -64,6 +67,8 @@ export interface FinalTreeInspection {
   readonly entries: readonly RawDiffEntry[];
   readonly numstat: readonly NumstatEntry[];
   readonly contents: readonly NewContent[];
+  /** The added lines of each reviewed text file with their line numbers, for `risks`. */
+  readonly addedLines: ReadonlyMap<string, readonly AddedLine[]>;
 }
 
 export async function snapshotWorkspaceTree(layout: RunLayout): Promise<string> {
@@ -85,7 +90,8 @@ export async function inspectFinalTree(
   options: InspectFinalTreeOptions = {},
 ): Promise<FinalTreeInspection> {
   const finalTree = await snapshotWorkspaceTree(layout);
-  if (finalTree === baseTree) return { finalTree, entries: [], numstat: [], contents: [] };
+  if (finalTree === baseTree)
+    return { finalTree, entries: [], numstat: [], contents: [], addedLines: new Map() };
   const runner = runnerGitOptions(layout);
   const diffArgs = ['diff-tree', '-r', '-z', '--no-abbrev', '-M', '--no-ext-diff', '--no-textconv'];
   const [raw, numstat] = await Promise.all([
@@ -94,17 +100,23 @@ export async function inspectFinalTree(
   ]);
   const entries = parseRawDiff(raw.toString('utf8'));
   const tooMany = options.maxReviewedFiles !== undefined && entries.length > options.maxReviewedFiles;
-  const contents = tooMany
+  const reviewed = tooMany
     ? []
     : await readNewContents(layout, entries, options.blobBatchBytes ?? DEFAULT_BLOB_BATCH_BYTES);
-  return { finalTree, entries, numstat: parseNumstat(numstat.toString('utf8')), contents };
+  return {
+    finalTree,
+    entries,
+    numstat: parseNumstat(numstat.toString('utf8')),
+    contents: reviewed.map(({ content }) => content),
+    addedLines: new Map(reviewed.map(({ content, added }) => [content.path, added])),
+  };
 }
 
 async function readNewContents(
   layout: RunLayout,
   entries: readonly RawDiffEntry[],
   batchBytes: number,
-): Promise<NewContent[]> {
+): Promise<Array<{ content: NewContent; added: AddedLine[] }>> {
   // Regular files only: symlinks and gitlinks are rejected by mode, and a gitlink names a commit
   // that is not even in this repository.
   const reviewed = entries.filter(
@@ -122,15 +134,23 @@ async function readNewContents(
       entry.oldPath !== null && REGULAR_MODES.has(entry.oldMode) ? blobs.get(entry.oldBlob) : undefined;
     const path = entry.newPath as string;
     if (!after || after === 'too-large') {
-      return { path, binary: false, tooLarge: true, addedLines: [] };
+      return { content: { path, binary: false, tooLarge: true, addedLines: [] }, added: [] };
     }
-    if (isBinary(after)) return { path, binary: true, tooLarge: false, addedLines: [] };
+    if (isBinary(after))
+      return { content: { path, binary: true, tooLarge: false, addedLines: [] }, added: [] };
     const beforeText = before && before !== 'too-large' && !isBinary(before) ? before.toString('utf8') : '';
+    const afterText = after.toString('utf8');
+    const added = numberAddedLines(beforeText, afterText);
+    const existingTest = entry.oldPath !== null && isTestPath(entry.oldPath);
     return {
-      path,
-      binary: false,
-      tooLarge: false,
-      addedLines: listAddedLines(beforeText, after.toString('utf8')),
+      content: {
+        path,
+        binary: false,
+        tooLarge: false,
+        addedLines: added.map((line) => line.text),
+        ...(existingTest ? { emptiesTestFile: isTestFileEmptied(beforeText, afterText) } : {}),
+      },
+      added,
     };
   });
 }

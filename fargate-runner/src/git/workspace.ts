@@ -1,5 +1,6 @@
-import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { handOver, type SandboxUser } from '../sandbox/sandbox-users.js';
 import { type GitAuth, type GitOptions, runGit, runGitText } from './git-command.js';
 
 /**
@@ -7,27 +8,43 @@ import { type GitAuth, type GitOptions, runGit, runGitText } from './git-command
  * agent's workspace, never inside it: every git command after the agent reads only that
  * repository's config and objects, so nothing the agent writes under `workspace/.git` (config,
  * hooks, refs, a moved HEAD, commits) can influence what the runner builds or runs.
+ *
+ * Who may enter what (README "The sandbox"): `root` is traversable by all (0711) so the sandbox
+ * users reach their own directories; `runner/` (git's HOME, the indexes, verify logs) is the
+ * runner's alone (0700); `runner.git` is readable by the agent's group only (its workspace
+ * borrows the objects); `workspace/` and `agent-home/` belong to the agent user, `verify/<name>/`
+ * to the tests user, each 0700.
  */
 export interface RunLayout {
   readonly root: string;
   readonly runnerGitDir: string;
+  /** The runner's private directory (0700). */
+  readonly privateDir: string;
   readonly gitHome: string;
   readonly workspace: string;
   /** The index of the checked-out base tree, with the checkout's stat data. */
   readonly baseIndex: string;
   readonly finalIndex: string;
   readonly agentHome: string;
+  /** Our Claude Code settings and hook configuration: readable by the agent, not writable. */
+  readonly agentSettings: string;
+  /** One directory per verify run (`before`, `after`), each holding `repo/` and `home/`. */
+  readonly verifyDir: string;
 }
 
 export function describeLayout(root: string): RunLayout {
+  const privateDir = join(root, 'runner');
   return {
     root,
     runnerGitDir: join(root, 'runner.git'),
-    gitHome: join(root, 'git-home'),
+    privateDir,
+    gitHome: join(privateDir, 'git-home'),
     workspace: join(root, 'workspace'),
-    baseIndex: join(root, 'base.index'),
-    finalIndex: join(root, 'final.index'),
+    baseIndex: join(privateDir, 'base.index'),
+    finalIndex: join(privateDir, 'final.index'),
     agentHome: join(root, 'agent-home'),
+    agentSettings: join(root, 'agent-settings'),
+    verifyDir: join(root, 'verify'),
   };
 }
 
@@ -39,6 +56,8 @@ export interface PrepareWorkspaceInput {
   readonly auth?: GitAuth;
   /** False clones every blob of the base branch's history (the benchmark's comparison). */
   readonly partial?: boolean;
+  /** The agent's user: gets the workspace, and read access to `runner.git`. */
+  readonly agentUser?: SandboxUser | null;
 }
 
 export interface PreparedWorkspace {
@@ -60,10 +79,22 @@ export function runnerGitOptions(layout: RunLayout, extra: Partial<GitOptions> =
  */
 export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<PreparedWorkspace> {
   const { layout } = input;
+  const agentUser = input.agentUser ?? null;
   if (input.branch === input.baseBranch) throw new Error('the work branch must differ from the base branch');
-  await mkdir(layout.gitHome, { recursive: true });
-  await mkdir(layout.workspace, { recursive: true });
-  await mkdir(layout.agentHome, { recursive: true });
+  await mkdir(layout.privateDir, { recursive: true, mode: 0o700 });
+  await chmod(layout.privateDir, 0o700);
+  await mkdir(layout.gitHome, { recursive: true, mode: 0o700 });
+  await mkdir(layout.workspace, { recursive: true, mode: 0o700 });
+  await mkdir(layout.agentHome, { recursive: true, mode: 0o700 });
+  await mkdir(layout.runnerGitDir, { recursive: true });
+  if (agentUser) {
+    // The agent's git borrows these objects (alternates): only its group may enter. What git
+    // creates inside is world-readable (umask 022), which this directory alone keeps from others.
+    await chown(layout.runnerGitDir, 0, agentUser.gid);
+    await chmod(layout.runnerGitDir, 0o750);
+  } else {
+    await chmod(layout.runnerGitDir, 0o700);
+  }
 
   const started = performance.now();
   await runGit(
@@ -109,6 +140,7 @@ export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<Pr
   });
 
   await createAgentRepository(layout, input.branch, baseCommit);
+  if (agentUser) await handOver([layout.workspace], agentUser);
   const timings = { fetch: Math.round(fetched - started), checkout: Math.round(performance.now() - fetched) };
   return { baseCommit, baseTree, timings };
 }

@@ -18,6 +18,13 @@ export interface RunProcessOptions {
   readonly stderrTailBytes?: number;
   /** Send stdout and stderr, interleaved, to this open file instead of capturing them. */
   readonly outputFd?: number;
+  /**
+   * Run as this user (and only its own group: libuv drops supplementary groups), through
+   * `setpriv --no-new-privs --inh-caps=-all` so no setuid program or file capability can give
+   * privileges back. Needs the runner to be root; `setpriv` is the path to the program.
+   */
+  readonly user?: { readonly uid: number; readonly gid: number };
+  readonly setpriv?: string;
 }
 
 export interface ProcessOutcome {
@@ -46,10 +53,15 @@ export function runProcess(
   const started = Date.now();
   const maxStdout = options.maxStdoutBytes ?? 64 * 1024 * 1024;
   const stderrTail = options.stderrTailBytes ?? 64 * 1024;
+  if (options.user && !options.setpriv) throw new Error('runProcess: a user needs the setpriv path');
+  const [program, argv] = options.user
+    ? [options.setpriv as string, ['--no-new-privs', '--inh-caps=-all', '--', command, ...args]]
+    : [command, args];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    const child = spawn(program, argv, {
       cwd: options.cwd,
       env: options.env,
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
       // Its own process group, so a timeout can kill the program and everything it spawned.
       detached: true,
       stdio: [
@@ -97,10 +109,7 @@ export function runProcess(
       settled = true;
       reject(new ProcessStartError(command, { cause: error }));
     });
-    // Anything the program left running in its group goes when it exits; otherwise a leftover
-    // holding stdout open would keep 'close' from ever coming.
-    child.once('exit', () => killGroup(child.pid));
-    child.once('close', (exitCode, signal) => {
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
       if (settled) return;
       settled = true;
@@ -113,9 +122,27 @@ export function runProcess(
         stderr: stderr.subarray(Math.max(0, stderr.length - stderrTail)).toString('utf8'),
         durationMs: Date.now() - started,
       });
+    };
+    // Anything the program left running in its group goes when it exits; otherwise a leftover
+    // holding stdout open would keep 'close' from ever coming. One that left the group (a new
+    // session) still could: past a short grace the pipes are dropped and the outcome stands (the
+    // sandbox then stops every process of its user).
+    child.once('exit', (exitCode, signal) => {
+      killGroup(child.pid);
+      const grace = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish(exitCode, signal);
+      }, CLOSE_GRACE_MS);
+      grace.unref();
+      child.once('close', () => clearTimeout(grace));
     });
+    child.once('close', (exitCode, signal) => finish(exitCode, signal));
   });
 }
+
+/** How long output may still arrive after the program exited. */
+const CLOSE_GRACE_MS = 2000;
 
 function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;

@@ -1,13 +1,16 @@
-import { mkdir, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runProcess, tailText } from '../process/run-process.js';
+import { type Sandbox, stopUser } from '../sandbox/sandbox-users.js';
 
 /**
- * The deployer's check (e.g. `npm ci && npm test`), run by the runner after the gate, in the
- * workspace, with a scrubbed environment and a time limit that kills its whole process tree.
+ * The deployer's check (e.g. `npm ci && npm test`), run by the runner after the gate on a tree it
+ * checked out itself, as the sandbox's tests user, with an environment built from scratch and a
+ * time limit that kills its whole process tree. Everything it starts is stopped afterwards.
  *
  * It is configuration, not agent input, so it runs through `sh -c`. It does run code the agent
- * wrote (the fix and its tests), which is why it sees no secret in its environment.
+ * wrote (the fix and its tests), which is why it runs as a user that can reach no secret: not in
+ * its environment, not in another process's /proc, not in a file (README "The sandbox").
  */
 
 export const VERIFY_OUTPUT_TAIL_BYTES = 4096;
@@ -15,10 +18,14 @@ export const VERIFY_OUTPUT_TAIL_BYTES = 4096;
 export interface VerifyInput {
   readonly command: string;
   readonly timeoutSeconds: number;
-  readonly workspace: string;
-  /** A directory of the runner's for HOME, caches and the output file. */
-  readonly scratch: string;
+  /** The checkout to run in, owned by the tests user. */
+  readonly cwd: string;
+  /** HOME for the command (with `tmp/` inside), owned by the tests user. */
+  readonly home: string;
+  /** The runner's own file for the output (the command only gets the open descriptor). */
+  readonly outputPath: string;
   readonly path: string;
+  readonly sandbox: Sandbox;
 }
 
 export interface VerifyOutcome {
@@ -31,30 +38,22 @@ export interface VerifyOutcome {
 }
 
 export async function runVerify(input: VerifyInput): Promise<VerifyOutcome> {
-  const home = join(input.scratch, 'home');
-  await mkdir(join(home, 'tmp'), { recursive: true });
-  const outputPath = join(input.scratch, 'output.log');
-  const output = await open(outputPath, 'w+');
+  const output = await open(input.outputPath, 'w+', 0o600);
   let outcome: Awaited<ReturnType<typeof runProcess>>;
   let written: Buffer;
   try {
-    outcome = await runProcess('sh', ['-c', input.command], {
-      cwd: input.workspace,
-      env: {
-        PATH: input.path,
-        HOME: home,
-        TMPDIR: join(home, 'tmp'),
-        LANG: 'C.UTF-8',
-        CI: '1',
-        npm_config_cache: join(home, '.npm'),
-        npm_config_update_notifier: 'false',
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-        GIT_TERMINAL_PROMPT: '0',
-      },
-      timeoutMs: input.timeoutSeconds * 1000,
-      outputFd: output.fd,
-    });
+    try {
+      outcome = await runProcess('sh', ['-c', input.command], {
+        cwd: input.cwd,
+        env: buildVerifyEnv(input.path, input.home),
+        timeoutMs: input.timeoutSeconds * 1000,
+        outputFd: output.fd,
+        user: input.sandbox.tests,
+        setpriv: input.sandbox.setpriv,
+      });
+    } finally {
+      await stopUser(input.sandbox, input.sandbox.tests);
+    }
     // Only the tail is kept; a chatty test run may write far more than we want to hold.
     const { size } = await output.stat();
     const length = Math.min(size, VERIFY_OUTPUT_TAIL_BYTES * 2);
@@ -72,5 +71,21 @@ export async function runVerify(input: VerifyInput): Promise<VerifyOutcome> {
     outputTail: tail,
     timedOut: outcome.timedOut,
     durationMs: outcome.durationMs,
+  };
+}
+
+/** Nothing of the runner's: no token, no AWS_* (no credentials endpoint), no ECS_* (no metadata URI). */
+export function buildVerifyEnv(path: string, home: string): Record<string, string> {
+  return {
+    PATH: path,
+    HOME: home,
+    TMPDIR: join(home, 'tmp'),
+    LANG: 'C.UTF-8',
+    CI: '1',
+    npm_config_cache: join(home, '.npm'),
+    npm_config_update_notifier: 'false',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
   };
 }

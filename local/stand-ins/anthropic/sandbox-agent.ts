@@ -5,9 +5,11 @@ import { type AssistantTurn, type Script, scriptedAgent, textTurn, toolUseTurn }
 /**
  * The sandbox Anthropic API playing the coding agent for the sandbox repository `acme/shop`
  * (`sandbox-repo/`), so the local stack shows a fix end to end without a real model. It answers
- * the fix runner's Claude Code CLI: Read `src/cart.js`, Edit it to guard `cartTotal` against a
- * missing items list (the checkout crash, `TypeError: Cannot read properties of undefined
- * (reading 'map')`), then summarise. The repository's `node --test` passes afterwards.
+ * the fix runner's Claude Code CLI the way the runner's prompt asks a fix to prove itself: Read
+ * `src/cart.js`; Write `src/cart.test.js`, a test that fails on the checkout crash (`TypeError:
+ * Cannot read properties of undefined (reading 'map')`); Edit `src/cart.js` to guard `cartTotal`
+ * against a missing items list; then summarise. The runner's `node --test` then fails on the base
+ * tree with only that test added (reproduced) and passes on the fix.
  *
  * Fix requests about anything else get the honest answer of an agent that found nothing to change.
  */
@@ -25,7 +27,27 @@ export const SANDBOX_FIXED_LINES = [
 export const SANDBOX_FIX_SUMMARY =
   'Guarded cartTotal against a missing items list. A cart restored before its lines load has no ' +
   '`items`, so `items.map` threw "Cannot read properties of undefined (reading \'map\')" when Place ' +
-  'order was pressed; cartTotal now treats a missing list as empty.';
+  "order was pressed. src/cart.test.js reproduces it (a guest cart's total and its order); " +
+  'cartTotal now treats a missing list as empty.';
+
+/** The regression test the sandbox agent writes first: it fails on the shipped bug. */
+export const SANDBOX_TEST_PATH = 'src/cart.test.js';
+export const SANDBOX_REGRESSION_TEST = `import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { cartTotal } from './cart.js';
+import { placeOrder } from './checkout.js';
+
+// "Checkout crashes when I press Pay": TypeError: Cannot read properties of undefined (reading 'map').
+test('a cart whose items have not loaded totals zero instead of crashing', () => {
+  assert.equal(cartTotal(undefined), 0);
+});
+
+test('pressing Place order with a guest cart sends an order instead of crashing', async () => {
+  const sent = [];
+  await placeOrder({ id: 'guest' }, async (order) => sent.push(order));
+  assert.deepEqual(sent, [{ cartId: 'guest', amount: 0 }]);
+});
+`;
 
 /** What a report of the sandbox bug mentions: the checkout, the cart, paying, or the exception. */
 export const SANDBOX_BUG_PATTERN =
@@ -44,7 +66,7 @@ export function createSandboxAgentScripts(): Script[] {
     {
       name: SANDBOX_AGENT_SCRIPT,
       match: (request) => isFixRequest(request) && SANDBOX_BUG_PATTERN.test(readReportedPart(request)),
-      respond: scriptedAgent([readCart, editCart, summarise], textTurn(SANDBOX_FIX_SUMMARY)),
+      respond: scriptedAgent([readCart, writeTest, editCart, summarise], textTurn(SANDBOX_FIX_SUMMARY)),
     },
     {
       name: SANDBOX_AGENT_NO_FIX_SCRIPT,
@@ -92,12 +114,26 @@ function readCart(request: MessagesRequest): AssistantTurn {
   );
 }
 
-function editCart(request: MessagesRequest): AssistantTurn {
+/** The test first, as the runner's prompt asks: it must fail on the code as it is. */
+function writeTest(request: MessagesRequest): AssistantTurn {
   const cwd = findWorkingDirectory(request);
   const read = readLastToolResults(request)[0];
   // A repository that no longer has the shipped bug (already fixed, or edited by hand) is left alone.
   if (!cwd || !read || read.isError || !read.text.includes(SANDBOX_BUGGY_LINE.trim())) {
     return textTurn('src/cart.js does not contain the code I expected, so I changed nothing.');
+  }
+  return toolUseTurn(
+    'Write',
+    { file_path: `${cwd}/${SANDBOX_TEST_PATH}`, content: SANDBOX_REGRESSION_TEST },
+    { text: 'First a test that reproduces the crash: a guest cart has no items list yet.' },
+  );
+}
+
+function editCart(request: MessagesRequest): AssistantTurn {
+  const cwd = findWorkingDirectory(request);
+  const written = readLastToolResults(request)[0];
+  if (!cwd || !written || written.isError) {
+    return textTurn(`Writing ${SANDBOX_TEST_PATH} was refused, so I changed nothing.`);
   }
   return toolUseTurn('Edit', {
     file_path: `${cwd}/${CART_PATH}`,
