@@ -67,7 +67,7 @@ describe('contextualize and people lookups', () => {
       entry.body.includes(marker),
     );
     // Found whatever the case of the address, and shown on the tracker.
-    expect(comment?.body).toContain('Recent recordings of the person with e-mail MAYA@Example.com');
+    expect(comment?.body).toMatch(/Recent recordings of the person with e-mail maya@example\.com/i);
     expect(comment?.body).toMatch(/Exceptions \(\d+\)/);
   });
 
