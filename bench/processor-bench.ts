@@ -192,7 +192,7 @@ export async function runProcessorBench(): Promise<BenchRow[]> {
       {
         name: '  why',
         value: '≤ 2 jobs/s steady',
-        note: `each job reads #bug-reports once; the stand-in allows 10 such reads per 5 s and @discordjs/rest waits for the bucket to reset (${oneChannel.throttled} × 429): the first 10 go at once, then 10 per 5 s`,
+        note: `each job reads #bug-reports once; the stand-in allows 10 such reads per 5 s and the Discord client waits for the bucket to reset (${oneChannel.throttled} × 429): the first 10 go at once, then 10 per 5 s`,
       },
       throughputRow(`(b) throughput, ${THROUGHPUT_JOBS} jobs, each from its own channel`, ownChannels.result),
       {

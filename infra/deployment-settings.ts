@@ -12,6 +12,7 @@ export const DEPLOYMENT_SETTING_KEYS = [
   'discordApplicationId',
   'discordPublicKey',
   'fixAllowedRoleIds',
+  'peopleLookupRoleIds',
   'guildId',
   'bugChannelId',
   'githubRepo',
@@ -65,6 +66,8 @@ export const deploymentSettingsSchema = z.object({
   discordApplicationId: unsetOr(snowflake),
   discordPublicKey: unsetOr(z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters')),
   fixAllowedRoleIds: snowflakeList,
+  /** Who may look people up in PostHog through contextualize; empty: the fix roles. */
+  peopleLookupRoleIds: snowflakeList,
   guildId: unsetOr(snowflake),
   bugChannelId: unsetOr(snowflake),
   githubRepo: unsetOr(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be "owner/name"')),

@@ -144,6 +144,9 @@ const faultSchema = z.object({
   status: z.number().int().min(100).max(599).default(500),
   latencyMs: z.number().int().min(0).max(60_000).default(0),
   failNext: z.number().int().min(0).optional(),
+  /** `vendor` (the service's error body), `html` (an edge proxy's page), `truncated` (served, answer cut). */
+  body: z.enum(['vendor', 'html', 'truncated']).optional(),
+  retryAfterSeconds: z.number().min(0).max(3600).optional(),
   clear: z.boolean().optional(),
 });
 
@@ -506,7 +509,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     batchSize: 5,
     concurrency: 2,
     waitTimeSeconds: 1,
-    functionTimeoutMs: 60_000,
+    // Lambda refuses an SQS event source whose visibility timeout is shorter than the function's
+    // timeout: a job still running must not be delivered again beside itself. The processor's
+    // work budget derives from this timeout (context.getRemainingTimeInMillis).
+    functionTimeoutMs: Math.min(60_000, (options.visibilityTimeoutSeconds ?? 60) * 1000),
     onError: (error) => console.error('local stack: processor invocation failed', error),
   });
   poller.start();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { type Fault, FaultInjector, readBody, sendJson } from './stand-ins/stand-in.js';
+import { type Fault, FaultInjector, readBody, sendHtmlFault, sendJson } from './stand-ins/stand-in.js';
 
 /**
  * The product's side of `BUG_STATUS_WEBHOOK_URL` in the sandbox: it verifies each event as a
@@ -37,10 +37,15 @@ export function createProductStatusReceiver(options: { readonly secret: string }
       };
       const webhookId = header('webhook-id');
       const at = new Date().toISOString();
-      const faultStatus = await faults.apply();
-      if (faultStatus !== null) {
-        heard.push({ webhookId, at, verified: false, status: faultStatus });
-        return sendJson(res, faultStatus, { error: 'the product is unavailable (sandbox fault)' });
+      const fault = await faults.apply();
+      if (fault?.kind === 'html') {
+        heard.push({ webhookId, at, verified: false, status: fault.status });
+        return sendHtmlFault(res, fault.status);
+      }
+      // The product's answer carries nothing bugbot reads: a cut-off one is still a 204.
+      if (fault?.kind === 'status') {
+        heard.push({ webhookId, at, verified: false, status: fault.status });
+        return sendJson(res, fault.status, { error: 'the product is unavailable (sandbox fault)' });
       }
       let event: { type?: string; data?: unknown };
       try {

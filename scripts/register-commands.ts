@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DiscordAPIError } from '@discordjs/rest';
 import { type RESTPutAPIApplicationCommandsResult, Routes } from 'discord-api-types/v10';
-import { createDiscordRest } from '../shared/adapters/discord/discord-rest.js';
+import { createDiscordRest, DiscordApiError } from '../shared/adapters/discord/discord-rest.js';
 import { applicationCommands } from '../shared/discord/command-definitions.js';
 import {
   type CliIo,
@@ -104,12 +103,11 @@ async function registerCommands(target: Target, io: CliIo): Promise<number> {
   try {
     registered = (await rest.put(route, {
       body: applicationCommands,
+      operation: 'register commands',
     })) as RESTPutAPIApplicationCommandsResult;
   } catch (error) {
-    if (error instanceof DiscordAPIError) {
-      io.err(
-        `Discord refused the commands for ${where}: ${error.status} ${error.message} (code ${error.code})`,
-      );
+    if (error instanceof DiscordApiError && !error.retryable) {
+      io.err(`Discord refused the commands for ${where}: ${error.message}`);
       if (error.status === 401) io.err('  → check DISCORD_BOT_TOKEN (Bot token of this application)');
       if (error.status === 403)
         io.err('  → is the bot in that server, invited with the applications.commands scope?');

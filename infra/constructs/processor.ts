@@ -60,6 +60,9 @@ export class Processor extends Construct {
         POSTHOG_PROJECT_ID: settings.posthogProjectId,
         POSTHOG_HOST: settings.posthogHost,
         DISCORD_GUILD_ID: settings.guildId,
+        // Contextualize looks people up in PostHog only for these roles (the fix roles by default).
+        FIX_ALLOWED_ROLE_IDS: settings.fixAllowedRoleIds.join(','),
+        PEOPLE_LOOKUP_ROLE_IDS: settings.peopleLookupRoleIds.join(','),
         FIX_ALLOWLIST: settings.allowlist.join(','),
         // Its whsec_ secret is read from the service secret's bugStatusWebhookSecret, never set here.
         BUG_STATUS_WEBHOOK_URL: settings.bugStatusWebhookUrl,

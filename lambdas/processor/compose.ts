@@ -28,7 +28,7 @@ import type { ProcessorConfig } from '../../shared/config/processor-config.js';
 import type { ConfiguredServiceSecrets } from '../../shared/config/service-secrets.js';
 import { isStandardWebhookSecret } from '../../shared/config/webhook-ingress-config.js';
 import { ConfigError, PermanentJobError } from '../../shared/domain/errors.js';
-import type { DiscordCommandJob, DiscordComponentJob } from '../../shared/jobs/job-schemas.js';
+import type { DiscordCommandJob, DiscordComponentJob, Job } from '../../shared/jobs/job-schemas.js';
 import type { Analyst } from '../../shared/ports/analyst.js';
 import type { BusinessMetrics } from '../../shared/ports/business-metrics.js';
 import type { CodeHost, RepositoryRef } from '../../shared/ports/code-host.js';
@@ -38,7 +38,12 @@ import {
   createBugReportFlow,
 } from '../../shared/processing/flows/bug-flows.js';
 import { createDiscordCommandFlow } from '../../shared/processing/flows/discord-command-flow.js';
-import { authorizeFixRunnerSender, type JobFlow, type JobFlows } from '../../shared/processing/job-runner.js';
+import {
+  authorizeFixRunnerSender,
+  type JobFailureRecord,
+  type JobFlow,
+  type JobFlows,
+} from '../../shared/processing/job-runner.js';
 import { handleBugCardAction } from '../../shared/use-cases/bug-card-actions.js';
 import { showBugStatus, showDashboard } from '../../shared/use-cases/bug-queries.js';
 import { handleGitHubEvent, handleLinearEvent } from '../../shared/use-cases/close-the-loop.js';
@@ -50,6 +55,7 @@ import {
   splitFoldedReport,
 } from '../../shared/use-cases/fold-reports.js';
 import { createProductAnnouncer, deliverBugStatus } from '../../shared/use-cases/product-status.js';
+import { recordBugFailure } from '../../shared/use-cases/record-bug-failure.js';
 import { recordDiscordReporter } from '../../shared/use-cases/record-discord-reporter.js';
 import {
   giveUpFixResult,
@@ -68,15 +74,21 @@ import {
   triageOnItsOwn,
 } from '../../shared/use-cases/triage-bug-report.js';
 
+export interface ProcessorParts {
+  readonly flows: JobFlows;
+  /** Puts a job's final failure on its bug (`lastFailure`), for the job runner. */
+  readonly recordFailure: (job: Job, failure: JobFailureRecord) => Promise<void>;
+}
+
 /**
  * The processor's composition root: the only place its adapters are built. Tokens come from the
  * environment when set (local stack, tests), else from the service secret, read once per
  * container.
  */
-export async function composeProcessorFlows(
+export async function composeProcessor(
   config: ProcessorConfig,
   observability: { metrics: BusinessMetrics },
-): Promise<JobFlows> {
+): Promise<ProcessorParts> {
   const secrets = await resolveSecrets(config);
   const chat = new DiscordChatPlatform(
     createDiscordRest({
@@ -112,11 +124,12 @@ export async function composeProcessorFlows(
         new Anthropic({
           apiKey: secrets.anthropicApiKey,
           baseURL: config.ANTHROPIC_BASE_URL,
-          // Kept well inside the processor's 90 s: a model call must not outlive the Lambda.
-          timeout: 25_000,
+          // Kept well inside the processor's 90 s: a model call must not outlive the Lambda (and
+          // the analyst cuts it further to the invocation's remaining budget).
+          timeout: config.ANTHROPIC_TIMEOUT_MS,
           maxRetries: 1,
         }),
-        { model: config.ANTHROPIC_MODEL },
+        { model: config.ANTHROPIC_MODEL, timeoutMs: config.ANTHROPIC_TIMEOUT_MS },
       )
     : {
         analyzeBug: async () => {
@@ -185,7 +198,22 @@ export async function composeProcessorFlows(
     (job: DiscordCommandJob) => job.command.name === 'fix',
     createDiscordCommandFlow({
       chat,
-      contextualize: (job) => contextualize(job, { tracker, chat, replay, store, now }),
+      contextualize: (job) =>
+        contextualize(job, {
+          tracker,
+          chat,
+          replay,
+          store,
+          allowances: fixJobs,
+          now,
+          settings: {
+            peopleLookupRoleIds:
+              config.PEOPLE_LOOKUP_ROLE_IDS.length > 0
+                ? config.PEOPLE_LOOKUP_ROLE_IDS
+                : config.FIX_ALLOWED_ROLE_IDS,
+            perUserPerHour: config.CONTEXTUALIZE_PER_USER_PER_HOUR,
+          },
+        }),
       status: (job) => showBugStatus(job, { records, now, guildId: config.DISCORD_GUILD_ID }),
       dashboard: () =>
         showDashboard({
@@ -206,7 +234,7 @@ export async function composeProcessorFlows(
       merge: (job) => mergeBugs(job.command.bug ?? '', job.command.into ?? '', maintainerOf(job), foldDeps),
     }),
   );
-  return {
+  const flows: JobFlows = {
     'discord.command': {
       async run(job) {
         // A message command reports a message: its author is told when the bug is resolved.
@@ -273,6 +301,10 @@ export async function composeProcessorFlows(
           observability.metrics.record('StatusEventsDelivered', 1);
       },
     },
+  };
+  return {
+    flows,
+    recordFailure: (job, failure) => recordBugFailure(job, failure, { records, fixJobs, now }),
   };
 }
 

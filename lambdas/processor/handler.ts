@@ -7,8 +7,9 @@ import { PowertoolsBusinessMetrics } from '../../shared/adapters/aws-cloudwatch/
 import { SqsJobRetryControl } from '../../shared/adapters/aws-sqs/sqs-job-retry-control.js';
 import { loadProcessorConfig } from '../../shared/config/processor-config.js';
 import { createServiceMetrics, SERVICE_NAMES } from '../../shared/observability/metrics.js';
-import { type JobCorrelation, type JobFlows, runJob } from '../../shared/processing/job-runner.js';
-import { composeProcessorFlows, composeSenderCheck } from './compose.js';
+import { type JobCorrelation, runJob } from '../../shared/processing/job-runner.js';
+import { deadlineFromRemaining, runWithDeadline } from '../../shared/runtime/invocation-deadline.js';
+import { composeProcessor, composeSenderCheck, type ProcessorParts } from './compose.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAMES.processor });
 // Off outside Lambda (the local stack, tests): Powertools Tracer only traces where X-Ray runs.
@@ -40,18 +41,18 @@ const runnerLog = {
   error: (message: string, extra: Record<string, unknown> = {}) => logger.error(message, extra),
 };
 
-let flows: Promise<JobFlows> | undefined;
+let parts: Promise<ProcessorParts> | undefined;
 
-function loadFlows(): Promise<JobFlows> {
+function loadParts(): Promise<ProcessorParts> {
   // Reading the secret can fail transiently: forget a failed attempt so the next batch retries.
-  flows ??= composeProcessorFlows(config, { metrics: businessMetrics }).catch((error: unknown) => {
-    flows = undefined;
+  parts ??= composeProcessor(config, { metrics: businessMetrics }).catch((error: unknown) => {
+    parts = undefined;
     throw error;
   });
-  return flows;
+  return parts;
 }
 
-async function processRecord(record: SQSRecord, jobFlows: JobFlows): Promise<void> {
+async function processRecord(record: SQSRecord, processor: ProcessorParts): Promise<void> {
   logger.removeKeys(correlationKeys);
   logger.appendKeys({ messageId: record.messageId });
   // A message that is not a job never reaches onJob: it is counted as `invalid`.
@@ -66,7 +67,8 @@ async function processRecord(record: SQSRecord, jobFlows: JobFlows): Promise<voi
         senderId: record.attributes.SenderId,
       },
       {
-        flows: jobFlows,
+        flows: processor.flows,
+        recordFailure: processor.recordFailure,
         retryControl,
         log: runnerLog,
         maxReceives: config.MAX_RECEIVES,
@@ -94,14 +96,18 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   tracer.annotateColdStart();
   tracer.addServiceNameAnnotation();
   try {
-    const jobFlows = await loadFlows();
-    return await processPartialResponse(
-      event,
-      (record: SQSRecord) => processRecord(record, jobFlows),
-      // One processor per invocation: its state is per batch, and the local stack runs
-      // invocations side by side in one process (a Lambda container never does).
-      new BatchProcessor(EventType.SQS),
-      { context, throwOnFullBatchFailure: false },
+    const processor = await loadParts();
+    // Every outside call and every job in this batch stops short of the invocation's end, so
+    // a slow or rate-limiting service can fail a job (told, retried) but never the whole batch.
+    return await runWithDeadline(deadlineFromRemaining(context.getRemainingTimeInMillis()), () =>
+      processPartialResponse(
+        event,
+        (record: SQSRecord) => processRecord(record, processor),
+        // One processor per invocation: its state is per batch, and the local stack runs
+        // invocations side by side in one process (a Lambda container never does).
+        new BatchProcessor(EventType.SQS),
+        { context, throwOnFullBatchFailure: false },
+      ),
     );
   } catch (error) {
     tracer.addErrorAsMetadata(error as Error);

@@ -19,11 +19,13 @@ import {
   type TriageResponder,
 } from './anthropic/triage-analysis.js';
 import {
+  cutResponseBody,
   type Fault,
   FaultInjector,
   type RecordedCall,
   readBody,
   type StandIn,
+  sendHtmlFault,
   sendJson,
 } from './stand-in.js';
 
@@ -168,7 +170,7 @@ export function createAnthropicStandIn(options: AnthropicStandInOptions = {}): A
     return { status, body: errorBody(errorTypeForStatus(status), message), headers };
   }
 
-  function faultAnswer(status: number): Answer {
+  function faultAnswer(status: number, retryAfter = retryAfterSeconds): Answer {
     const messages: Record<number, string> = {
       429: 'Number of request tokens has exceeded your per-minute rate limit (sandbox fault).',
       529: 'Overloaded',
@@ -177,7 +179,7 @@ export function createAnthropicStandIn(options: AnthropicStandInOptions = {}): A
     return fail(
       status,
       messages[status] ?? `Injected fault (${status}).`,
-      status === 429 ? { 'retry-after': String(retryAfterSeconds) } : {},
+      status === 429 ? { 'retry-after': String(retryAfter) } : {},
     );
   }
 
@@ -210,21 +212,34 @@ export function createAnthropicStandIn(options: AnthropicStandInOptions = {}): A
         ? { type: 'text', text: block.text }
         : { type: 'tool_use', id: block.id ?? nextId('toolu'), name: block.name, input: block.input },
     );
-    const stopReason: StopReason =
-      turn.stopReason ?? (content.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn');
+    const outputTokens = turn.usage?.outputTokens ?? estimateTokens(JSON.stringify(content));
+    // Like the API, an answer longer than `max_tokens` stops there: `stop_reason: "max_tokens"`,
+    // text cut, and a tool call cut off before its input is complete ("Stop reasons and
+    // fallback", platform.claude.com/docs/build-with-claude/handling-stop-reasons).
+    const cut = !turn.stopReason && outputTokens > request.max_tokens;
+    const answered: AssistantContentBlock[] = cut
+      ? content.map((block) =>
+          block.type === 'text'
+            ? { ...block, text: block.text.slice(0, request.max_tokens * 4) }
+            : { ...block, input: {} },
+        )
+      : content;
+    const stopReason: StopReason = cut
+      ? 'max_tokens'
+      : (turn.stopReason ?? (content.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn'));
     return {
       id: nextId('msg'),
       type: 'message',
       role: 'assistant',
       model: request.model,
-      content,
+      content: answered,
       stop_reason: stopReason,
       stop_sequence: null,
       stop_details: null,
       container: null,
       usage: {
         input_tokens: turn.usage?.inputTokens ?? estimateInputTokens(request),
-        output_tokens: turn.usage?.outputTokens ?? estimateTokens(JSON.stringify(content)),
+        output_tokens: cut ? request.max_tokens : outputTokens,
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: 0,
         service_tier: 'standard',
@@ -248,8 +263,6 @@ export function createAnthropicStandIn(options: AnthropicStandInOptions = {}): A
     pathname: string,
     parsed: ParsedBody,
   ): Promise<Outcome> {
-    const faultStatus = await faults.apply();
-    if (faultStatus !== null) return { kind: 'error', answer: faultAnswer(faultStatus) };
     const key = readApiKey(req);
     if (!key) return { kind: 'error', answer: fail(401, 'x-api-key header is required') };
     if (options.apiKey !== undefined && key !== options.apiKey) {
@@ -333,7 +346,18 @@ export function createAnthropicStandIn(options: AnthropicStandInOptions = {}): A
         return;
       }
 
-      const outcome = await decide(req, method, pathname, { body, badJson });
+      const fault = await faults.apply();
+      if (fault?.kind === 'html') {
+        calls.push({ at, method, path, ...(body === undefined ? {} : { body }), status: fault.status });
+        sendHtmlFault(res, fault.status);
+        return;
+      }
+      // A cut-off answer: the request is served (and recorded) as usual, its body halved.
+      if (fault?.kind === 'truncate') cutResponseBody(res);
+      const outcome: Outcome =
+        fault?.kind === 'status'
+          ? { kind: 'error', answer: faultAnswer(fault.status, fault.retryAfterSeconds) }
+          : await decide(req, method, pathname, { body, badJson });
       const requestId = nextId('req');
       if (outcome.kind === 'message') {
         const headers = { 'request-id': requestId, ...STAND_IN_HEADERS };

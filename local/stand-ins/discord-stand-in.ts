@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
-import { FaultInjector, type RecordedCall, readBody, type StandIn, sendJson } from './stand-in.js';
+import {
+  cutResponseBody,
+  FaultInjector,
+  type RecordedCall,
+  readBody,
+  type StandIn,
+  sendHtmlFault,
+  sendJson,
+} from './stand-in.js';
 
 /**
  * Discord's v10 REST API, as far as bugbot uses it, for the local stack and integration tests.
@@ -25,6 +33,11 @@ export interface DiscordStandInOptions {
   readonly nonceWindowMs?: number;
   /** `retry-after` of an injected 429, in seconds. */
   readonly faultRetryAfterSeconds?: number;
+  /**
+   * Whether the application has the privileged Message Content intent (default true). Without
+   * it, other users' messages are read back with their text blanked, as Discord does.
+   */
+  readonly messageContentIntent?: boolean;
 }
 
 export interface DiscordStandInIds {
@@ -237,6 +250,7 @@ class DiscordState {
   private readonly rateLimit: { limit: number; windowMs: number };
   private readonly nonceWindowMs: number;
   private readonly faultRetryAfterSeconds: number;
+  private readonly messageContentIntent: boolean;
   private readonly botToken: string | undefined;
 
   private readonly bot: UserRecord;
@@ -258,6 +272,7 @@ class DiscordState {
     this.rateLimit = options.rateLimit ?? { limit: 10, windowMs: 5_000 };
     this.nonceWindowMs = options.nonceWindowMs ?? 5 * MINUTE;
     this.faultRetryAfterSeconds = options.faultRetryAfterSeconds ?? 1;
+    this.messageContentIntent = options.messageContentIntent ?? true;
     this.botToken = options.botToken;
 
     // Fixed ids keep a local `.env` valid across restarts of the stack.
@@ -309,15 +324,22 @@ class DiscordState {
     };
 
     try {
-      const failWith = await this.faults.apply();
-      if (failWith !== null) {
+      const fault = await this.faults.apply();
+      if (fault?.kind === 'html') {
+        this.calls.push({ at: new Date(this.now()).toISOString(), method, path, status: fault.status });
+        if (!res.destroyed) sendHtmlFault(res, fault.status);
+        return;
+      }
+      if (fault?.kind === 'truncate') cutResponseBody(res);
+      if (fault?.kind === 'status') {
+        const failWith = fault.status;
         if (failWith === 429) {
-          const seconds = this.faultRetryAfterSeconds;
+          const seconds = fault.retryAfterSeconds ?? this.faultRetryAfterSeconds;
           answer(
             429,
             { message: 'You are being rate limited.', retry_after: seconds, global: false },
             {
-              'retry-after': String(seconds),
+              'retry-after': String(Math.ceil(seconds)),
               'x-ratelimit-scope': 'user',
               'x-ratelimit-limit': String(this.rateLimit.limit),
               'x-ratelimit-remaining': '0',
@@ -642,7 +664,7 @@ class DiscordState {
       const seen = this.nonces.get(nonceKey);
       const existing =
         seen && context.now - seen.at < this.nonceWindowMs ? this.messages.get(seen.messageId) : undefined;
-      if (existing) return { status: 200, body: this.toApiMessage(existing) };
+      if (existing) return { status: 200, body: this.toApiMessage(existing, true) };
     }
     const message: MessageRecord = {
       id: this.nextId(context.now),
@@ -661,7 +683,7 @@ class DiscordState {
     requireNotEmpty(message);
     this.store(message, channel, true);
     if (nonceKey) this.nonces.set(nonceKey, { messageId: message.id, at: context.now });
-    return { status: 200, body: this.toApiMessage(message) };
+    return { status: 200, body: this.toApiMessage(message, true) };
   }
 
   private editChannelMessage(context: RequestContext): Reply {
@@ -1047,14 +1069,21 @@ class DiscordState {
     };
   }
 
-  private toApiMessage(message: MessageRecord): Record<string, unknown> {
+  /**
+   * `withNonce`: only the answer to the create call echoes the nonce; Discord does not keep it
+   * (reading a message back never shows one). Without the Message Content intent, other users'
+   * messages come back with empty `content`, `embeds`, `attachments` and `components`
+   * (docs: Message Resource, "Message Structure" warning); the bot's own messages keep theirs.
+   */
+  private toApiMessage(message: MessageRecord, withNonce = false): Record<string, unknown> {
     const thread = message.threadId ? this.channels.get(message.threadId) : undefined;
+    const hidden = !this.messageContentIntent && message.author.id !== this.bot.id;
     return {
       id: message.id,
       type: 0,
       channel_id: message.channelId ?? this.ids.generalChannelId,
       author: this.toApiUser(message.author),
-      content: message.content,
+      content: hidden ? '' : message.content,
       timestamp: new Date(message.createdAt).toISOString(),
       edited_timestamp: message.editedAt !== undefined ? new Date(message.editedAt).toISOString() : null,
       tts: false,
@@ -1062,11 +1091,11 @@ class DiscordState {
       mentions: [],
       mention_roles: [],
       attachments: [],
-      embeds: message.embeds,
-      components: message.components,
+      embeds: hidden ? [] : message.embeds,
+      components: hidden ? [] : message.components,
       pinned: false,
       flags: message.flags,
-      ...(message.nonce !== undefined ? { nonce: message.nonce } : {}),
+      ...(withNonce && message.nonce !== undefined ? { nonce: message.nonce } : {}),
       ...(message.applicationId
         ? { webhook_id: message.applicationId, application_id: message.applicationId }
         : {}),

@@ -23,11 +23,13 @@ import {
 } from './github/github-wire.js';
 import { RateLimitWindow } from './github/rate-limit-window.js';
 import {
+  cutResponseBody,
   type Fault,
   FaultInjector,
   type RecordedCall,
   readBody,
   type StandIn,
+  sendHtmlFault,
   sendJson,
 } from './stand-in.js';
 import type { DeliveryRecord, WebhookTarget } from './webhook-delivery.js';
@@ -147,15 +149,23 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
     const record = (status: number, body?: unknown) =>
       calls.push({ at: now().toISOString(), method, path, ...(body === undefined ? {} : { body }), status });
 
-    const faultStatus = await faults.apply();
-    if (faultStatus !== null) {
+    const fault = await faults.apply();
+    if (fault?.kind === 'html') {
+      await readBody(req);
+      sendHtmlFault(res, fault.status);
+      record(fault.status);
+      return;
+    }
+    if (fault?.kind === 'truncate') cutResponseBody(res);
+    if (fault?.kind === 'status') {
+      const faultStatus = fault.status;
       await readBody(req);
       const limits = url.pathname.startsWith(`${GITHUB_SANDBOX.apiPath}/`)
         ? rateLimitHeaders(core.peek(now().getTime()))
         : {};
       sendJson(res, faultStatus, faultBody(faultStatus), {
         ...limits,
-        ...(faultStatus === 429 ? { 'retry-after': '1' } : {}),
+        ...(faultStatus === 429 ? { 'retry-after': String(fault.retryAfterSeconds ?? 1) } : {}),
       });
       record(faultStatus);
       return;

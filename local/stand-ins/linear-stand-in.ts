@@ -9,11 +9,13 @@ import {
   type WorkflowStateType,
 } from './linear/linear-workspace.js';
 import {
+  cutResponseBody,
   type Fault,
   FaultInjector,
   type RecordedCall,
   readBody,
   type StandIn,
+  sendHtmlFault,
   sendJson,
 } from './stand-in.js';
 import {
@@ -136,12 +138,21 @@ export function createLinearStandIn(options: LinearStandInOptions = {}): LinearS
       calls.push({ at: now().toISOString(), method, path, body, status });
     };
 
-    const faultStatus = await faults.apply();
-    if (faultStatus !== null) {
+    const fault = await faults.apply();
+    if (fault?.kind === 'html') {
+      sendHtmlFault(res, fault.status);
+      calls.push({ at: now().toISOString(), method, path, body, status: fault.status });
+      return;
+    }
+    if (fault?.kind === 'truncate') cutResponseBody(res);
+    if (fault?.kind === 'status') {
+      const faultStatus = fault.status;
       const { contentType, body: text } = faultBody(faultStatus);
       const headers: Record<string, string> = { 'content-type': contentType };
-      if (faultStatus === 429)
-        Object.assign(headers, rateLimitHeaders(now(), 30_000), { 'retry-after': '30' });
+      if (faultStatus === 429) {
+        const seconds = fault.retryAfterSeconds ?? 30;
+        Object.assign(headers, rateLimitHeaders(now(), seconds * 1000), { 'retry-after': String(seconds) });
+      }
       res.writeHead(faultStatus, headers);
       res.end(text);
       calls.push({ at: now().toISOString(), method, path, body, status: faultStatus });

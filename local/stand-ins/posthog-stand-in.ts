@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  cutResponseBody,
   type Fault,
   FaultInjector,
   type RecordedCall,
   readBody,
   type StandIn,
+  sendHtmlFault,
   sendJson,
 } from './stand-in.js';
 
@@ -132,9 +134,15 @@ export function createPostHogStandIn(options: PostHogStandInOptions = {}): Stand
       }
 
       let answer: Answer;
-      const faultStatus = await faults.apply();
-      if (faultStatus !== null) {
-        answer = faultAnswer(faultStatus);
+      const fault = await faults.apply();
+      if (fault?.kind === 'html') {
+        calls.push({ at: now().toISOString(), method, path, status: fault.status });
+        sendHtmlFault(res, fault.status);
+        return;
+      }
+      if (fault?.kind === 'truncate') cutResponseBody(res);
+      if (fault?.kind === 'status') {
+        answer = faultAnswer(fault.status, fault.retryAfterSeconds ?? 1);
       } else if (!isAuthorized(req.headers.authorization, apiKey)) {
         answer = unauthorized(req.headers.authorization);
       } else if (badJson) {
@@ -209,17 +217,17 @@ function unauthorized(header: string | undefined): Answer {
   return { status: 401, body, headers: { 'www-authenticate': 'Bearer realm="api"' } };
 }
 
-function faultAnswer(status: number): Answer {
+function faultAnswer(status: number, retryAfterSeconds: number): Answer {
   if (status === 429) {
     return {
       status,
       body: {
         type: 'throttled_error',
         code: 'throttled',
-        detail: 'Request was throttled. Expected available in 1 second.',
+        detail: `Request was throttled. Expected available in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}.`,
         attr: null,
       },
-      headers: { 'retry-after': '1' },
+      headers: { 'retry-after': String(retryAfterSeconds) },
     };
   }
   if (status >= 500) {
@@ -366,6 +374,7 @@ function runQuery(data: SeedData, body: unknown, now: Date): Answer {
   >;
 
   const text = query.query.replace(/\s+/g, ' ').trim();
+  if (/ FROM persons /i.test(` ${text} `)) return runPersonsQuery(data, text, values);
   const shape =
     /^SELECT (.+?) FROM events WHERE (.+?)(?: ORDER BY timestamp(?: (ASC|DESC))?)?(?: LIMIT (\d+))?$/i.exec(
       text,
@@ -407,6 +416,69 @@ function runQuery(data: SeedData, body: unknown, now: Date): Answer {
     hasMore: false,
     timings: [],
     modifiers: {},
+  });
+}
+
+/**
+ * `SELECT <id | created_at | properties.x> FROM persons WHERE [lower(]properties.x[)] = {value}
+ * [ORDER BY created_at ASC|DESC] [LIMIT n]`: enough for a lookup by e-mail address. Like HogQL,
+ * `=` on a string is case-sensitive and `lower()` is what makes it not.
+ */
+function runPersonsQuery(data: SeedData, text: string, values: Record<string, unknown>): Answer {
+  const shape =
+    /^SELECT (.+?) FROM persons WHERE (.+?)(?: ORDER BY created_at(?: (ASC|DESC))?)?(?: LIMIT (\d+))?$/i.exec(
+      text,
+    );
+  if (!shape) return unsupported('the query shape');
+  const [, selectList = '', whereClause = '', direction, limitText] = shape;
+  const columns: Array<{ name: string; read: (person: Person) => unknown }> = [];
+  for (const item of splitTopLevel(selectList, /,/)) {
+    const match = /^(.+?)(?: AS ([A-Za-z_][A-Za-z0-9_]*))?$/i.exec(item);
+    const expression = (match?.[1] ?? '').trim();
+    const property = /^properties\.([A-Za-z0-9_$]+)$/.exec(expression)?.[1];
+    const read =
+      expression === 'id'
+        ? (person: Person) => person.uuid
+        : expression === 'created_at'
+          ? (person: Person) => person.createdAt
+          : property
+            ? (person: Person) => person.properties[property] ?? null
+            : undefined;
+    if (!read) return unsupported(`the column "${item}"`);
+    columns.push({ name: match?.[2] ?? expression, read });
+  }
+  const tests: Array<(person: Person) => boolean> = [];
+  for (const item of splitTopLevel(whereClause, / AND /i)) {
+    const match = /^(lower\()?properties\.([A-Za-z0-9_$]+)\)? = \{([A-Za-z_][A-Za-z0-9_]*)\}$/i.exec(item);
+    if (!match) return unsupported(`the condition "${item}"`);
+    const [, lower, property = '', name = ''] = match;
+    const value = values[name];
+    if (value === undefined) {
+      return validationError(
+        'invalid_input',
+        `Placeholder {${name}} is not available in this context.`,
+        'query.query',
+      );
+    }
+    tests.push((person) => {
+      const stored = person.properties[property];
+      if (typeof stored !== 'string') return false;
+      return (lower ? stored.toLowerCase() : stored) === value;
+    });
+  }
+  const rows = data.persons
+    .filter((person) => tests.every((test) => test(person)))
+    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1) * (direction?.toUpperCase() === 'DESC' ? -1 : 1))
+    .slice(0, Math.min(Number(limitText ?? 100), 10_000))
+    .map((person) => columns.map((column) => column.read(person)));
+  return ok({
+    is_cached: false,
+    columns: columns.map((column) => column.name),
+    results: rows,
+    hogql: text,
+    limit: Number(limitText ?? 100),
+    offset: 0,
+    hasMore: false,
   });
 }
 
@@ -631,6 +703,17 @@ const PEOPLE: ReadonlyArray<{
       },
       { hoursAgo: 228, durationSeconds: 75, activeSeconds: 40, pages: ['/login'] },
     ],
+  },
+  {
+    // Stored as the app's sign-up form sent it: PostHog keeps the case, so only a
+    // case-insensitive lookup finds her from `sam.okoro@example.com`.
+    uuid: '018f3a52-6c1e-7b0a-9d4e-2a6f1c8b3e04',
+    email: 'Sam.Okoro@Example.com',
+    name: 'Sam Okoro',
+    userId: 'usr_sam_5120',
+    anonymousId: '018f3a54-12ab-7c3e-9d10-5e6f7a8b9c40',
+    browser: 'Edge',
+    sessions: [{ hoursAgo: 30, durationSeconds: 120, activeSeconds: 70, pages: ['/cart', '/checkout'] }],
   },
 ];
 

@@ -1,9 +1,14 @@
 import * as z from 'zod';
-import { loadConfig } from './load-config.js';
+import { loadConfig, splitList } from './load-config.js';
 import { isStandardWebhookSecret } from './webhook-ingress-config.js';
 
 const snowflake = z.string().regex(/^\d{15,22}$/, 'must be a Discord snowflake');
 const url = z.url();
+const roleIdList = z
+  .string()
+  .optional()
+  .transform((value) => splitList(value))
+  .pipe(z.array(snowflake));
 
 /** CDK passes unset deployment settings as empty strings: treat those as absent. */
 function optionalSetting<T extends z.ZodType>(schema: T) {
@@ -83,6 +88,13 @@ export const processorConfigSchema = z
         .string()
         .refine(isStandardWebhookSecret, 'must be a Standard Webhooks secret: whsec_ followed by base64'),
     ),
+    /** Per model call (triage): a model answer takes far longer than a REST call. */
+    ANTHROPIC_TIMEOUT_MS: z.coerce.number().int().min(100).max(80_000).default(25_000),
+    /** The maintainers' roles (as at the ingress): by default also the people who may look people up. */
+    FIX_ALLOWED_ROLE_IDS: roleIdList,
+    /** Roles whose members may look people up in PostHog through contextualize; unset: FIX_ALLOWED_ROLE_IDS. */
+    PEOPLE_LOOKUP_ROLE_IDS: roleIdList,
+    CONTEXTUALIZE_PER_USER_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(20),
   })
   .superRefine((env, context) => {
     if (env.ISSUE_TRACKER === 'github' && !env.GITHUB_REPO) {

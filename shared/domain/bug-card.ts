@@ -42,6 +42,10 @@ export interface BugCardView {
   readonly issue?: BugIssueRef;
   readonly dismissed?: { readonly by: string; readonly reason: string };
   readonly links?: BugLinks;
+  /** Why the analysis failed, when known (a refusal, an answer too long); plain text of ours. */
+  readonly analysisFailure?: string;
+  /** Said on the card when the session replay could not be read for the analysis. */
+  readonly replayUnavailable?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -67,8 +71,15 @@ export function renderBugCard(bug: Bug, view: BugCardView = {}): OutgoingMessage
   } else if (analysis === 'failed') {
     description.push(
       fixedPart(
-        '**Analysis failed.** The model could not analyse this report; triage it from the report below.',
+        view.analysisFailure
+          ? `**Analysis failed:** ${toSafeLine(view.analysisFailure, 200)}. Triage it from the report below.`
+          : '**Analysis failed.** The model could not analyse this report; triage it from the report below.',
       ),
+    );
+  }
+  if (view.replayUnavailable) {
+    description.push(
+      fixedPart(`_Analysed without the session replay: ${toSafeLine(view.replayUnavailable, 160)}._`),
     );
   }
   description.push(reportExcerptPart(bug.description, CARD_EXCERPT_CAP, CARD_EXCERPT_LINES));

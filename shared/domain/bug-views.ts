@@ -67,6 +67,8 @@ export interface LinkedDuplicate {
 
 export interface BugDetailsView {
   readonly analysis?: BugAnalysisView;
+  /** Why the analysis failed, when known. */
+  readonly analysisFailure?: string;
   readonly priority?: PriorityResult;
   readonly duplicates?: readonly LinkedDuplicate[];
   /** How many reports are folded in, when more than `duplicates` lists (newest first). */
@@ -100,7 +102,13 @@ export function renderBugDetails(bug: Bug, view: BugDetailsView = {}): OutgoingM
   if (analysis === 'pending')
     description.push(fixedPart('**Analysis pending.** The details fill in once it is done.'));
   if (analysis === 'failed')
-    description.push(fixedPart('**Analysis failed.** The model could not analyse this report.'));
+    description.push(
+      fixedPart(
+        view.analysisFailure
+          ? `**Analysis failed:** ${toSafeLine(view.analysisFailure, 200)}.`
+          : '**Analysis failed.** The model could not analyse this report.',
+      ),
+    );
   description.push(reportExcerptPart(bug.description, DETAILS_EXCERPT_CAP, DETAILS_EXCERPT_LINES));
 
   const fields: FieldPart[] = [];
@@ -139,6 +147,16 @@ export function renderBugDetails(bug: Bug, view: BugDetailsView = {}): OutgoingM
         ),
       ),
     });
+  }
+  if (bug.lastFailure) {
+    const failure = bug.lastFailure;
+    fields.push(
+      field(
+        'Last failure',
+        `${formatUtc(failure.at)} · \`${toSafeLine(failure.job, 40)}\`: ${toSafeLine(failure.what, 300)}${failure.told ? '' : ' (nobody could be told in Discord)'}`,
+        false,
+      ),
+    );
   }
   fields.push({ name: 'Links', inline: false, ...linksPart(issue, view.links) });
 

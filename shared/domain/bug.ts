@@ -126,6 +126,17 @@ export interface BugCard {
   readonly threadId?: string;
 }
 
+export interface BugFailure {
+  /** The job kind that failed (`bug.report`, `discord.component`, `fix.result`, …). */
+  readonly job: string;
+  /** Said plainly, without raw error text ("Discord had an error (HTTP 503); I tried several times…"). */
+  readonly what: string;
+  /** ISO-8601 UTC. */
+  readonly at: string;
+  /** Whether the person waiting was told (false when telling failed too, e.g. Discord down). */
+  readonly told: boolean;
+}
+
 /** Claude's triage output; its shape belongs to the analysis flow, storage keeps it as a map. */
 export type BugAnalysis = Readonly<Record<string, unknown>>;
 
@@ -191,6 +202,12 @@ export interface Bug {
   readonly analysis?: BugAnalysis;
   readonly issue?: BugIssueLink;
   readonly card?: BugCard;
+  /**
+   * The latest job about this bug that failed for good (it is in the DLQ): what failed, when,
+   * and whether the person waiting could be told. Kept on the record because when the failing
+   * service is Discord itself, nobody can be told in Discord.
+   */
+  readonly lastFailure?: BugFailure;
   /** ISO-8601 UTC. */
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -217,6 +234,7 @@ export const BUG_PATCH_FIELDS = [
   'resolution',
   'regressionCount',
   'regression',
+  'lastFailure',
 ] as const satisfies readonly (keyof Bug)[];
 
 export type BugPatch = Partial<Pick<Bug, (typeof BUG_PATCH_FIELDS)[number]>>;

@@ -41,6 +41,8 @@ export interface ContextPacket {
   };
   readonly thread: Gathered<readonly ChatHistoryMessage[]>;
   readonly replay: Gathered<ReplayContext>;
+  /** Set when the asker may not look people up: said in the answer as well as in the packet. */
+  readonly replayRefusal?: string;
 }
 
 const MAX_THREAD_MESSAGES = 20;
@@ -85,9 +87,31 @@ function renderReportedMessage(packet: ContextPacket): string {
   ].join('\n');
 }
 
+/**
+ * Discord hands other people's messages back with empty text, embeds and attachments when the
+ * bot lacks the privileged Message Content intent (Message Resource, "Message Structure"). A
+ * conversation whose every human message is blank in that way is read as "text withheld", not
+ * quoted as blanks.
+ */
+export function isThreadTextWithheld(messages: readonly ChatHistoryMessage[]): boolean {
+  const human = messages.filter((message) => !message.isBot);
+  return human.length > 0 && human.every(isBlank);
+}
+
+function isBlank(message: ChatHistoryMessage): boolean {
+  return message.content.trim().length === 0 && !message.attachments && !message.embeds;
+}
+
+const WITHHELD_NOTE =
+  "⚠️ Discord returned these messages without their text: bugbot's application lacks the Message Content intent (developer portal → Bot → Privileged Gateway Intents; see bugbot's README, Discord set-up).";
+
 function renderThread(thread: ContextPacket['thread']): string {
   const heading = '### Discord conversation';
   if (thread.status !== 'ok') return `${heading}\n${describeGap(thread)}`;
+  if (isThreadTextWithheld(thread.value)) {
+    const human = thread.value.filter((message) => !message.isBot).length;
+    return `${heading}\n${human} message(s) from people, ${WITHHELD_NOTE}`;
+  }
   const messages = thread.value.filter((message) => message.content.trim().length > 0);
   if (messages.length === 0) return `${heading}\nNo messages with text.`;
   const shown = messages.slice(-MAX_THREAD_MESSAGES);
@@ -176,6 +200,8 @@ function renderInsights(insights: SessionInsights): string {
 function renderMissing(packet: ContextPacket): string {
   const gaps: string[] = [];
   if (packet.thread.status === 'unavailable') gaps.push(`the Discord conversation (${packet.thread.reason})`);
+  if (packet.thread.status === 'ok' && isThreadTextWithheld(packet.thread.value))
+    gaps.push('the text of the Discord conversation (Message Content intent missing)');
   if (packet.replay.status === 'unavailable') gaps.push(`PostHog session replay (${packet.replay.reason})`);
   if (packet.replay.status === 'ok' && packet.replay.value.insightsUnavailable)
     gaps.push('PostHog session events');
@@ -189,20 +215,25 @@ function describeGap(gathered: { status: 'none' | 'unavailable'; reason: string 
     : `⚠️ Unavailable: ${gathered.reason}.`;
 }
 
-/** The short Discord answer once the comment is on the issue. */
+/**
+ * The short Discord answer once the comment is on the issue. It is posted in the channel, where
+ * anyone may read it, so it says nothing about what PostHog holds: not whether an e-mail address
+ * belongs to a person, nor how many recordings or exceptions they have. That stays in the
+ * comment, on the tracker, where only the team reads it.
+ */
 export function summarizeContextPacket(packet: ContextPacket): string {
   const parts: string[] = [];
-  if (packet.thread.status === 'ok') parts.push(`${packet.thread.value.length} message(s)`);
-  if (packet.replay.status === 'ok') {
-    const count = packet.replay.value.recordings.length;
-    const exceptions = packet.replay.value.insights?.exceptions.length ?? 0;
-    parts.push(`${count} recording(s)${exceptions > 0 ? `, ${exceptions} exception(s)` : ''}`);
-  }
+  if (packet.thread.status === 'ok' && !isThreadTextWithheld(packet.thread.value))
+    parts.push(`${packet.thread.value.length} message(s)`);
   const missing = [
     packet.thread.status === 'unavailable' ? 'Discord history' : null,
+    packet.thread.status === 'ok' && isThreadTextWithheld(packet.thread.value)
+      ? 'the text of Discord messages (the bot needs the Message Content intent)'
+      : null,
     packet.replay.status === 'unavailable' ? 'PostHog' : null,
   ].filter((item): item is string => item !== null);
   const gathered = parts.length > 0 ? ` (${parts.join('; ')})` : '';
   const gap = missing.length > 0 ? ` Missing: ${missing.join(', ')}.` : '';
-  return `Context added to **${packet.issue.identifier}**${gathered}: ${packet.issue.url}${gap}`;
+  const refused = packet.replayRefusal ? ` ${packet.replayRefusal}` : '';
+  return `Context added to **${packet.issue.identifier}**${gathered}: ${packet.issue.url}${gap}${refused}`;
 }

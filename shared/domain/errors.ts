@@ -41,6 +41,20 @@ export class ServiceError extends BugbotError {
   }
 }
 
+/**
+ * The model answered, but its answer cannot be used and asking again the same way will not
+ * help: it refused, ran past the room it was given, or the input did not fit. Permanent; the
+ * card says which (`plainReason`).
+ */
+export class AnalysisUnusableError extends ServiceError {
+  constructor(
+    readonly outcome: 'refusal' | 'max-tokens' | 'too-long',
+    readonly plainReason: string,
+  ) {
+    super('anthropic', `unusable analysis (${outcome}): ${plainReason}`, { status: 422, retryable: false });
+  }
+}
+
 /** A job that can never succeed (bad input, a 4xx, a refused transition); not retried. */
 export class PermanentJobError extends BugbotError {}
 

@@ -9,7 +9,24 @@ export interface ChatHistoryMessage {
   readonly authorId: string;
   readonly authorName: string;
   readonly isBot: boolean;
+  /**
+   * The text. Empty for an image-only message, and for every message of other people when the
+   * bot lacks Discord's Message Content intent: then `attachments` and `embeds` are 0 as well.
+   */
   readonly content: string;
+  /** Attachments and embeds the message carries besides its text. */
+  readonly attachments?: number;
+  readonly embeds?: number;
+  readonly timestamp: string;
+}
+
+/** A message this bot posted, as read back from the channel (to find a post whose answer was lost). */
+export interface OwnPost {
+  readonly id: string;
+  readonly content: string;
+  readonly embeds: readonly { readonly title?: string; readonly description?: string }[];
+  /** The `id`s of its buttons (`bug:<action>:<bugId>`). */
+  readonly buttonIds: readonly string[];
   readonly timestamp: string;
 }
 
@@ -63,13 +80,16 @@ export interface ChatPlatform {
   fetchRecentMessages(channelId: string, limit: number): Promise<ChatHistoryMessage[]>;
   /**
    * Posts to a channel or thread. `nonce` (≤ 25 characters) is enforced by the platform for a
-   * few minutes, so a retried post with the same nonce does not appear twice.
+   * few minutes only, so a retried post with the same nonce does not appear twice within them;
+   * beyond, see `postOnce` (use-cases/bug-context.ts), which finds the earlier post itself.
    */
   postMessage(
     channelId: string,
     message: OutgoingMessage,
     options?: { nonce?: string },
   ): Promise<{ id: string }>;
+  /** What this bot posted in a channel or thread since `since` (oldest first, at most 100). */
+  listOwnPostsSince(channelId: string, since: Date): Promise<OwnPost[]>;
   editMessage(channelId: string, messageId: string, message: OutgoingMessage): Promise<void>;
   /** A thread attached to an existing message; returns the thread's channel id. */
   startThread(channelId: string, messageId: string, name: string): Promise<{ id: string }>;

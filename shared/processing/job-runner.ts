@@ -2,6 +2,7 @@ import { describeFailure } from '../domain/describe-failure.js';
 import { PermanentJobError, ServiceError } from '../domain/errors.js';
 import { type Job, type JobKind, parseJob } from '../jobs/job-schemas.js';
 import type { JobRetryControl } from '../ports/job-queue.js';
+import { currentDeadline, runWithDeadline } from '../runtime/invocation-deadline.js';
 
 /** One received queue message, as much of it as the runner needs. */
 export interface JobRecord {
@@ -47,6 +48,16 @@ export interface JobRunnerDeps {
   ) => string | null | Promise<string | null>;
   /** Called once per job with its correlation ids, before anything is logged about it. */
   readonly onJob?: (ids: JobCorrelation) => void;
+  /**
+   * Keeps a failure that ends in the DLQ where people can see it without Discord (the bug
+   * record's `lastFailure`); best effort, after the person waiting was (or could not be) told.
+   */
+  readonly recordFailure?: (job: Job, failure: JobFailureRecord) => Promise<void>;
+}
+
+export interface JobFailureRecord {
+  readonly what: string;
+  readonly told: boolean;
 }
 
 export interface JobCorrelation {
@@ -105,13 +116,13 @@ export async function runJob(record: JobRecord, deps: JobRunnerDeps): Promise<Ru
       );
       return 'dead-lettered';
     }
-    await flow.run(job);
+    await withinWorkBudget(flow.run(job));
     deps.log.info('job done', { receiveCount: record.receiveCount });
     return 'done';
   } catch (error) {
     if (isPermanent(error)) {
       deps.log.error('job failed permanently; dead-lettered', { error, receiveCount: record.receiveCount });
-      await tellFailure(flow, job, describeJobFailure(error, false), deps);
+      await giveUp(flow, job, describeJobFailure(error, false), deps);
       await deps.retryControl.deadLetter(record.body, failureReason(error));
       return 'dead-lettered';
     }
@@ -120,7 +131,7 @@ export async function runJob(record: JobRecord, deps: JobRunnerDeps): Promise<Ru
         error,
         receiveCount: record.receiveCount,
       });
-      await tellFailure(flow, job, describeJobFailure(error, true), deps);
+      await giveUp(flow, job, describeJobFailure(error, true), deps);
       // Visible again at once, so the redrive policy moves it to the DLQ now rather than after a
       // whole visibility timeout.
       await deps.retryControl.delayNextAttempt(record.receiptHandle, 0).catch(() => undefined);
@@ -174,21 +185,79 @@ function serviceName(service: string): string {
     sqs: 'our queue',
     ecs: 'the fix runner',
     product: "the product's status webhook",
+    processor: 'bugbot',
   };
   return names[service] ?? service;
 }
 
-async function tellFailure(
-  flow: JobFlow<Job>,
-  job: Job,
-  description: string,
-  deps: JobRunnerDeps,
-): Promise<void> {
-  if (!flow.tellFailure) return;
+/**
+ * The job ends in the DLQ: tell the person waiting, then keep the failure on the record. Both
+ * run in the invocation's reserve (the time kept back from the work budget for exactly this),
+ * so a job that failed by running out of budget can still say so.
+ */
+async function giveUp(flow: JobFlow<Job>, job: Job, description: string, deps: JobRunnerDeps): Promise<void> {
+  await inReserve(async () => {
+    let told = false;
+    if (flow.tellFailure) {
+      try {
+        await beforeHardEnd(flow.tellFailure(job, description));
+        told = true;
+      } catch (error) {
+        deps.log.warn('could not tell the user about the failure', { error });
+      }
+    }
+    if (!deps.recordFailure) return;
+    try {
+      await beforeHardEnd(deps.recordFailure(job, { what: description, told }));
+    } catch (error) {
+      deps.log.warn('could not record the failure on the bug', { error });
+    }
+  });
+}
+
+function inReserve(work: () => Promise<void>): Promise<void> {
+  const deadline = currentDeadline();
+  if (!deadline) return work();
+  return runWithDeadline({ workUntil: deadline.hardEnd - 1_000, hardEnd: deadline.hardEnd }, work);
+}
+
+/** Raised when a job is still running as the invocation's work budget ends. */
+export class OutOfTimeError extends ServiceError {
+  constructor() {
+    super('processor', 'the job did not finish within the invocation', { retryable: true });
+  }
+}
+
+/**
+ * Runs a job's work until the invocation's work budget ends. Past it the job counts as failed
+ * (retryable) so the runner can still tell people and hand the message back before Lambda ends
+ * the invocation, which would fail the whole batch and tell nobody. The work itself cannot be
+ * cancelled; every step of it is safe to repeat on the next receive.
+ */
+async function withinWorkBudget(work: Promise<void>): Promise<void> {
+  const deadline = currentDeadline();
+  if (!deadline) return work;
+  return raceUntil(work, deadline.workUntil, () => new OutOfTimeError());
+}
+
+/** Telling and recording also stop a second before the runtime would end the invocation. */
+async function beforeHardEnd(work: Promise<void>): Promise<void> {
+  const deadline = currentDeadline();
+  if (!deadline) return work;
+  return raceUntil(work, deadline.hardEnd - 1_000, () => new OutOfTimeError());
+}
+
+async function raceUntil(work: Promise<void>, until: number, error: () => Error): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), Math.max(0, until - Date.now()));
+  });
+  // The losing side must not surface later as an unhandled rejection.
+  work.catch(() => undefined);
   try {
-    await flow.tellFailure(job, description);
-  } catch (error) {
-    deps.log.warn('could not tell the user about the failure', { error });
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

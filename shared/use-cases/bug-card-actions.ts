@@ -63,7 +63,9 @@ export async function handleBugCardAction(
     case 'create_issue':
       return createIssue(bug, job, deps);
     case 'draft_fix': {
-      const refusal = describeRefusal('draft_fix', bug.status);
+      // A bug being fixed is requestFix's to answer: a retried click whose first attempt already
+      // claimed it resumes its own fix, anyone else hears where that fix will be posted.
+      const refusal = bug.status === 'fix_requested' ? null : describeRefusal('draft_fix', bug.status);
       if (refusal) return refuse(bug, actor, 'draft_fix', refusal, deps);
       if (!deps.requestFix)
         return {
@@ -133,6 +135,7 @@ async function showDetails(bug: Bug, deps: BugCardDeps): Promise<OutgoingMessage
         : analysis?.state === 'failed'
           ? 'failed'
           : undefined,
+    analysisFailure: analysis?.state === 'failed' ? analysis.failure : undefined,
     priority: analysis?.priority,
     duplicates,
     audit: await deps.records.listAudit(bug.bugId, 20),

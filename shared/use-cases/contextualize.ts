@@ -13,6 +13,7 @@ import { fenceUntrusted, toPlainLine } from '../domain/untrusted-text.js';
 import type { DiscordCommandJob } from '../jobs/job-schemas.js';
 import type { BugStore } from '../ports/bug-store.js';
 import type { ChatHistoryMessage, ChatPlatform, OutgoingMessage } from '../ports/chat-platform.js';
+import type { FixJobs } from '../ports/fix-jobs.js';
 import type { IssueTracker, TrackerIssue } from '../ports/issue-tracker.js';
 import type { SessionReplay } from '../ports/session-replay.js';
 
@@ -21,6 +22,8 @@ export interface ContextualizeDeps {
   readonly chat: ChatPlatform;
   readonly replay: SessionReplay;
   readonly store: BugStore;
+  /** Per-person allowances, counted in the table as fixes are. */
+  readonly allowances: Pick<FixJobs, 'consumeAllowance'>;
   readonly now: () => Date;
   readonly settings?: Partial<ContextualizeSettings>;
 }
@@ -31,13 +34,24 @@ export interface ContextualizeSettings {
   /** PostHog lists only 3 days unless given `date_from`; bugs are often reported later than that. */
   readonly replayLookbackDays: number;
   readonly recordingsListed: number;
+  /**
+   * Roles whose members may look people up in PostHog (by e-mail or session id). Empty: nobody.
+   * Everyone else still gets the issue, the conversation and the packet, without session replay.
+   */
+  readonly peopleLookupRoleIds: readonly string[];
+  /** Contextualize requests one person may make per hour. */
+  readonly perUserPerHour: number;
 }
 
 const defaultSettings: ContextualizeSettings = {
   threadMessageLimit: 25,
   replayLookbackDays: 14,
   recordingsListed: 25,
+  peopleLookupRoleIds: [],
+  perUserPerHour: 20,
 };
+
+const LOOKUP_REFUSED = 'PostHog was not looked up: only members with a maintainer role may look people up.';
 
 export type ContextualizeOutcome =
   | {
@@ -49,6 +63,7 @@ export type ContextualizeOutcome =
   | { readonly kind: 'refused'; readonly reply: OutgoingMessage };
 
 const COMMENT_STEP = 'context-comment';
+const ALLOWANCE_STEP = 'allowance';
 
 /**
  * Seed 000's contextualize: resolve the issue, gather the Discord conversation and PostHog
@@ -73,13 +88,29 @@ export async function contextualize(
     };
   }
 
+  if (!(await allow(job, deps, settings))) {
+    return {
+      kind: 'refused',
+      reply: {
+        content: `You have asked for context ${settings.perUserPerHour} times this hour, the most one person may; try again next hour.`,
+      },
+    };
+  }
+
   const refs = extractReferences(requestText(job));
+  const mayLookUp = job.interaction.member.roles.some((role) => settings.peopleLookupRoleIds.includes(role));
   const [issue, thread, replay] = await Promise.all([
     resolveIssue(job, refs, deps),
     gatherThread(job, deps, settings),
-    gatherReplay(refs, deps, settings),
+    mayLookUp
+      ? gatherReplay(refs, deps, settings)
+      : Promise.resolve<Gathered<ReplayContext>>({
+          status: 'none',
+          reason: 'the person who asked may not look people up in PostHog (maintainer roles only)',
+        }),
   ]);
   if (issue.kind === 'refused') return { kind: 'refused', reply: { content: issue.message } };
+  const asksForPeople = refs.emails.length > 0 || refs.posthogSessions.length > 0;
 
   const packet: ContextPacket = {
     issue: issue.issue,
@@ -95,6 +126,7 @@ export async function contextualize(
     },
     thread,
     replay,
+    ...(!mayLookUp && asksForPeople ? { replayRefusal: LOOKUP_REFUSED } : {}),
   };
   await deps.tracker.addComment({
     id: deterministicUuid('bugbot:context-comment', job.idempotencyKey),
@@ -109,6 +141,34 @@ export async function contextualize(
     completedAt: deps.now().toISOString(),
   });
   return { kind: 'done', issue: issue.issue, reply: { content: summary } };
+}
+
+/**
+ * One use of the person's hourly allowance per request: a redelivered job finds its step record
+ * and spends nothing more.
+ */
+async function allow(
+  job: DiscordCommandJob,
+  deps: ContextualizeDeps,
+  settings: ContextualizeSettings,
+): Promise<boolean> {
+  if (await deps.store.getStep(job.idempotencyKey, ALLOWANCE_STEP)) return true;
+  const now = deps.now();
+  const allowance = await deps.allowances.consumeAllowance({
+    scope: 'contextualize',
+    userId: job.interaction.member.userId,
+    window: now.toISOString().slice(0, 13), // one-hour windows
+    limit: settings.perUserPerHour,
+    expiresAt: Math.floor(now.getTime() / 1000) + 2 * 3600,
+  });
+  if (!allowance.allowed) return false;
+  await deps.store.recordStep({
+    key: job.idempotencyKey,
+    step: ALLOWANCE_STEP,
+    result: {},
+    completedAt: now.toISOString(),
+  });
+  return true;
 }
 
 /** The text a person gave us with the command: options and, for message commands, the message. */

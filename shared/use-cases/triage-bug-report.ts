@@ -7,6 +7,7 @@ import {
   MAX_REMEMBERED_REPORTS,
   queueOfStatus,
 } from '../domain/bug.js';
+import { describeFailure } from '../domain/describe-failure.js';
 import {
   buildDuplicateText,
   type DuplicateCandidate,
@@ -14,7 +15,7 @@ import {
   explainSimilarMatch,
   findDuplicate,
 } from '../domain/duplicates.js';
-import { ServiceError } from '../domain/errors.js';
+import { AnalysisUnusableError, ServiceError } from '../domain/errors.js';
 import { type ErrorSignature, extractReportSignature } from '../domain/fingerprint.js';
 import { computePriority, toBugSeverity } from '../domain/priority.js';
 import { rankRecordings } from '../domain/recordings.js';
@@ -27,6 +28,7 @@ import {
   audit,
   type BugFlowContext,
   cardFor,
+  postOnce,
   readAnalysis,
   refreshCard,
   reportDetails,
@@ -237,7 +239,14 @@ async function analyze(bug: Bug, receivedAt: string, deps: TriageDeps): Promise<
     const retryable = error instanceof ServiceError && error.retryable;
     const marked = await deps.records.updateBug(
       bug.bugId,
-      { analysis: { state: retryable ? 'pending' : 'failed', replayUrl: insights?.replayUrl } },
+      {
+        analysis: {
+          state: retryable ? 'pending' : 'failed',
+          replayUrl: insights?.replayUrl,
+          // A refusal or an over-long answer is said as what it is on the card.
+          ...(!retryable && error instanceof AnalysisUnusableError ? { failure: error.plainReason } : {}),
+        },
+      },
       bug.version,
     );
     let shown = marked.ok ? marked.bug : (marked.current ?? bug);
@@ -257,7 +266,13 @@ async function analyze(bug: Bug, receivedAt: string, deps: TriageDeps): Promise<
     rageClicks: insights?.rageClicks,
   });
   const patch = {
-    analysis: { state: 'done', result, priority, replayUrl: insights?.replayUrl },
+    analysis: {
+      state: 'done',
+      result,
+      priority,
+      replayUrl: insights?.replayUrl,
+      ...(insights?.unavailable ? { replayUnavailable: insights.unavailable } : {}),
+    },
     priority: priority.priority,
     severity: toBugSeverity(result.severity),
   } as const;
@@ -290,13 +305,15 @@ export async function giveUpAnalysis(bug: Bug, context: BugFlowContext): Promise
 }
 
 interface ReplayEvidence {
-  readonly summary: string;
+  readonly summary?: string;
   readonly exceptions: number;
   readonly rageClicks: number;
   readonly replayUrl?: string;
+  /** Set when PostHog failed: the analysis goes ahead without the session, and the card says so. */
+  readonly unavailable?: string;
 }
 
-/** The reporter's session, when the report names one or an e-mail; best effort. */
+/** The reporter's session, when the report names one or an e-mail; best effort, said when missing. */
 async function gatherReplay(bug: Bug, deps: TriageDeps): Promise<ReplayEvidence | undefined> {
   try {
     let sessionId = bug.report?.posthogSessionId;
@@ -327,8 +344,8 @@ async function gatherReplay(bug: Bug, deps: TriageDeps): Promise<ReplayEvidence 
       rageClicks: insights.rageClicks.length,
       replayUrl,
     };
-  } catch {
-    return undefined;
+  } catch (error) {
+    return { exceptions: 0, rageClicks: 0, unavailable: describeFailure('PostHog', error) };
   }
 }
 
@@ -462,7 +479,19 @@ async function ensureCard(bug: Bug, deps: TriageDeps): Promise<void> {
   let current = bug;
   let card = bug.card;
   if (!card) {
-    const posted = await deps.chat.postMessage(channelId, cardFor(bug), { nonce: `card:${bug.bugId}` });
+    // Once, even when the answer to the post was lost and the retry comes after Discord's nonce
+    // window: the card is then recognised in the channel by its buttons, which name the bug.
+    const posted = await postOnce(
+      {
+        channelId,
+        message: cardFor(bug),
+        nonce: `card:${bug.bugId}`,
+        stepKey: `bug:${bug.bugId}`,
+        step: 'card',
+        recognize: (post) => post.buttonIds.some((id) => id.endsWith(`:${bug.bugId}`)),
+      },
+      deps,
+    );
     card = { channelId, messageId: posted.id };
     // Saved before anything else can fail: Discord's nonce only dedupes a repost for minutes.
     current = await saveCard(current, card, deps);

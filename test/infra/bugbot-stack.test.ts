@@ -382,6 +382,8 @@ describe('functions', () => {
       POSTHOG_PROJECT_ID: SETTINGS_CONTEXT.posthogProjectId,
       POSTHOG_HOST: SETTINGS_CONTEXT.posthogHost,
       DISCORD_GUILD_ID: SETTINGS_CONTEXT.guildId,
+      FIX_ALLOWED_ROLE_IDS: SETTINGS_CONTEXT.fixAllowedRoleIds,
+      PEOPLE_LOOKUP_ROLE_IDS: '',
       FIX_ALLOWLIST: SETTINGS_CONTEXT.allowlist,
       BUG_STATUS_WEBHOOK_URL: '',
       // The fix launcher's (test/infra/fix-runner.test.ts checks their values).

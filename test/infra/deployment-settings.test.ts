@@ -17,6 +17,7 @@ describe('readDeploymentSettings', () => {
       discordApplicationId: '',
       discordPublicKey: '',
       fixAllowedRoleIds: [],
+      peopleLookupRoleIds: [],
       guildId: '',
       bugChannelId: '',
       githubRepo: '',

@@ -2,11 +2,13 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnthropicStandIn, toolUseTurn } from '../../local/stand-ins/anthropic-stand-in.js';
 import {
+  analysisSchema,
   buildTriagePrompt,
   ClaudeAnalyst,
+  TRIAGE_MAX_TOKENS,
   TRIAGE_TOOL_NAME,
 } from '../../shared/adapters/anthropic/claude-analyst.js';
-import { ServiceError } from '../../shared/domain/errors.js';
+import { AnalysisUnusableError, ServiceError } from '../../shared/domain/errors.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 
 const standIn = createAnthropicStandIn();
@@ -88,5 +90,92 @@ describe('ClaudeAnalyst', () => {
     } finally {
       await lockedServed.close();
     }
+  });
+});
+
+describe('ClaudeAnalyst and stop reasons', () => {
+  const requestsFor = (marker: string) =>
+    standIn
+      .messageRequests()
+      .filter((entry) => JSON.stringify(entry.request.messages).includes(marker))
+      .map((entry) => ({
+        maxTokens: (entry.request as unknown as { max_tokens: number }).max_tokens,
+        stop: entry.response?.stop_reason,
+      }));
+
+  /** Every string of the analysis at its schema maximum: the longest answer the schema accepts. */
+  function longestAnalysis(): Record<string, unknown> {
+    const input: Record<string, unknown> = { severity: 5, confidence: 0.5 };
+    for (const [key, field] of Object.entries(analysisSchema.shape)) {
+      const max = (field as { maxLength?: number | null }).maxLength;
+      if (typeof max === 'number') input[key] = 'x'.repeat(max);
+    }
+    return input;
+  }
+  const characters = (input: Record<string, unknown>) => JSON.stringify(input).length;
+
+  it('asks for room enough for the longest analysis the schema allows, even at one token a character', async () => {
+    const input = longestAnalysis();
+    standIn.addScript({
+      name: 'longest-analysis',
+      match: { lastUserText: 'LONGEST-MARKER' },
+      // The stand-in cuts an answer at max_tokens like the API; the worst case is counted here.
+      respond: () => ({
+        ...toolUseTurn(TRIAGE_TOOL_NAME, input),
+        usage: { outputTokens: characters(input) },
+      }),
+    });
+    const result = await analyst.analyzeBug({ report: { description: 'LONGEST-MARKER' } });
+    expect(result.rootCauseHypothesis).toHaveLength(2000);
+    expect(requestsFor('LONGEST-MARKER')).toEqual([{ maxTokens: TRIAGE_MAX_TOKENS, stop: 'tool_use' }]);
+  });
+
+  it('fails permanently and says so when Claude refuses, without asking again', async () => {
+    standIn.addScript({
+      name: 'refusal',
+      match: { lastUserText: 'REFUSAL-MARKER' },
+      respond: () => ({
+        content: [{ type: 'text', text: 'I can’t help with that.' }],
+        stopReason: 'refusal',
+      }),
+    });
+    const error = await analyst
+      .analyzeBug({ report: { description: 'REFUSAL-MARKER' } })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AnalysisUnusableError);
+    expect(error).toMatchObject({
+      outcome: 'refusal',
+      retryable: false,
+      plainReason: 'Claude declined to analyse this report',
+    });
+    expect(requestsFor('REFUSAL-MARKER')).toHaveLength(1);
+  });
+
+  it('retries a cut-off answer once with twice the room, then fails permanently and says why', async () => {
+    const input = longestAnalysis();
+    standIn.addScript({
+      name: 'runaway',
+      match: { lastUserText: 'RUNAWAY-MARKER' },
+      // Longer than any room it is given: the model ran past the schema.
+      respond: () => ({ ...toolUseTurn(TRIAGE_TOOL_NAME, input), usage: { outputTokens: 50_000 } }),
+    });
+    const error = await analyst
+      .analyzeBug({ report: { description: 'RUNAWAY-MARKER' } })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ outcome: 'max-tokens', retryable: false });
+    expect(requestsFor('RUNAWAY-MARKER')).toEqual([
+      { maxTokens: TRIAGE_MAX_TOKENS, stop: 'max_tokens' },
+      { maxTokens: TRIAGE_MAX_TOKENS * 2, stop: 'max_tokens' },
+    ]);
+  });
+
+  it('takes a 200 with an HTML page, or a cut-off body, for a retryable failure', async () => {
+    standIn.setFault({ failRate: 1, status: 200, latencyMs: 0, body: 'html' });
+    const html = await analyst.analyzeBug({ report }).catch((caught: unknown) => caught);
+    standIn.setFault({ failRate: 1, status: 200, latencyMs: 0, body: 'truncated' });
+    const cut = await analyst.analyzeBug({ report }).catch((caught: unknown) => caught);
+    standIn.setFault(null);
+    expect(html).toMatchObject({ service: 'anthropic', retryable: true });
+    expect(cut).toMatchObject({ service: 'anthropic', retryable: true });
   });
 });

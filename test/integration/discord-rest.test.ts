@@ -1,4 +1,3 @@
-import type { REST } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -7,8 +6,13 @@ import {
   type DiscordStandInOptions,
 } from '../../local/stand-ins/discord-stand-in.js';
 import { DiscordChatPlatform } from '../../shared/adapters/discord/discord-chat-platform.js';
-import { createDiscordRest, type DiscordRestOptions } from '../../shared/adapters/discord/discord-rest.js';
+import {
+  createDiscordRest,
+  type DiscordRest,
+  type DiscordRestOptions,
+} from '../../shared/adapters/discord/discord-rest.js';
 import { ServiceError } from '../../shared/domain/errors.js';
+import { runWithDeadline } from '../../shared/runtime/invocation-deadline.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 
 const BOT_TOKEN = 'local-bot-token';
@@ -16,21 +20,23 @@ const INTERACTION_TOKEN = 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OTA6c2VjcmV0'
 
 let standIn: DiscordStandIn;
 let served: ServedStandIn;
-const clients: REST[] = [];
 
 async function start(options: DiscordStandInOptions = {}): Promise<void> {
   standIn = createDiscordStandIn({ botToken: BOT_TOKEN, ...options });
   served = await serveStandIn(standIn);
 }
 
-function connect(options: Partial<DiscordRestOptions> = {}): { rest: REST; platform: DiscordChatPlatform } {
+function connect(options: Partial<DiscordRestOptions> = {}): {
+  rest: DiscordRest;
+  platform: DiscordChatPlatform;
+} {
   const rest = createDiscordRest({
     botToken: BOT_TOKEN,
     api: `${served.baseUrl}/api`,
     timeoutMs: 2_000,
+    baseDelayMs: 20,
     ...options,
   });
-  clients.push(rest);
   return { rest, platform: new DiscordChatPlatform(rest) };
 }
 
@@ -48,10 +54,6 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const rest of clients.splice(0)) {
-    rest.clearHashSweeper();
-    rest.clearHandlerSweeper();
-  }
   await served.close();
 });
 
@@ -319,8 +321,137 @@ describe('failures and rate limits', () => {
       ),
     );
     expect(error).toMatchObject({ status: 404, retryable: false });
-    const cause = error.cause as Error & { url?: string };
-    expect(`${error.message} ${cause.message} ${cause.url} ${cause.stack}`).not.toContain(INTERACTION_TOKEN);
+    const cause = error.cause as (Error & { url?: string }) | undefined;
+    expect(`${error.message} ${error.stack} ${cause?.message} ${cause?.url} ${cause?.stack}`).not.toContain(
+      INTERACTION_TOKEN,
+    );
+  });
+});
+
+describe('answers that are not what Discord sends', () => {
+  it('does not take a 200 with an HTML page for a posted message: retries, then fails retryably', async () => {
+    const { platform } = connect({ retries: 1 });
+    standIn.setFault({ failRate: 1, status: 200, latencyMs: 0, body: 'html' });
+    const error = await captureError(platform.postMessage(standIn.ids.bugReportsChannelId, { content: 'x' }));
+    expect(error).toMatchObject({ service: 'discord', retryable: true });
+    expect(error.message).toMatch(/not JSON/);
+    expect(standIn.calls).toHaveLength(2);
+    expect(standIn.snapshot().messages).toHaveLength(0);
+  });
+
+  it('retries an HTML 502 from the edge and succeeds once Discord answers', async () => {
+    const { platform } = connect();
+    standIn.setFault({ failRate: 0, status: 502, latencyMs: 0, body: 'html', failNext: 1 });
+    const { id } = await platform.postMessage(standIn.ids.bugReportsChannelId, { content: 'after a 502' });
+    expect(standIn.calls.map((call) => call.status)).toEqual([502, 200]);
+    expect(standIn.snapshot().messages.map((message) => message.id)).toEqual([id]);
+  });
+
+  it('posts once when the answer to a nonce post is cut off: the retry returns the same message', async () => {
+    const { platform } = connect();
+    standIn.setFault({ failRate: 0, status: 200, latencyMs: 0, body: 'truncated', failNext: 1 });
+    const { id } = await platform.postMessage(
+      standIn.ids.bugReportsChannelId,
+      { content: 'card' },
+      { nonce: 'card:bug_cut' },
+    );
+    expect(standIn.calls.filter((call) => call.method === 'POST')).toHaveLength(2);
+    expect(standIn.snapshot().messages.map((message) => message.id)).toEqual([id]);
+  });
+
+  it('treats a cut-off list of messages as a failure, not as an empty thread', async () => {
+    const { platform } = connect({ retries: 0 });
+    standIn.setFault({ failRate: 1, status: 200, latencyMs: 0, body: 'truncated' });
+    const error = await captureError(platform.fetchRecentMessages(standIn.ids.generalChannelId, 10));
+    expect(error).toMatchObject({ retryable: true });
+  });
+
+  it('reads back its own posts since a moment, to find a post whose answer was lost', async () => {
+    const { platform } = connect();
+    const channelId = standIn.ids.bugReportsChannelId;
+    const before = await platform.postMessage(channelId, { content: 'earlier post' });
+    const since = new Date(Date.now() + 5);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const card = await platform.postMessage(channelId, {
+      embeds: [{ title: 'Checkout crash' }],
+      buttonRows: [[{ id: 'bug:details:bug_1', label: 'View Details', style: 'secondary' }]],
+    });
+    const posts = await platform.listOwnPostsSince(channelId, since);
+    expect(posts.map((post) => post.id)).toEqual([card.id]);
+    expect(posts[0]).toMatchObject({
+      embeds: [{ title: 'Checkout crash' }],
+      buttonIds: ['bug:details:bug_1'],
+    });
+    expect(posts.some((post) => post.id === before.id)).toBe(false);
+  });
+});
+
+describe('rate limits and the invocation deadline', () => {
+  it('does not sleep through a 429 longer than it may wait: fails at once with retryAfterMs', async () => {
+    const { platform } = connect({ maxRateLimitWaitMs: 1_000 });
+    standIn.setFault({ failRate: 1, status: 429, latencyMs: 0, retryAfterSeconds: 60 });
+    const started = Date.now();
+    const error = await captureError(platform.postMessage(standIn.ids.bugReportsChannelId, { content: 'x' }));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(error).toMatchObject({ status: 429, retryable: true, retryAfterMs: 60_000 });
+    expect(standIn.calls).toHaveLength(1);
+  });
+
+  it('reads retry_after from the JSON body, in seconds with decimals', async () => {
+    const { platform } = connect();
+    standIn.setFault({ failRate: 0, status: 429, latencyMs: 0, retryAfterSeconds: 0.3, failNext: 1 });
+    const started = Date.now();
+    await platform.postMessage(standIn.ids.bugReportsChannelId, { content: 'x' });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(1_000); // not the 1 s the Retry-After header rounds it up to
+  });
+
+  it('does not wait out a 429 that the invocation has no time for', async () => {
+    const { platform } = connect();
+    standIn.setFault({ failRate: 1, status: 429, latencyMs: 0, retryAfterSeconds: 1 });
+    const started = Date.now();
+    const error = await runWithDeadline({ workUntil: Date.now() + 600, hardEnd: Date.now() + 900 }, () =>
+      captureError(platform.postMessage(standIn.ids.bugReportsChannelId, { content: 'x' })),
+    );
+    expect(Date.now() - started).toBeLessThan(600);
+    expect(error).toMatchObject({ status: 429, retryable: true, retryAfterMs: 1_000 });
+    expect(standIn.calls).toHaveLength(1);
+  });
+
+  it('cuts an attempt short at the end of the invocation budget', async () => {
+    const { platform } = connect({ timeoutMs: 5_000 });
+    standIn.setFault({ failRate: 0, status: 500, latencyMs: 3_000 });
+    const started = Date.now();
+    const error = await runWithDeadline({ workUntil: Date.now() + 400, hardEnd: Date.now() + 800 }, () =>
+      captureError(platform.fetchRecentMessages(standIn.ids.generalChannelId, 5)),
+    );
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(error).toMatchObject({ retryable: true, status: undefined });
+  });
+
+  it('does not ask a bucket Discord said is spent: the next post waits for the reset', async () => {
+    await served.close();
+    await start({ rateLimit: { limit: 1, windowMs: 300 } });
+    const { platform } = connect();
+    await platform.postMessage(standIn.ids.bugReportsChannelId, { content: 'one' });
+    await platform.postMessage(standIn.ids.bugReportsChannelId, { content: 'two' });
+    expect(standIn.calls.map((call) => call.status)).toEqual([200, 200]);
+  });
+});
+
+describe('without the Message Content intent', () => {
+  it("reads other people's messages with blank text, and its own in full", async () => {
+    await served.close();
+    await start({ messageContentIntent: false });
+    const { platform } = connect();
+    const channelId = standIn.ids.generalChannelId;
+    await platform.postMessage(channelId, { content: 'from the bot' });
+    const messages = await platform.fetchRecentMessages(channelId, 50);
+    const human = messages.filter((message) => !message.isBot);
+    expect(human.length).toBeGreaterThan(0);
+    expect(human.every((message) => message.content === '' && message.embeds === 0)).toBe(true);
+    expect(messages.find((message) => message.isBot)?.content).toBe('from the bot');
   });
 });
 

@@ -29,6 +29,9 @@ class RecordingChat implements ChatPlatform {
   async fetchRecentMessages() {
     return [];
   }
+  async listOwnPostsSince() {
+    return [];
+  }
   async postMessage(channelId: string, message: OutgoingMessage, options: { nonce?: string } = {}) {
     if (this.failNextPost) {
       this.failNextPost = false;

@@ -267,6 +267,26 @@ describe('GitHubCodeHost against the GitHub stand-in', () => {
     expect(standIn.calls).toHaveLength(3);
   });
 
+  it('takes a 200 with an HTML page for a failure: retried, then a retryable error', async () => {
+    standIn.setFault({ failRate: 1, status: 200, latencyMs: 0, body: 'html' });
+    const error = await failureOf(hostWith({ retries: 2 }).getDefaultBranch(SHOP));
+    expect(error).toMatchObject({ service: 'github', status: 502, retryable: true });
+    expect(standIn.calls).toHaveLength(3);
+  });
+
+  it('opens one pull request when the answer to the create was cut off', async () => {
+    standIn.setFault({ failRate: 0, status: 200, latencyMs: 0, body: 'truncated', failNext: 1 });
+    const pull = await hostWith({ retries: 2 }).openPullRequest(SHOP, {
+      head: 'bugbot/fix-1',
+      base: 'main',
+      title: 'Fix cart total',
+      body: 'Summary…',
+      draft: true,
+    });
+    expect(pull.number).toBe(1);
+    expect(standIn.snapshot().pulls).toHaveLength(1);
+  });
+
   it('recovers when GitHub fails twice and then answers', async () => {
     standIn.setFault({ failRate: 0, status: 502, latencyMs: 0, failNext: 2 });
     expect(await hostWith({ retries: 2 }).getDefaultBranch(SHOP)).toBe('main');

@@ -210,6 +210,23 @@ describe('LinearIssueTracker against the Linear stand-in', () => {
     expect(sleeps).toHaveLength(2);
   });
 
+  it('takes a 200 with an HTML page for a failure to retry, not for an answer', async () => {
+    standIn.setFault({ failRate: 1, status: 200, latencyMs: 0, body: 'html' });
+    const error = await failureOf(trackerWith().getIssue('ENG-1'));
+    expect(error).toMatchObject({ service: 'linear', status: 502, retryable: true });
+    expect(standIn.calls.map((call) => call.status)).toEqual([200, 200, 200]);
+  });
+
+  it('makes one issue when the answer to the create was cut off: the retry finds the first', async () => {
+    const id = deterministicUuid('linear-issue', 'bug-cut-off');
+    standIn.setFault({ failRate: 0, status: 200, latencyMs: 0, body: 'truncated', failNext: 1 });
+    const issue = await trackerWith().createIssue({ id, title: 'Cut-off answers', description: '' });
+    expect(issue.id).toBe(id);
+    expect((standIn.snapshot().issues as { id: string }[]).filter((entry) => entry.id === id)).toHaveLength(
+      1,
+    );
+  });
+
   it('recovers when Linear fails twice and then answers', async () => {
     standIn.setFault({ failRate: 0, status: 503, latencyMs: 0, failNext: 2 });
 

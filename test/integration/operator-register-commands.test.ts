@@ -13,7 +13,7 @@ import { applicationCommands } from '../../shared/discord/command-definitions.js
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 
 /**
- * `npm run register-commands` against the Discord stand-in, through @discordjs/rest: the
+ * `npm run register-commands` against the Discord stand-in, through bugbot's Discord REST client: the
  * stand-in validates the bulk overwrite as Discord does and keeps what was registered.
  */
 

@@ -60,6 +60,32 @@ describe('PostHogSessionReplay against the PostHog stand-in', () => {
     expect(person?.distinctIds).toContain('usr_maya_4821');
   });
 
+  it('matches e-mail addresses whatever their case, through a bound HogQL value on a miss', async () => {
+    const before = standIn.calls.length;
+    const maya = await replay.findPersonByEmail('MAYA@Example.COM');
+    expect(maya?.id).toBe((await replay.findPersonByEmail('maya@example.com'))?.id);
+    const lookup = callsSince(before).slice(0, 2);
+    expect(lookup.map((call) => `${call.method} ${call.path.split('?')[0]}`)).toEqual([
+      'GET /api/projects/1/persons/',
+      'POST /api/projects/1/query/',
+    ]);
+    const query = (
+      lookup[1]?.body as { query?: { query: string; values: Record<string, string> } } | undefined
+    )?.query;
+    expect(query?.values).toEqual({ email: 'maya@example.com' });
+    expect(query?.query).not.toContain('maya');
+
+    // Stored with capitals by the product; reported in lower case.
+    const sam = await replay.findPersonByEmail('sam.okoro@example.com');
+    expect(sam).toMatchObject({ email: 'Sam.Okoro@Example.com' });
+    const recordings = await replay.listRecordings({
+      personId: sam!.id,
+      dateFrom: new Date(now.getTime() - 14 * DAY),
+      limit: 10,
+    });
+    expect(recordings).toHaveLength(1);
+  });
+
   it('answers null for an e-mail PostHog does not know', async () => {
     await expect(replay.findPersonByEmail('nobody@example.com')).resolves.toBeNull();
     await expect(replay.findPersonByEmail('   ')).resolves.toBeNull();
@@ -230,6 +256,17 @@ describe('PostHogSessionReplay against the PostHog stand-in', () => {
     expect(callsSince(before).every((call) => call.status === 503)).toBe(true);
   });
 
+  it('takes a 200 with an HTML page or a cut-off body for a failure, and retries it', async () => {
+    standIn.setFault({ failRate: 0, status: 200, latencyMs: 0, body: 'html', failNext: 1 });
+    await expect(replay.findPersonByEmail('devon@example.com')).resolves.toMatchObject({
+      email: 'devon@example.com',
+    });
+    standIn.setFault({ failRate: 1, status: 200, latencyMs: 0, body: 'truncated' });
+    const error = await replay.findPersonByEmail('devon@example.com').catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ service: 'posthog', status: 502, retryable: true });
+    expect((error as Error).message).toMatch(/not JSON/);
+  });
+
   it('recovers when PostHog fails twice and then behaves', async () => {
     standIn.setFault({ failRate: 0, status: 502, latencyMs: 0, failNext: 2 });
     const before = standIn.calls.length;
@@ -257,7 +294,7 @@ describe('PostHogSessionReplay against the PostHog stand-in', () => {
   });
 
   it('summarizes what it holds for /_local/state', () => {
-    expect(standIn.snapshot()).toMatchObject({ persons: 3, recordings: 9 });
+    expect(standIn.snapshot()).toMatchObject({ persons: 4, recordings: 10 });
     expect(standIn.service).toBe('posthog');
   });
 });

@@ -31,6 +31,9 @@ class RecordingChat implements ChatPlatform {
   async fetchRecentMessages() {
     return [];
   }
+  async listOwnPostsSince() {
+    return [];
+  }
   async postMessage(channelId: string, message: OutgoingMessage) {
     this.posts.push({ channelId, message });
     return { id: String(this.posts.length) };

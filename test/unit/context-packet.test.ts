@@ -122,6 +122,76 @@ describe('renderContextPacket', () => {
     expect(summarizeContextPacket(degraded)).toContain('Missing: Discord history, PostHog.');
   });
 
+  it('says the conversation was withheld when Discord returns every human message without text', () => {
+    const withheld: ContextPacket = {
+      ...full,
+      thread: {
+        status: 'ok',
+        value: [
+          {
+            id: '1',
+            authorId: '10',
+            authorName: 'devon',
+            isBot: false,
+            content: '',
+            attachments: 0,
+            embeds: 0,
+            timestamp: 't1',
+          },
+          {
+            id: '2',
+            authorId: '11',
+            authorName: 'bugbot',
+            isBot: true,
+            content: 'Looking into it',
+            timestamp: 't2',
+          },
+          {
+            id: '3',
+            authorId: '12',
+            authorName: 'priya',
+            isBot: false,
+            content: '',
+            attachments: 0,
+            embeds: 0,
+            timestamp: 't3',
+          },
+        ],
+      },
+    };
+    const text = renderContextPacket(withheld);
+    expect(text).toContain('2 message(s) from people, ⚠️ Discord returned these messages without their text');
+    expect(text).toContain('Message Content intent');
+    expect(text).not.toContain('```text\n[t1] devon: ');
+    expect(text).toContain('the text of the Discord conversation (Message Content intent missing)');
+    expect(summarizeContextPacket(withheld)).toContain('Missing: the text of Discord messages');
+    // One image-only message among others is not a withheld conversation.
+    const image = {
+      ...withheld.thread,
+      value: [...(withheld.thread.status === 'ok' ? withheld.thread.value : [])],
+    };
+    image.value[0] = { ...image.value[0]!, content: 'Pay button does nothing' };
+    expect(renderContextPacket({ ...withheld, thread: image as ContextPacket['thread'] })).not.toContain(
+      'without their text',
+    );
+  });
+
+  it('tells the channel where the packet is, never what PostHog holds about a person', () => {
+    const summary = summarizeContextPacket(full);
+    expect(summary).toBe(
+      'Context added to **ENG-42** (3 message(s)): https://linear.app/acme/issue/ENG-42/checkout-crashes',
+    );
+    const unknownPerson: ContextPacket = {
+      ...full,
+      replay: { status: 'none', reason: 'PostHog knows no person with the e-mail devon@example.com' },
+    };
+    // Known or unknown e-mail: the same answer.
+    expect(summarizeContextPacket(unknownPerson)).toBe(summary);
+    expect(summarizeContextPacket({ ...full, replayRefusal: 'PostHog was not looked up.' })).toContain(
+      'PostHog was not looked up.',
+    );
+  });
+
   it('says when there was nothing to look up', () => {
     const none: ContextPacket = {
       ...full,

@@ -5,6 +5,7 @@ import {
   type HttpClientOptions,
 } from '../../shared/adapters/http/http-client.js';
 import { ServiceError } from '../../shared/domain/errors.js';
+import { runWithDeadline } from '../../shared/runtime/invocation-deadline.js';
 
 const TOKEN = 'phx_secret_token_value_123';
 
@@ -194,12 +195,33 @@ describe('HttpClient', () => {
     expect(error.message).toContain('authentication_failed');
   });
 
-  it('refuses a 2xx with a body that is not JSON, without retrying', async () => {
-    const { client, requests } = makeClient([new Response('<html>oops</html>', { status: 200 })]);
+  it('takes a 2xx with a body that is not JSON for a 502: retried, never returned as data', async () => {
+    const { client, requests } = makeClient([
+      new Response('<html>oops</html>', { status: 200, headers: { 'content-type': 'text/html' } }),
+      new Response('{"cut":', { status: 200, headers: { 'content-type': 'application/json' } }),
+      new Response('<html>oops</html>', { status: 200 }),
+    ]);
     const error = await captureError(client.getJson('/x'));
-    expect(requests).toHaveLength(1);
-    expect(error.retryable).toBe(false);
+    expect(requests).toHaveLength(3);
+    expect(error).toMatchObject({ status: 502, retryable: true });
     expect(error.message).not.toContain('oops');
+  });
+
+  it('does not start an attempt or a wait the invocation has no time for', async () => {
+    const { client, requests, sleeps } = makeClient([json(503, {}), json(200, { ok: 1 })], {
+      baseDelayMs: 400,
+    });
+    const error = await runWithDeadline({ workUntil: Date.now() + 300, hardEnd: Date.now() + 600 }, () =>
+      captureError(client.getJson('/x')),
+    );
+    expect(requests).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+    expect(error).toMatchObject({ status: 503, retryable: true });
+    const late = await runWithDeadline({ workUntil: Date.now() + 50, hardEnd: Date.now() + 600 }, () =>
+      captureError(client.getJson('/y')),
+    );
+    expect(late.message).toMatch(/out of time/);
+    expect(requests).toHaveLength(1);
   });
 
   it('returns undefined for an empty 2xx body', async () => {

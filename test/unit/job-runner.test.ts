@@ -9,6 +9,7 @@ import {
   RetryLaterError,
   runJob,
 } from '../../shared/processing/job-runner.js';
+import { runWithDeadline, workBudgetMs } from '../../shared/runtime/invocation-deadline.js';
 import { buildCommandJob } from '../factories/jobs.js';
 
 class RecordingRetryControl implements JobRetryControl {
@@ -117,6 +118,78 @@ describe('runJob', () => {
     await expect(runJob(record(JSON.stringify(buildCommandJob()), 3), deps)).rejects.toBeInstanceOf(
       RetryLaterError,
     );
+  });
+});
+
+describe('runJob within the invocation budget', () => {
+  it('fails a job still running when the work budget ends (retryable), tells on the last receive, and returns in time', async () => {
+    const { deps, retryControl, told } = setup(() => new Promise<void>(() => undefined)); // never settles
+    const started = Date.now();
+    const outcome = runWithDeadline({ workUntil: Date.now() + 200, hardEnd: Date.now() + 1_500 }, () =>
+      runJob(record(JSON.stringify(buildCommandJob()), 3), deps),
+    );
+    await expect(outcome).rejects.toBeInstanceOf(RetryLaterError);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(told).toEqual(['bugbot did not answer in time; I tried several times and gave up']);
+    expect(retryControl.delays.at(-1)?.seconds).toBe(0);
+  });
+
+  it('tells the person within the reserve, after the work budget is spent', async () => {
+    let budgetWhenTelling = -1;
+    const { deps } = setup(() => new Promise<void>(() => undefined));
+    const flows = deps.flows as unknown as Record<string, JobFlow<Job>>;
+    flows['discord.command']!.tellFailure = async () => {
+      budgetWhenTelling = workBudgetMs();
+    };
+    await expect(
+      runWithDeadline({ workUntil: Date.now() + 100, hardEnd: Date.now() + 3_000 }, () =>
+        runJob(record(JSON.stringify(buildCommandJob()), 3), deps),
+      ),
+    ).rejects.toBeInstanceOf(RetryLaterError);
+    expect(budgetWhenTelling).toBeGreaterThan(1_000);
+  });
+
+  it('keeps the failure on the record, saying whether the person could be told', async () => {
+    const recorded: { kind: string; what: string; told: boolean }[] = [];
+    const { deps } = setup(async () => {
+      throw new ServiceError('discord', 'down', { status: 503 });
+    });
+    const flows = deps.flows as unknown as Record<string, JobFlow<Job>>;
+    const recordFailure = async (job: Job, failure: { what: string; told: boolean }) =>
+      void recorded.push({ kind: job.kind, ...failure });
+    const body = JSON.stringify(buildCommandJob());
+    await expect(runJob(record(body, 3), { ...deps, recordFailure })).rejects.toBeInstanceOf(RetryLaterError);
+    // Discord is the failing service: telling fails too, and the record says so.
+    flows['discord.command']!.tellFailure = async () => {
+      throw new ServiceError('discord', 'down', { status: 503 });
+    };
+    await expect(runJob(record(body, 3), { ...deps, recordFailure })).rejects.toBeInstanceOf(RetryLaterError);
+    expect(recorded).toEqual([
+      {
+        kind: 'discord.command',
+        what: 'Discord had an error (HTTP 503); I tried several times and gave up',
+        told: true,
+      },
+      {
+        kind: 'discord.command',
+        what: 'Discord had an error (HTTP 503); I tried several times and gave up',
+        told: false,
+      },
+    ]);
+  });
+
+  it('records nothing for a failure that will be retried', async () => {
+    let calls = 0;
+    const { deps } = setup(async () => {
+      throw new ServiceError('linear', 'down', { status: 500 });
+    });
+    await expect(
+      runJob(record(JSON.stringify(buildCommandJob()), 1), {
+        ...deps,
+        recordFailure: async () => void calls++,
+      }),
+    ).rejects.toBeInstanceOf(RetryLaterError);
+    expect(calls).toBe(0);
   });
 });
 

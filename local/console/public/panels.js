@@ -314,6 +314,8 @@ const FAULT_PRESETS = [
   { label: 'Rate-limited (429)', fault: { failRate: 1, status: 429 } },
   { label: 'Fails the next 2 calls (500)', fault: { failNext: 2, status: 500 } },
   { label: 'Slow (2 s per call)', fault: { latencyMs: 2000 } },
+  { label: 'Behind a failing proxy (HTML 502)', fault: { failRate: 1, status: 502, body: 'html' } },
+  { label: 'Answers cut off (truncated JSON)', fault: { failRate: 1, status: 200, body: 'truncated' } },
 ];
 
 /**
@@ -322,8 +324,13 @@ const FAULT_PRESETS = [
 function describeFault(fault) {
   if (!fault) return 'healthy';
   const parts = [];
-  if (typeof fault.failNext === 'number') parts.push(`fails the next ${fault.failNext} with ${fault.status}`);
-  else if (fault.failRate > 0) parts.push(`${Math.round(fault.failRate * 100)}% answered ${fault.status}`);
+  const what =
+    fault.body === 'truncated' ? 'cut off' : fault.body === 'html' ? `an HTML ${fault.status}` : fault.status;
+  if (typeof fault.failNext === 'number') parts.push(`fails the next ${fault.failNext} with ${what}`);
+  else if (fault.failRate > 0)
+    parts.push(
+      `${Math.round(fault.failRate * 100)}% answered ${fault.body === 'truncated' ? 'cut off' : what}`,
+    );
   if (fault.latencyMs > 0) parts.push(`+${fault.latencyMs} ms`);
   return parts.join(', ') || 'healthy';
 }

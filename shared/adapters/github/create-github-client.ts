@@ -1,6 +1,7 @@
 import { retry } from '@octokit/plugin-retry';
 import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { attemptTimeoutMs } from '../../runtime/invocation-deadline.js';
 
 /**
  * Builds the `Octokit` a composition root hands to `GitHubCodeHost`: `@octokit/rest` with
@@ -85,12 +86,50 @@ export function createGitHubClient(settings: GitHubClientSettings): Octokit {
   });
 }
 
+/**
+ * Octokit's `request.fetch`: each attempt gets its own deadline (its limit, cut to what is left
+ * of the invocation), and a 2xx whose body is not JSON is turned into a 502. Octokit would hand
+ * such a body up as a string (`@octokit/request` returns the text when `JSON.parse` fails, and
+ * the text of any `text/*` answer), and the adapter would read `undefined` fields from it as if
+ * GitHub had answered; as a 502 it is retried by the retry plugin and then reported as GitHub
+ * failing.
+ */
 function fetchWithDeadline(timeoutMs: number): typeof fetch {
-  return (input, init) => {
-    const deadline = AbortSignal.timeout(timeoutMs);
+  return async (input, init) => {
+    const limit = attemptTimeoutMs(timeoutMs);
+    if (limit === undefined) throw new DOMException('the invocation is out of time', 'TimeoutError');
+    const deadline = AbortSignal.timeout(limit);
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
-    return fetch(input, { ...init, signal });
+    const response = await fetch(input, { ...init, signal });
+    if (!response.ok || response.status === 204 || !acceptsJson(init?.headers)) return response;
+    const text = await response.text();
+    const headers = new Headers(response.headers);
+    // The body is already decoded and re-framed below.
+    headers.delete('content-encoding');
+    headers.delete('content-length');
+    if (text.length > 0 && !isJson(text)) {
+      headers.set('content-type', 'application/json; charset=utf-8');
+      return new Response(
+        JSON.stringify({ message: `GitHub answered ${response.status} with a body that is not JSON` }),
+        { status: 502, statusText: 'Bad Gateway', headers },
+      );
+    }
+    return new Response(text, { status: response.status, statusText: response.statusText, headers });
   };
+}
+
+function acceptsJson(headers: RequestInit['headers']): boolean {
+  const accept = new Headers(headers).get('accept');
+  return accept === null || accept.includes('json');
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

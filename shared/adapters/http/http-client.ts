@@ -1,10 +1,14 @@
 import { isRetryableStatus, parseRetryAfter, ServiceError } from '../../domain/errors.js';
+import { attemptTimeoutMs, canWaitAndRetry } from '../../runtime/invocation-deadline.js';
 
 /**
  * A small JSON-over-HTTP client for REST vendors that ship no SDK we want (PostHog today). It gives
  * every call the budget DESIGN.md asks for: a per-attempt timeout, retries with exponential backoff
  * and jitter on 429/5xx/network errors/timeouts honouring `retry-after`, and a cap on the total time
- * spent waiting so a Lambda never sleeps past its own deadline. Failures become `ServiceError`s
+ * spent waiting so a Lambda never sleeps past its own deadline: every attempt's timeout is also cut
+ * to the invocation's remaining work budget (`shared/runtime/invocation-deadline.ts`), and no wait
+ * starts that would not leave room for the next attempt. A 2xx whose body is not JSON (an HTML page
+ * from a proxy, a cut-off answer) is a retryable failure, never data. Failures become `ServiceError`s
  * whose messages name the method, the path (without the query string: it may hold an email) and
  * the status, never headers or bodies (tokens, user data).
  */
@@ -107,31 +111,42 @@ export class HttpClient {
     let waitedMs = 0;
 
     for (let attempt = 1; ; attempt += 1) {
+      const timeoutMs = attemptTimeoutMs(this.timeoutMs);
+      if (timeoutMs === undefined) {
+        throw new ServiceError(this.service, `${label} not attempted: the invocation is out of time`, {
+          retryable: true,
+        });
+      }
       let failure: ServiceError;
       try {
-        const response = await this.attempt<T>(method, url, request);
+        const response = await this.attempt<T>(method, url, request, timeoutMs);
         if (isOk(response.status) || request.acceptStatuses?.includes(response.status)) return response;
         failure = this.statusError(label, response, attempt);
       } catch (error) {
-        if (error instanceof ServiceError) throw error;
-        failure = this.transportError(label, error, attempt);
+        failure =
+          error instanceof ServiceError ? error : this.transportError(label, error, attempt, timeoutMs);
       }
 
       if (!failure.retryable || attempt >= this.maxAttempts) throw failure;
       const delayMs = failure.retryAfterMs ?? this.backoffMs(attempt);
-      if (waitedMs + delayMs > this.maxTotalDelayMs) throw failure;
+      if (waitedMs + delayMs > this.maxTotalDelayMs || !canWaitAndRetry(delayMs)) throw failure;
       waitedMs += delayMs;
       await this.sleep(delayMs);
     }
   }
 
-  private async attempt<T>(method: string, url: string, request: HttpRequest): Promise<HttpResponse<T>> {
+  private async attempt<T>(
+    method: string,
+    url: string,
+    request: HttpRequest,
+    timeoutMs: number,
+  ): Promise<HttpResponse<T>> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...this.headers,
       ...request.headers,
     };
-    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.timeoutMs) };
+    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
     if (request.body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(request.body);
@@ -146,15 +161,13 @@ export class HttpClient {
       return { status: response.status, headers: response.headers, body: undefined as T };
     try {
       return { status: response.status, headers: response.headers, body: JSON.parse(text) as T };
-    } catch (cause) {
+    } catch {
+      // Not the service's answer (an edge proxy's HTML page) or a cut-off one: as a 502, so it is
+      // retried and described as the service failing, never taken for data.
       throw new ServiceError(
         this.service,
-        `${method} ${request.path} answered ${response.status} with invalid JSON`,
-        {
-          status: response.status,
-          retryable: false,
-          cause,
-        },
+        `${method} ${request.path} answered ${response.status} with a body that is not JSON`,
+        { status: 502, retryable: true },
       );
     }
   }
@@ -175,9 +188,9 @@ export class HttpClient {
     );
   }
 
-  private transportError(label: string, error: unknown, attempt: number): ServiceError {
+  private transportError(label: string, error: unknown, attempt: number, timeoutMs: number): ServiceError {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    const what = timedOut ? `timed out after ${this.timeoutMs} ms` : 'could not be sent (network error)';
+    const what = timedOut ? `timed out after ${timeoutMs} ms` : 'could not be sent (network error)';
     return new ServiceError(this.service, `${label} ${what} ${attemptsText(attempt)}`, {
       retryable: true,
       cause: error,

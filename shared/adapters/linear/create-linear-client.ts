@@ -1,4 +1,6 @@
 import { LinearClient, LinearGraphQLClient } from '@linear/sdk';
+import { ServiceError } from '../../domain/errors.js';
+import { attemptTimeoutMs } from '../../runtime/invocation-deadline.js';
 
 /**
  * Builds the `LinearClient` a composition root hands to `LinearIssueTracker`, with a deadline on
@@ -49,10 +51,15 @@ class DeadlineGraphQLClient extends LinearGraphQLClient {
     return this.withDeadline().request<Data, Variables>(document, variables, requestHeaders);
   }
 
+  /** Its own limit, cut to what is left of the invocation (`runtime/invocation-deadline.ts`). */
   private withDeadline(): LinearGraphQLClient {
+    const timeoutMs = attemptTimeoutMs(this.timeoutMs);
+    if (timeoutMs === undefined) {
+      throw new ServiceError('linear', 'not attempted: the invocation is out of time', { retryable: true });
+    }
     return new LinearGraphQLClient(this.endpoint, {
       ...this.init,
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   }
 }

@@ -70,6 +70,16 @@ export function classifyLinearFailure(error: unknown, now: number): LinearFailur
   if (httpStatus === 403 || codes.includes('FORBIDDEN') || types.includes('forbidden')) {
     return { kind: 'forbidden', status: 403, retryAfterMs: undefined, detail };
   }
+  // A 2xx that carried no GraphQL answer at all: the SDK hands up the body as text when it is
+  // not JSON (an edge proxy's HTML page). The service was not reached, or its answer was lost.
+  if (httpStatus !== undefined && httpStatus >= 200 && httpStatus < 300 && rawErrors.length === 0) {
+    return {
+      kind: 'unavailable',
+      status: 502,
+      retryAfterMs: undefined,
+      detail: `answered ${httpStatus} without a GraphQL response`,
+    };
+  }
   if (
     httpStatus === undefined ||
     httpStatus === 408 ||
@@ -113,6 +123,15 @@ const summaries: Record<LinearFailureKind, string> = {
 function classifyTransportFailure(error: unknown): LinearFailure {
   const name = error instanceof Error ? error.name : typeof error;
   const timedOut = name === 'TimeoutError' || name === 'AbortError';
+  // `response.json()` on a cut-off body: Linear answered, but not all of it arrived.
+  if (error instanceof SyntaxError) {
+    return {
+      kind: 'unavailable',
+      status: 502,
+      retryAfterMs: undefined,
+      detail: 'answered with a cut-off body',
+    };
+  }
   return {
     kind: 'unavailable',
     status: undefined,

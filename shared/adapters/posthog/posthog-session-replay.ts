@@ -50,6 +50,18 @@ export const SESSION_EVENTS_HOGQL = [
   `LIMIT ${MAX_SESSION_EVENTS}`,
 ].join('\n');
 
+/**
+ * A person by e-mail address, case-insensitively (see `findPersonByEmail`). The newest person
+ * wins when several match, as the persons list orders them.
+ */
+export const PERSON_BY_EMAIL_HOGQL = [
+  'SELECT id, properties.email AS email',
+  'FROM persons',
+  'WHERE lower(properties.email) = {email}',
+  'ORDER BY created_at DESC',
+  'LIMIT 1',
+].join('\n');
+
 const nullableString = z.string().nullish();
 const nullableCount = z.number().nullish();
 
@@ -101,21 +113,47 @@ export class PostHogSessionReplay implements SessionReplay {
     this.appHost = options.appHost.replace(/\/+$/, '');
   }
 
+  /**
+   * The person whose `email` property is this address, whatever its case. PostHog keeps person
+   * properties as the SDK sent them, and the persons list's `email` filter is an exact match
+   * ("Filter persons by email (exact match)", https://posthog.com/docs/api/persons, scope
+   * `person:read`), so `Maya@Example.com` in a report misses `maya@example.com` in PostHog. The
+   * exact lookup is tried first (cheap, the common case); on a miss, one HogQL query over the
+   * `persons` table compares lower-cased addresses (scope `query:read`; the table's columns:
+   * https://posthog.com/docs/data-warehouse/sources/posthog#persons). The address reaches HogQL
+   * only as a bound `{email}` value.
+   */
   async findPersonByEmail(email: string): Promise<SessionPerson | null> {
     const wanted = email.trim();
     if (wanted.length === 0 || wanted.length > 320) return null;
     const body = await this.http.getJson(`${this.projectPath}/persons/`, { email: wanted, limit: 1 });
     const page = this.parse(personsPageSchema, body, 'persons list');
     const person = page.results[0];
-    if (!person) return null;
-    const id = person.uuid ?? (person.id === null || person.id === undefined ? undefined : String(person.id));
-    if (!id) return null;
-    const propertyEmail = person.properties?.email;
-    return {
-      id,
-      distinctIds: person.distinct_ids ?? [],
-      email: typeof propertyEmail === 'string' ? propertyEmail : undefined,
-    };
+    if (person) {
+      const id =
+        person.uuid ?? (person.id === null || person.id === undefined ? undefined : String(person.id));
+      if (id) {
+        const propertyEmail = person.properties?.email;
+        return {
+          id,
+          distinctIds: person.distinct_ids ?? [],
+          email: typeof propertyEmail === 'string' ? propertyEmail : undefined,
+        };
+      }
+    }
+    return this.findPersonByEmailIgnoringCase(wanted);
+  }
+
+  private async findPersonByEmailIgnoringCase(email: string): Promise<SessionPerson | null> {
+    const body = await this.http.postJson(`${this.projectPath}/query/`, {
+      query: { kind: 'HogQLQuery', query: PERSON_BY_EMAIL_HOGQL, values: { email: email.toLowerCase() } },
+    });
+    const response = this.parse(hogqlResponseSchema, body, 'HogQL query');
+    const column = columnReader(response.columns ?? ['id', 'email']);
+    const row = response.results[0];
+    const id = row ? column.string(row, 'id') : undefined;
+    if (!row || !id || !isValidPersonId(id)) return null;
+    return { id, distinctIds: [], email: column.string(row, 'email') };
   }
 
   async listRecordings(input: {

@@ -1,6 +1,6 @@
 import type { BugRefreshJob, BugReportJob, DiscordComponentJob } from '../../jobs/job-schemas.js';
 import type { ChatPlatform, OutgoingMessage } from '../../ports/chat-platform.js';
-import { type BugFlowContext, readAnalysis, refreshCard } from '../../use-cases/bug-context.js';
+import { type BugFlowContext, postOnce, readAnalysis, refreshCard } from '../../use-cases/bug-context.js';
 import { giveUpAnalysis } from '../../use-cases/triage-bug-report.js';
 import type { JobFlow } from '../job-runner.js';
 
@@ -27,12 +27,18 @@ export function createBugReportFlow(deps: {
         await refreshCard(shown, deps.context);
         return;
       }
-      await deps.context.chat.postMessage(
-        deps.bugChannelId,
+      await postOnce(
         {
-          content: `⚠️ A bug report (\`${job.bugId}\`) could not be processed: ${description}. It is kept for the operators.`,
+          channelId: deps.bugChannelId,
+          message: {
+            content: `⚠️ A bug report (\`${job.bugId}\`) could not be processed: ${description}. It is kept for the operators.`,
+          },
+          nonce: `failed:${job.bugId}`,
+          stepKey: `bug:${job.bugId}`,
+          step: 'failure-notice',
+          recognize: (post) => post.content.includes(`(\`${job.bugId}\`) could not be processed`),
         },
-        { nonce: `failed:${job.bugId}` },
+        deps.context,
       );
     },
   };

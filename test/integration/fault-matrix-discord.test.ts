@@ -1,0 +1,3 @@
+import { defineFaultMatrix } from '../support/fault-matrix-suite.js';
+
+defineFaultMatrix('discord');
