@@ -13,12 +13,14 @@ import {
   jsonResult,
   readHeader,
 } from '../../shared/http/api-gateway.js';
-import { type BugReportJob, JOB_SCHEMA_VERSION } from '../../shared/jobs/job-schemas.js';
+import { JOBS_QUEUE_MAX_MESSAGE_BYTES } from '../../shared/jobs/job-message.js';
+import { JOB_SCHEMA_VERSION } from '../../shared/jobs/job-schemas.js';
 import { createServiceMetrics, SERVICE_NAMES } from '../../shared/observability/metrics.js';
 import { loadServiceTracer, traceHttpInvocation } from '../../shared/observability/tracing.js';
 import type { BusinessMetrics } from '../../shared/ports/business-metrics.js';
 import type { JobQueue } from '../../shared/ports/job-queue.js';
 import { authenticateWebhook } from '../../shared/webhooks/authenticate-webhook.js';
+import { fitReportJob } from '../../shared/webhooks/fit-report-job.js';
 import { identifyDelivery } from '../../shared/webhooks/identify-delivery.js';
 import { parseBugReport } from '../../shared/webhooks/parse-bug-report.js';
 import { readWebhookBody } from '../../shared/webhooks/read-webhook-body.js';
@@ -26,6 +28,7 @@ import {
   createWebhookCredentialsProvider,
   type WebhookCredentialsProvider,
 } from '../../shared/webhooks/webhook-credentials.js';
+import { type Budget, type RetryPolicy, retryWithinBudget } from '../../shared/webhooks/within-budget.js';
 
 /**
  * The subset of a structured logger the handler uses (Powertools' Logger fits). Attributes carry
@@ -44,7 +47,34 @@ export interface BugReportWebhookDeps {
   /** Counts accepted reports (`ReportsReceived`). */
   metrics?: BusinessMetrics;
   now?: () => Date;
+  /** Milliseconds a delivery may spend waiting on Secrets Manager and SQS together. */
+  budgetMs?: number;
+  /** How SendMessage is retried inside the budget. */
+  sendPolicy?: Partial<RetryPolicy>;
+  /** The jobs queue's maximum message size; a larger job is cut to fit (and says so). */
+  maxMessageBytes?: number;
 }
+
+/**
+ * Supabase gives a delivery 1 s, measured from its side: API Gateway, a possible cold start and
+ * the network take their share, so the handler's own calls get 800 ms in all.
+ */
+export const WEBHOOK_BUDGET_MS = 800;
+
+/**
+ * SendMessage answers in milliseconds when SQS is well; an attempt still waiting after 250 ms is
+ * abandoned and sent again (the processor is idempotent on the delivery's key, so a duplicate
+ * that did arrive changes nothing). Three attempts fit the budget even after a slow secret read.
+ */
+/** Extra time an attempt gets per MiB of report: the body has to travel and be checked by SQS. */
+const SEND_MS_PER_MIB = 300;
+
+export const DEFAULT_SEND_POLICY: RetryPolicy = {
+  attemptTimeoutMs: 250,
+  minAttemptMs: 40,
+  backoffMs: 20,
+  maxAttempts: 4,
+};
 
 export type BugReportWebhookHandler = (event: HttpEvent) => Promise<HttpResult>;
 
@@ -55,8 +85,13 @@ export type BugReportWebhookHandler = (event: HttpEvent) => Promise<HttpResult>;
 export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugReportWebhookHandler {
   const { jobQueue, credentials, logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
+  const budgetMs = deps.budgetMs ?? WEBHOOK_BUDGET_MS;
+  const sendPolicy: RetryPolicy = { ...DEFAULT_SEND_POLICY, ...deps.sendPolicy };
+  const maxMessageBytes = deps.maxMessageBytes ?? JOBS_QUEUE_MAX_MESSAGE_BYTES;
 
   return async (event) => {
+    // The budget runs on the wall clock of this process, from the moment the delivery arrives.
+    const budget: Budget = { deadline: Date.now() + budgetMs, now: Date.now };
     const body = readWebhookBody(event);
     if (!body.ok) {
       logger.warn('bug report refused: body too large', { bytes: body.bytes });
@@ -65,7 +100,7 @@ export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugRe
 
     let prepared: Awaited<ReturnType<WebhookCredentialsProvider>>;
     try {
-      prepared = await credentials();
+      prepared = await credentials(budget);
     } catch (error) {
       logger.error('bug report refused: webhook credentials unavailable', { error: describeFault(error) });
       return unavailable();
@@ -87,6 +122,12 @@ export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugRe
 
     const parsed = parseBugReport(body.text);
     if (!parsed.ok) {
+      if (parsed.reason === 'not-a-new-report') {
+        // UPDATE and DELETE events of the reports table: acknowledged, so the sender's log stays
+        // clean, and nothing is queued.
+        logger.info('database event ignored: not a new report', { type: parsed.type, table: parsed.table });
+        return jsonResult(202, { ignored: true, type: parsed.type });
+      }
       logger.warn('bug report refused: invalid body', {
         reason: parsed.reason,
         fields: parsed.reason === 'invalid-report' ? parsed.fields.map((field) => field.path) : undefined,
@@ -104,16 +145,36 @@ export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugRe
     const { bugId, idempotencyKey } = identifyDelivery(auth.delivery, body.text);
     // The processor's correlation keys; the idempotency key names the delivery (`webhook:<id>`).
     const correlation = { jobKind: 'bug.report', bugId, idempotencyKey } as const;
-    const job: BugReportJob = {
-      v: JOB_SCHEMA_VERSION,
-      kind: 'bug.report',
-      idempotencyKey,
-      receivedAt: now().toISOString(),
-      bugId,
-      report: parsed.report,
-    };
+    const fitted = fitReportJob(
+      {
+        v: JOB_SCHEMA_VERSION,
+        kind: 'bug.report',
+        idempotencyKey,
+        receivedAt: now().toISOString(),
+        bugId,
+        report: parsed.report,
+      },
+      maxMessageBytes,
+      body.bytes,
+    );
+    if (fitted.cuts.length > 0) {
+      logger.warn('bug report cut to fit the jobs queue', {
+        ...correlation,
+        cuts: fitted.cuts.map((cut) => cut.field),
+      });
+    }
+    let attempts: number;
     try {
-      await jobQueue.send(job);
+      ({ attempts } = await retryWithinBudget(
+        'sqs',
+        (signal) => jobQueue.send(fitted.job, { signal }),
+        budget,
+        // A large report takes longer to upload: its attempts get more time before they are abandoned.
+        {
+          ...sendPolicy,
+          attemptTimeoutMs: sendPolicy.attemptTimeoutMs + (body.bytes * SEND_MS_PER_MIB) / 1_048_576,
+        },
+      ));
     } catch (error) {
       logger.error('bug report not queued', { ...correlation, error: describeFault(error) });
       return unavailable();
@@ -122,6 +183,7 @@ export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugRe
       ...correlation,
       mode: auth.delivery.mode,
       source: parsed.source.kind,
+      ...(attempts > 1 ? { attempts } : {}),
     });
     metrics?.record('ReportsReceived', 1);
     return jsonResult(202, { bugId });
@@ -156,7 +218,8 @@ let secretsManager: SecretsManagerClient | undefined;
  */
 async function readServiceSecret(secretId: string, signal: AbortSignal): Promise<string> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  secretsManager ??= traced(new SecretsManagerClient({}));
+  // One attempt per call: the credentials provider retries, each attempt on its own short clock.
+  secretsManager ??= traced(new SecretsManagerClient({ maxAttempts: 1 }));
   const output = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }), {
     abortSignal: signal,
   });
@@ -179,16 +242,18 @@ function composeFromEnvironment(env: Record<string, string | undefined>): Compos
       env: { webhookSecret: config.webhookSecret, bearerToken: config.bearerToken },
       readServiceSecret: secretsArn ? (signal) => readServiceSecret(secretsArn, signal) : undefined,
     });
-    // Start the secret read during init, which is not on the first delivery's one-second clock;
-    // a failure here is retried by the first delivery, so it is safe to ignore now.
+    // Start the secret read now, while the rest of the container starts: the first delivery then
+    // finds it done or under way. It retries on its own; a read that fails altogether is started
+    // again by the next delivery, so the rejection is safe to drop here.
     credentials().catch(() => undefined);
     const jobQueue = new SqsJobQueue(
-      // Supabase waits 1 s: bounded attempts and deadlines; the configured endpoint wins.
+      // One attempt per call, with short socket deadlines: the handler retries inside the
+      // delivery's budget (DEFAULT_SEND_POLICY). The configured endpoint wins.
       traced(
         new SQSClient({
           useQueueUrlAsEndpoint: false,
-          maxAttempts: 2,
-          requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
+          maxAttempts: 1,
+          requestHandler: { connectionTimeout: 200, requestTimeout: WEBHOOK_BUDGET_MS },
         }),
       ),
       config.jobsQueueUrl,
