@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInteraction } from '../../local/discord-interaction-builder.js';
 import { signReport } from '../../local/report-sender.js';
@@ -184,6 +189,44 @@ describe('configuration from the environment wins over the sandbox’s', () => {
     );
     expect(bug.card?.channelId).toBe(TEAM.bugChannelId);
   });
+});
+
+describe('npm run discord against a stack that verifies with the team’s key', () => {
+  const run = promisify(execFile);
+  const cli = resolve(import.meta.dirname, '../../local/discord-cli.ts');
+  const tsx = resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
+
+  /** The CLI in a directory of its own holding the stack's .local/keys.json, as after `npm start`. */
+  async function discordCli(args: string[], env: Record<string, string>) {
+    const cwd = mkdtempSync(join(tmpdir(), 'bugbot-cli-'));
+    try {
+      mkdirSync(join(cwd, '.local'));
+      writeFileSync(join(cwd, '.local', 'keys.json'), JSON.stringify(driver.stack.keys));
+      return await run(tsx, [cli, ...args, '--url', driver.stack.url, '--wait', '20'], {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', ...env },
+      }).then(
+        (result) => ({ code: 0, ...result }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }
+
+  it('says it needs the private key, since the stack never has it', async () => {
+    const result = await discordCli(['dashboard'], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/DISCORD_PRIVATE_KEY/);
+  }, 30_000);
+
+  it('signs with DISCORD_PRIVATE_KEY and prints bugbot’s answer', async () => {
+    const result = await discordCli(['dashboard'], { DISCORD_PRIVATE_KEY: teamPrivateKeyPem });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/→ 200 \{"type":5/);
+    expect(result.stdout).toMatch(/bugbot: /);
+  }, 30_000);
 });
 
 describe('sizes: the local queues are the deployed ones', () => {
