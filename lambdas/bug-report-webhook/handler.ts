@@ -13,7 +13,7 @@ import {
   jsonResult,
   readHeader,
 } from '../../shared/http/api-gateway.js';
-import { JOBS_QUEUE_MAX_MESSAGE_BYTES } from '../../shared/jobs/job-message.js';
+import { MAX_JOB_MESSAGE_BYTES } from '../../shared/jobs/job-message.js';
 import { JOB_SCHEMA_VERSION } from '../../shared/jobs/job-schemas.js';
 import { createServiceMetrics, SERVICE_NAMES } from '../../shared/observability/metrics.js';
 import { loadServiceTracer, traceHttpInvocation } from '../../shared/observability/tracing.js';
@@ -51,7 +51,7 @@ export interface BugReportWebhookDeps {
   budgetMs?: number;
   /** How SendMessage is retried inside the budget. */
   sendPolicy?: Partial<RetryPolicy>;
-  /** The jobs queue's maximum message size; a larger job is cut to fit (and says so). */
+  /** The largest job to send (MAX_JOB_MESSAGE_BYTES); a larger one is cut to fit (and says so). */
   maxMessageBytes?: number;
 }
 
@@ -87,7 +87,7 @@ export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugRe
   const now = deps.now ?? (() => new Date());
   const budgetMs = deps.budgetMs ?? WEBHOOK_BUDGET_MS;
   const sendPolicy: RetryPolicy = { ...DEFAULT_SEND_POLICY, ...deps.sendPolicy };
-  const maxMessageBytes = deps.maxMessageBytes ?? JOBS_QUEUE_MAX_MESSAGE_BYTES;
+  const maxMessageBytes = deps.maxMessageBytes ?? MAX_JOB_MESSAGE_BYTES;
 
   return async (event) => {
     // The budget runs on the wall clock of this process, from the moment the delivery arrives.

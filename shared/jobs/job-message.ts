@@ -10,6 +10,14 @@ import type { Job } from './job-schemas.js';
  */
 export const JOBS_QUEUE_MAX_MESSAGE_BYTES = 1_048_576;
 
+/**
+ * The largest job a producer should send: the queue's limit less room for the `failure`
+ * attribute (up to 1000 characters) the processor adds when it dead-letters a job itself
+ * (shared/adapters/aws-sqs/sqs-job-retry-control.ts), so a job that fits the jobs queue also
+ * fits the DLQ with its reason.
+ */
+export const MAX_JOB_MESSAGE_BYTES = JOBS_QUEUE_MAX_MESSAGE_BYTES - 4096;
+
 export interface JobMessage {
   readonly body: string;
   readonly attributes: Record<string, { DataType: 'String'; StringValue: string }>;

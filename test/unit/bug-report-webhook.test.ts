@@ -12,6 +12,7 @@ import type { HttpResult } from '../../shared/http/api-gateway.js';
 import {
   JOBS_QUEUE_MAX_MESSAGE_BYTES,
   jobMessageBytes,
+  MAX_JOB_MESSAGE_BYTES,
   toJobMessage,
 } from '../../shared/jobs/job-message.js';
 import { type BugReportJob, type Job, jobSchema } from '../../shared/jobs/job-schemas.js';
@@ -839,7 +840,8 @@ describe('bug-report webhook: a job always fits the queue', () => {
 
     expect(result.statusCode).toBe(202);
     const job = onlyJob(harness.queue);
-    expect(jobMessageBytes(toJobMessage(job))).toBeLessThanOrEqual(JOBS_QUEUE_MAX_MESSAGE_BYTES);
+    expect(jobMessageBytes(toJobMessage(job))).toBeLessThanOrEqual(MAX_JOB_MESSAGE_BYTES);
+    expect(MAX_JOB_MESSAGE_BYTES).toBeLessThan(JOBS_QUEUE_MAX_MESSAGE_BYTES);
     expect(job.cuts?.map((cut) => cut.field)).toEqual(['console_logs']);
   });
 });
