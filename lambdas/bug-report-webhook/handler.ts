@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { PowertoolsBusinessMetrics } from '../../shared/adapters/aws-cloudwatch/powertools-business-metrics.js';
@@ -56,27 +56,38 @@ export interface BugReportWebhookDeps {
 }
 
 /**
- * Supabase gives a delivery 1 s, measured from its side: API Gateway, a possible cold start and
- * the network take their share, so the handler's own calls get 800 ms in all.
+ * How long a delivery may keep trying before it answers 503. Not Supabase's one second: a
+ * database webhook is sent once and never retried (pg_net), so once that second is over, bugbot
+ * answering late costs nothing but a timeout line in Supabase's log, while giving up loses the
+ * report. When AWS is well the answer comes in milliseconds, inside the second; when it is not,
+ * short attempts go on for up to 4 s (the Lambda's timeout is 5 s, so the answer is still a
+ * clean 503, not a timed-out invocation). A sender that does retry (Standard Webhooks, the
+ * outbox) and gave up meanwhile sends again: the delivery's key collapses the copy.
  */
-export const WEBHOOK_BUDGET_MS = 800;
+export const WEBHOOK_BUDGET_MS = 4_000;
+
+/** Kept back from the invocation's remaining time, to log and answer. */
+const ANSWER_MARGIN_MS = 300;
+
+/** Extra time an attempt gets per MiB of report: the body has to travel and be checked by SQS. */
+const SEND_MS_PER_MIB = 300;
 
 /**
  * SendMessage answers in milliseconds when SQS is well; an attempt still waiting after 250 ms is
  * abandoned and sent again (the processor is idempotent on the delivery's key, so a duplicate
- * that did arrive changes nothing). Three attempts fit the budget even after a slow secret read.
+ * that did arrive changes nothing), three inside Supabase's second, more after it.
  */
-/** Extra time an attempt gets per MiB of report: the body has to travel and be checked by SQS. */
-const SEND_MS_PER_MIB = 300;
-
 export const DEFAULT_SEND_POLICY: RetryPolicy = {
   attemptTimeoutMs: 250,
   minAttemptMs: 40,
-  backoffMs: 20,
-  maxAttempts: 4,
+  backoffMs: 25,
+  maxAttempts: 12,
 };
 
-export type BugReportWebhookHandler = (event: HttpEvent) => Promise<HttpResult>;
+export type BugReportWebhookHandler = (
+  event: HttpEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<HttpResult>;
 
 /**
  * `POST /webhooks/bug-report`: size → authenticate → parse → enqueue one `bug.report` job → 202.
@@ -89,9 +100,14 @@ export function createBugReportWebhookHandler(deps: BugReportWebhookDeps): BugRe
   const sendPolicy: RetryPolicy = { ...DEFAULT_SEND_POLICY, ...deps.sendPolicy };
   const maxMessageBytes = deps.maxMessageBytes ?? MAX_JOB_MESSAGE_BYTES;
 
-  return async (event) => {
-    // The budget runs on the wall clock of this process, from the moment the delivery arrives.
-    const budget: Budget = { deadline: Date.now() + budgetMs, now: Date.now };
+  return async (event, context) => {
+    // The budget runs on the wall clock of this process, from the moment the delivery arrives,
+    // and never past the invocation's own end.
+    const started = Date.now();
+    // What is left of the invocation (Lambda's context), to answer before it ends.
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const allowed = remaining === undefined ? budgetMs : Math.min(budgetMs, remaining - ANSWER_MARGIN_MS);
+    const budget: Budget = { deadline: started + Math.max(0, allowed), now: Date.now };
     const body = readWebhookBody(event);
     if (!body.ok) {
       logger.warn('bug report refused: body too large', { bytes: body.bytes });
@@ -210,19 +226,28 @@ const logger = new Logger({ serviceName: SERVICE_NAMES.webhookIngress });
 const metrics = new PowertoolsBusinessMetrics(createServiceMetrics(SERVICE_NAMES.webhookIngress));
 // Loaded only in Lambda, where it traces (see shared/observability/tracing.ts for the cost).
 const tracer = await loadServiceTracer(SERVICE_NAMES.webhookIngress, process.env);
-let secretsManager: SecretsManagerClient | undefined;
+let secretsManager:
+  | Promise<{ client: SecretsManagerClient; command: typeof GetSecretValueCommand }>
+  | undefined;
 
 /**
  * Loaded on demand so a deployment that passes the secret in the environment never evaluates the
  * Secrets Manager SDK; `endpoint` is left alone so `AWS_ENDPOINT_URL_SECRETS_MANAGER` applies.
  */
+function loadSecretsManager() {
+  secretsManager ??= import('@aws-sdk/client-secrets-manager').then(
+    ({ SecretsManagerClient, GetSecretValueCommand }) => ({
+      // One attempt per call: the credentials provider retries, each attempt on its own short clock.
+      client: traced(new SecretsManagerClient({ maxAttempts: 1 })),
+      command: GetSecretValueCommand,
+    }),
+  );
+  return secretsManager;
+}
+
 async function readServiceSecret(secretId: string, signal: AbortSignal): Promise<string> {
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  // One attempt per call: the credentials provider retries, each attempt on its own short clock.
-  secretsManager ??= traced(new SecretsManagerClient({ maxAttempts: 1 }));
-  const output = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }), {
-    abortSignal: signal,
-  });
+  const { client, command } = await loadSecretsManager();
+  const output = await client.send(new command({ SecretId: secretId }), { abortSignal: signal });
   if (output.SecretString === undefined) throw new ConfigError(['service secret: has no SecretString']);
   return output.SecretString;
 }
@@ -241,6 +266,7 @@ function composeFromEnvironment(env: Record<string, string | undefined>): Compos
     const credentials = createWebhookCredentialsProvider({
       env: { webhookSecret: config.webhookSecret, bearerToken: config.bearerToken },
       readServiceSecret: secretsArn ? (signal) => readServiceSecret(secretsArn, signal) : undefined,
+      prepare: loadSecretsManager,
     });
     // Start the secret read now, while the rest of the container starts: the first delivery then
     // finds it done or under way. It retries on its own; a read that fails altogether is started
@@ -253,7 +279,7 @@ function composeFromEnvironment(env: Record<string, string | undefined>): Compos
         new SQSClient({
           useQueueUrlAsEndpoint: false,
           maxAttempts: 1,
-          requestHandler: { connectionTimeout: 200, requestTimeout: WEBHOOK_BUDGET_MS },
+          requestHandler: { connectionTimeout: 250, requestTimeout: WEBHOOK_BUDGET_MS },
         }),
       ),
       config.jobsQueueUrl,
@@ -273,16 +299,16 @@ const composition = composeFromEnvironment(process.env);
 export const handler = (event: HttpEvent, context?: Context): Promise<HttpResult> => {
   // Adds the request id and cold start to every line (no persistent keys: nothing leaks across invocations).
   if (context) logger.addContext(context);
-  return traceHttpInvocation(tracer, '## bug-report-webhook handler', () => handleConfigured(event));
+  return traceHttpInvocation(tracer, '## bug-report-webhook handler', () => handleConfigured(event, context));
 };
 
-async function handleConfigured(event: HttpEvent): Promise<HttpResult> {
+async function handleConfigured(event: HttpEvent, context: Context | undefined): Promise<HttpResult> {
   if (!composition.ok) {
     logger.error('webhook ingress is misconfigured', { problems: composition.error.problems });
     return errorResult(500, 'the webhook ingress is not configured');
   }
   try {
-    return await composition.handle(event);
+    return await composition.handle(event, context);
   } finally {
     metrics.flush();
   }

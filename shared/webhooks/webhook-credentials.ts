@@ -7,7 +7,13 @@ import {
   type WebhookCredentials,
   type WebhookSecrets,
 } from './authenticate-webhook.js';
-import { type Budget, type RetryPolicy, retryWithinBudget, untilDeadline } from './within-budget.js';
+import {
+  type Budget,
+  BudgetExhaustedError,
+  type RetryPolicy,
+  retryWithinBudget,
+  untilDeadline,
+} from './within-budget.js';
 
 /**
  * Reading the secret: each attempt is abandoned after `attemptTimeoutMs` and tried again after a
@@ -26,6 +32,11 @@ export interface WebhookCredentialsSource {
   env: WebhookSecrets;
   /** Returns the service secret's `SecretString`; must honour `signal`. */
   readServiceSecret?: ((signal: AbortSignal) => Promise<string>) | undefined;
+  /**
+   * Done once before the first attempt, off the attempts' clocks: loading the SDK module must not
+   * count against an attempt's 400 ms (a cold container would abandon a read that was fine).
+   */
+  prepare?: () => Promise<unknown>;
   /** Overrides the retry policy of the secret read (tests). */
   policy?: Partial<RetryPolicy>;
   now?: () => number;
@@ -54,32 +65,43 @@ export function createWebhookCredentialsProvider(
   const policy: RetryPolicy = { ...DEFAULT_SECRET_READ_POLICY, ...source.policy };
   const now = source.now ?? Date.now;
   let pending: Promise<WebhookCredentials> | undefined;
-  return (budget) => {
-    if (!pending) {
-      // The read is bounded by its attempts alone, not by whichever delivery started it.
-      const readBudget: Budget = { now, deadline: Number.POSITIVE_INFINITY };
-      const attempt = retryWithinBudget(
-        'secretsmanager',
-        (signal) => readOnce(readServiceSecret, signal),
-        readBudget,
-        policy,
-      ).then(({ value }) => parseCredentials(value, source.env));
-      pending = attempt;
-      attempt.catch(() => {
+  const read = (): Promise<WebhookCredentials> => {
+    if (pending) return pending;
+    // The read is bounded by its attempts alone, not by whichever delivery started it.
+    const readBudget: Budget = { now, deadline: Number.POSITIVE_INFINITY };
+    const attempt = (source.prepare?.() ?? Promise.resolve())
+      .then(() =>
+        retryWithinBudget(
+          'secretsmanager',
+          (signal) => readOnce(readServiceSecret, signal),
+          readBudget,
+          policy,
+        ),
+      )
+      .then(({ value }) => parseCredentials(value, source.env));
+    pending = attempt;
+    attempt.catch(() => {
+      if (pending === attempt) pending = undefined;
+    });
+    return attempt;
+  };
+  return async (budget) => {
+    if (!budget) return read();
+    for (;;) {
+      const attempt = read();
+      try {
+        return await untilDeadline('secretsmanager', attempt, budget);
+      } catch (error) {
+        // The shared read gave up after its attempts while this delivery still has time: start
+        // another. A refusal or a malformed secret would only fail again.
+        const retryable =
+          error instanceof ServiceError && error.retryable && !(error instanceof BudgetExhaustedError);
+        if (!retryable || budget.deadline - budget.now() < policy.minAttemptMs) throw error;
         if (pending === attempt) pending = undefined;
-      });
+      }
     }
-    return budget ? untilDeadline('secretsmanager', pending, budget) : pending;
   };
 }
-
-/** AWS's query-compatible throttling codes arrive as HTTP 400; they are worth another try. */
-const SECRETS_MANAGER_THROTTLING: ReadonlySet<string> = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-]);
 
 /** One read; an SDK failure becomes a ServiceError that says whether another try can help. */
 async function readOnce(
@@ -93,6 +115,14 @@ async function readOnce(
     throw toAwsServiceError('secretsmanager', 'read the webhook secret', error, SECRETS_MANAGER_THROTTLING);
   }
 }
+
+/** AWS's query-compatible throttling codes arrive as HTTP 400; they are worth another try. */
+const SECRETS_MANAGER_THROTTLING: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
 
 function parseCredentials(secretString: string, env: WebhookSecrets): WebhookCredentials {
   const secret = parseServiceSecrets(secretString);

@@ -1,11 +1,9 @@
 import { ServiceError } from '../domain/errors.js';
 
 /**
- * A request's time budget. Supabase's database webhooks give a delivery one second and never
- * retry it (pg_net sends once; `supabase_functions.http_request` passes `timeout_ms` 1000), so
- * the webhook spends at most `budgetMs` of its own time on outside calls and answers before the
- * sender gives up. Inside the budget a slow or failed call is abandoned and tried again, which is
- * what turns a hiccup of SQS or Secrets Manager into a 202 instead of a lost report.
+ * A request's time budget for its outside calls (see WEBHOOK_BUDGET_MS for how long, and why).
+ * Inside it a slow or failed call is abandoned and tried again, which is what turns a hiccup of
+ * SQS or Secrets Manager into a 202 instead of a lost report.
  */
 export interface Budget {
   /** Epoch milliseconds by which the answer must be on its way. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { BugReportWebhookHandler } from '../../lambdas/bug-report-webhook/handler.js';
 import { loadWebhookIngressConfig } from '../../shared/config/webhook-ingress-config.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import { parseJob } from '../../shared/jobs/job-schemas.js';
@@ -177,8 +177,14 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/** What Lambda passes the handler, as far as the budget is concerned: the invocation's time left. */
+function invocationWith(remainingMs: number): Context {
+  const ends = Date.now() + remainingMs;
+  return { getRemainingTimeInMillis: () => ends - Date.now() } as unknown as Context;
+}
+
 /** A fresh container: the module (and its cached secret) is evaluated again with the current env. */
-async function coldStart(): Promise<BugReportWebhookHandler> {
+async function coldStart(): Promise<typeof import('../../lambdas/bug-report-webhook/handler.js')['handler']> {
   vi.resetModules();
   const module = await import('../../lambdas/bug-report-webhook/handler.js');
   return module.handler;
@@ -232,17 +238,20 @@ describe('bug-report webhook with the secret in Secrets Manager (real SDK, local
     expect(aws.callsTo('AmazonSQS.SendMessage')).toHaveLength(1);
   });
 
-  it('gives up on a Secrets Manager that does not answer, inside Supabase’s one second', async () => {
+  it('gives up on a Secrets Manager that does not answer before the invocation ends, with a clean 503', async () => {
     aws.secretsMode = 'hang';
     const handler = await coldStart();
     const started = Date.now();
 
     const result = await handler(
       makeSignedWebhookEvent({ secret: WEBHOOK_SECRET, body: makeBugReport() }).event,
+      invocationWith(1_300),
     );
 
     expect(result.statusCode).toBe(503);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Answered before the invocation's end (1.3 s left, less the margin to answer), not cut off.
+    expect(Date.now() - started).toBeLessThan(1_300);
+    expect(aws.callsTo('secretsmanager.GetSecretValue').length).toBeGreaterThanOrEqual(2);
     expect(aws.callsTo('AmazonSQS.SendMessage')).toHaveLength(0);
   });
 
@@ -282,30 +291,42 @@ describe('bug-report webhook with the secret in Secrets Manager (real SDK, local
     ['SQS throttling (HTTP 400 RequestThrottled)', { status: 400, type: 'RequestThrottled' }],
     ['a SendMessage that never answers', 'hang'],
     ['a SendMessage slower than its attempt', 'slow'],
-  ] as const)('sends again after %s and answers 202 inside the budget', async (_, fault) => {
+  ] as const)('sends again after %s and answers 202', async (_, fault) => {
     const handler = await coldStart();
     aws.inject('AmazonSQS.SendMessage', fault);
-    const started = Date.now();
 
     const result = await handler(makeBearerWebhookEvent({ token: BEARER, body: makeBugReport() }));
 
     expect(result.statusCode).toBe(202);
-    expect(Date.now() - started).toBeLessThan(1_000);
     const sends = aws.callsTo('AmazonSQS.SendMessage');
     expect(sends).toHaveLength(2);
     // The same job both times: a duplicate that did arrive is collapsed by its idempotency key.
     expect(sends[0]?.body.MessageBody).toBe(sends[1]?.body.MessageBody);
   });
 
-  it('answers 503 inside Supabase’s second when SQS stays down', async () => {
+  it('keeps trying past Supabase’s second while SQS is out, and queues the report once it is back', async () => {
+    // pg_net never retries a database webhook: a late 202 is a saved report, an early 503 a lost one.
     const handler = await coldStart();
-    aws.inject('AmazonSQS.SendMessage', ...Array.from({ length: 10 }, () => 'hang' as const));
-    const started = Date.now();
+    aws.inject('AmazonSQS.SendMessage', ...Array.from({ length: 5 }, () => 'hang' as const));
 
     const result = await handler(makeBearerWebhookEvent({ token: BEARER, body: makeBugReport() }));
 
+    expect(result.statusCode).toBe(202);
+    expect(aws.callsTo('AmazonSQS.SendMessage')).toHaveLength(6);
+  });
+
+  it('answers 503 before the invocation ends when SQS stays down', async () => {
+    const handler = await coldStart();
+    aws.inject('AmazonSQS.SendMessage', ...Array.from({ length: 30 }, () => 'hang' as const));
+    const started = Date.now();
+
+    const result = await handler(
+      makeBearerWebhookEvent({ token: BEARER, body: makeBugReport() }),
+      invocationWith(1_300),
+    );
+
     expect(result.statusCode).toBe(503);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(1_300);
     expect(aws.callsTo('AmazonSQS.SendMessage').length).toBeGreaterThanOrEqual(3);
   });
 
