@@ -73,15 +73,17 @@ const ANSWER_MARGIN_MS = 300;
 const SEND_MS_PER_MIB = 300;
 
 /**
- * SendMessage answers in milliseconds when SQS is well; an attempt still waiting after 250 ms is
- * abandoned and sent again (the processor is idempotent on the delivery's key, so a duplicate
- * that did arrive changes nothing), three inside Supabase's second, more after it.
+ * SendMessage answers in milliseconds when SQS is well; a first attempt still waiting after
+ * 250 ms is abandoned and sent again (the processor is idempotent on the delivery's key, so a
+ * duplicate that did arrive changes nothing), each next one with twice the time (250, 500, 1000,
+ * 2000 ms: two tries inside Supabase's second, the rest of the budget after it).
  */
 export const DEFAULT_SEND_POLICY: RetryPolicy = {
   attemptTimeoutMs: 250,
+  attemptTimeoutGrowth: 2,
   minAttemptMs: 40,
   backoffMs: 25,
-  maxAttempts: 12,
+  maxAttempts: 8,
 };
 
 export type BugReportWebhookHandler = (

@@ -16,12 +16,13 @@ import {
 } from './within-budget.js';
 
 /**
- * Reading the secret: each attempt is abandoned after `attemptTimeoutMs` and tried again after a
- * short pause, up to `maxAttempts`. The read starts when the container starts (before the first
+ * Reading the secret: the first attempt is abandoned after 400 ms and tried again after a short
+ * pause, each next one with twice the time, up to `maxAttempts`. The read starts when the container starts (before the first
  * delivery is on its clock) and is shared: a delivery waits for it only until its own deadline.
  */
 export const DEFAULT_SECRET_READ_POLICY: RetryPolicy = {
   attemptTimeoutMs: 400,
+  attemptTimeoutGrowth: 2,
   minAttemptMs: 50,
   backoffMs: 50,
   maxAttempts: 4,

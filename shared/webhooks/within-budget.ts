@@ -12,8 +12,14 @@ export interface Budget {
 }
 
 export interface RetryPolicy {
-  /** Longest a single attempt may take before it is abandoned. */
+  /** Longest the first attempt may take before it is abandoned. */
   readonly attemptTimeoutMs: number;
+  /**
+   * Each later attempt may take this many times longer than the one before (default 1): the
+   * first is cut short to get past a hung connection quickly, later ones give a slow but working
+   * service (or a busy machine, or a large body) the time it needs.
+   */
+  readonly attemptTimeoutGrowth?: number;
   /** An attempt with less time than this left is not started. */
   readonly minAttemptMs: number;
   /** Pause after the n-th failed attempt: `backoffMs * n`. */
@@ -40,8 +46,9 @@ export async function retryWithinBudget<T>(
   for (let attempts = 1; attempts <= policy.maxAttempts; attempts += 1) {
     const left = budget.deadline - budget.now();
     if (left < policy.minAttemptMs) break;
+    const attemptTimeout = policy.attemptTimeoutMs * (policy.attemptTimeoutGrowth ?? 1) ** (attempts - 1);
     try {
-      const value = await withTimeout(service, attempt, Math.min(policy.attemptTimeoutMs, left));
+      const value = await withTimeout(service, attempt, Math.min(attemptTimeout, left));
       return { value, attempts };
     } catch (error) {
       // Only a ServiceError that says another try can help is retried: a refusal, a bad secret
