@@ -127,7 +127,11 @@ export interface LocalState {
 }
 
 export interface LocalPublicConfig {
-  readonly discord: { readonly publicKey?: string; readonly applicationId?: string; readonly guildId?: string };
+  readonly discord: {
+    readonly publicKey?: string;
+    readonly applicationId?: string;
+    readonly guildId?: string;
+  };
   readonly fixAllowedRoleIds: readonly string[];
   /** Names of the settings the environment gave (never their values). */
   readonly fromEnvironment: readonly string[];
@@ -463,7 +467,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     repositories: modes.github.real
       ? {}
       : { [`${SANDBOX_REPO.owner}/${SANDBOX_REPO.repo}`]: sandboxRepo.bareDir },
-    maintainerRoleId: settings.values.FIX_ALLOWED_ROLE_IDS?.split(',')[0]?.trim() || SANDBOX_MAINTAINER_ROLE_ID,
+    maintainerRoleId:
+      settings.values.FIX_ALLOWED_ROLE_IDS?.split(',')[0]?.trim() || SANDBOX_MAINTAINER_ROLE_ID,
   });
 
   const launcherSqs = new SQSClient({
@@ -664,7 +669,8 @@ function buildHandlerEnv(input: {
     POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'false',
   };
   // The keys, ids, secrets and URLs the environment may override: one table, local-settings.ts.
-  for (const [name, value] of Object.entries(settings.values)) if (value !== undefined) handlerEnv[name] = value;
+  for (const [name, value] of Object.entries(settings.values))
+    if (value !== undefined) handlerEnv[name] = value;
   if (modes.discord.real) {
     handlerEnv.DISCORD_BOT_TOKEN = env.DISCORD_BOT_TOKEN ?? '';
   } else {

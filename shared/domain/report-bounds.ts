@@ -30,6 +30,7 @@ export const REPORT_LIMITS = {
 } as const;
 
 export type ReportField =
+  | 'id'
   | 'description'
   | 'console_logs'
   | 'device_info'
@@ -54,6 +55,7 @@ export interface ReportCut {
 
 /** The report fields bugbot reads; everything else a report carries is passed through untouched. */
 export interface ReportFields {
+  readonly id?: string | undefined;
   readonly description: string;
   readonly user_id?: string | undefined;
   readonly app_version?: string | undefined;
@@ -79,6 +81,7 @@ const TEXT_LIMITS: readonly [
   ['console_logs', REPORT_LIMITS.consoleLogsBytes, 'end'],
   ['url', REPORT_LIMITS.urlBytes, 'start'],
   ['screenshot_url', REPORT_LIMITS.urlBytes, 'start'],
+  ['id', REPORT_LIMITS.shortTextBytes, 'start'],
   ['user_id', REPORT_LIMITS.shortTextBytes, 'start'],
   ['app_version', REPORT_LIMITS.shortTextBytes, 'start'],
   ['created_at', REPORT_LIMITS.shortTextBytes, 'start'],
@@ -148,6 +151,7 @@ export function mergeCuts(earlier: readonly ReportCut[], later: readonly ReportC
 // Saying what was cut
 
 const FIELD_NAMES: Record<ReportField, string> = {
+  id: 'report id',
   description: 'description',
   console_logs: 'console log',
   device_info: 'device info',

@@ -146,6 +146,7 @@ export type BugReport = z.infer<typeof bugReportSchema>;
 /** What the webhook had to cut so the job fits the queue (see shared/domain/report-bounds.ts). */
 export const reportCutSchema: z.ZodType<ReportCut> = z.object({
   field: z.enum([
+    'id',
     'description',
     'console_logs',
     'device_info',

@@ -1,8 +1,9 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbBugRecords } from '../../shared/adapters/dynamodb/dynamodb-bug-records.js';
 import { DynamoDbBugStore } from '../../shared/adapters/dynamodb/dynamodb-bug-store.js';
+import { DynamoDbFoldLedger } from '../../shared/adapters/dynamodb/dynamodb-fold-ledger.js';
+import { MAX_DISCORD_REPORTERS, MAX_REMEMBERED_REPORTS } from '../../shared/domain/bug.js';
 import { renderBugCard } from '../../shared/domain/bug-card.js';
 import { renderBugDetails } from '../../shared/domain/bug-views.js';
 import { REPORT_LIMITS } from '../../shared/domain/report-bounds.js';
@@ -17,7 +18,7 @@ import { dynamoDbItemSize } from '../support/dynamodb-item-size.js';
 /**
  * A bug is one DynamoDB item, and an item is at most 400 KB. This stores the largest bug bugbot
  * can make — a report far over every cap, the longest analysis the model's schema allows, a
- * dismissal, an issue, a fix, and both growing sets at their caps — through the real triage code
+ * dismissal, an issue, a fix, and what grows with every report at its caps — through the real triage code
  * into dynalite, and measures it as DynamoDB does. In ASCII dynalite's own 400 KB check is exact;
  * for multi-byte text (which dynalite undercounts) the byte-accurate estimate decides.
  */
@@ -108,6 +109,8 @@ async function storeMaximalBug(bugId: string, unit: string) {
     chat,
     analyst,
     replay,
+    folds: new DynamoDbFoldLedger(table.doc, table.tableName),
+    queue: { send: async () => undefined },
     now: () => new Date('2025-05-01T12:00:01.000Z'),
     settings: { bugChannelId: '1200000000000000001' },
   });
@@ -136,25 +139,41 @@ async function storeMaximalBug(bugId: string, unit: string) {
   });
   expect(dismissed.ok).toBe(true);
 
-  // Both sets at their caps (BUG_SET_CAPS): 1000 duplicate bug ids, 200 reporters of 256 bytes
-  // (the first reporter is the report's own).
-  await table.doc.send(
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: { pk: `BUG#${bugId}`, sk: 'BUG' },
-      UpdateExpression: 'ADD duplicateBugIds :duplicates, distinctReporters :reporters, reportCount :n',
-      ExpressionAttributeValues: {
-        ':duplicates': new Set(
-          Array.from({ length: 1_000 }, (_, index) => `bug_${String(index).padStart(20, 'a')}`),
-        ),
-        ':reporters': new Set(
-          Array.from({ length: 199 }, (_, index) =>
-            `${index}`.padEnd(REPORT_LIMITS.shortTextBytes / Buffer.byteLength(unit), unit).slice(0, 256),
-          ),
-        ),
-        ':n': 1_200,
+  // What grows as the bug is reported again, at its caps: the product reports remembered
+  // (MAX_REMEMBERED_REPORTS, each with the longest id, user id and e-mail a report keeps), the
+  // Discord reporters (MAX_DISCORD_REPORTERS), the recent reporters of the fold counts.
+  const id = (index: number) =>
+    `${index}`.padEnd(REPORT_LIMITS.shortTextBytes / Buffer.byteLength(unit), unit);
+  for (let index = 0; index < MAX_REMEMBERED_REPORTS; index += 1) {
+    await records.rememberReport(
+      bugId,
+      {
+        bugId: `bug_${String(index).padStart(20, 'a')}`,
+        id: id(index),
+        userId: id(index),
+        userEmail: `${'r'.repeat(64)}@${'e'.repeat(240)}.example.com`.slice(0, 320),
       },
-    }),
+      MAX_REMEMBERED_REPORTS,
+    );
+  }
+  for (let index = 0; index < MAX_DISCORD_REPORTERS; index += 1) {
+    await records.addDiscordReporter(
+      bugId,
+      String(1_300_000_000_000_000_000n + BigInt(index)),
+      MAX_DISCORD_REPORTERS,
+    );
+  }
+  const current = await records.getBug(bugId);
+  if (!current) throw new Error('no bug');
+  await records.saveFoldCounts(
+    current,
+    {
+      reportCount: 1_200,
+      reporterCount: 900,
+      lastReportAt: '2025-05-03T12:00:00.000Z',
+      recentReporters: Array.from({ length: 10 }, (_, index) => id(index)),
+    },
+    { countedAt: '2025-05-03T12:00:00.000Z' },
   );
 
   const { Item } = await table.client.send(
@@ -192,13 +211,14 @@ describe('the largest bug bugbot can store fits one DynamoDB item', () => {
       'created_at',
       'description',
       'device_info',
+      'id',
       'posthog_session_id',
       'screenshot_url',
       'url',
       'user_id',
     ]);
-    expect(bug?.duplicateBugIds).toHaveLength(1_000);
-    expect(bug?.distinctReporters).toHaveLength(200);
+    expect(bug?.reports).toHaveLength(MAX_REMEMBERED_REPORTS);
+    expect(bug?.recentReporters).toHaveLength(10);
   });
 
   it('says on the card and in View Details what was cut', async () => {

@@ -16,6 +16,8 @@ const defaults = {
   sandboxGuildId: '1000000000000000001',
   sandboxBugChannelId: '1000000000000000002',
   sandboxMaintainerRoleId: '1000000000000000003',
+  productStatusPath: '/_local/product/bug-status',
+  stackUrl: 'http://127.0.0.1:3000',
 };
 
 function keyPair() {
@@ -40,7 +42,17 @@ describe('resolveLocalSettings', () => {
       FIX_ALLOWED_ROLE_IDS: '1000000000000000003',
       BUG_REPORT_WEBHOOK_SECRET: keys.webhookSecret,
       BUG_CHANNEL_ID: '1000000000000000002',
+      GITHUB_WEBHOOK_SECRET: keys.githubWebhookSecret,
+      LINEAR_WEBHOOK_SECRET: keys.linearWebhookSecret,
+      BUG_STATUS_WEBHOOK_URL: 'http://127.0.0.1:3000/_local/product/bug-status',
+      BUG_STATUS_WEBHOOK_SECRET: keys.bugStatusWebhookSecret,
     });
+  });
+
+  it('leaves a setting that points back at the stack unset until the stack listens', () => {
+    const resolved = resolveLocalSettings({}, { ...defaults, stackUrl: undefined }, decideServiceModes({}));
+    expect(resolved.values.BUG_STATUS_WEBHOOK_URL).toBeUndefined();
+    expect(resolved.values.DISCORD_GUILD_ID).toBe('1000000000000000001');
   });
 
   it('lets every name in the table be overridden, and counts a blank value as unset', () => {
