@@ -6,11 +6,18 @@ import { type KeyAttribute, tableDefinition } from '../../shared/table/table-def
 
 /**
  * The item-level actions the processor's adapters call (shared/adapters/dynamodb: Get, Put,
- * Update and Query commands) and nothing else: no batches, no deletes (expired rate-limit
- * counters go by TTL), no transactions, no scans — flows keep themselves correct with
- * single-item conditional writes (DESIGN.md, "Data"). A new command needs its action here.
+ * Update, Delete and Query commands — Delete for a released fix target and a removed fold
+ * record) and nothing else: no batches, no transactions, no scans — flows keep themselves
+ * correct with single-item conditional writes (DESIGN.md, "Data"). A new command needs its
+ * action here.
  */
-export const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+export const ITEM_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+];
 
 /**
  * bugbot's one DynamoDB table (bugs, threads, jobs, idempotency, audit, rate-limit counters).

@@ -46,6 +46,8 @@ const SETTINGS_CONTEXT = {
   fixMaxChangedFiles: '8',
   fixMaxDiffLines: '300',
   fixPerUserPerHour: '3',
+  fixMonthlyBudgetUsd: '250',
+  fixPushRepo: 'acme-bugbot/app',
 };
 
 let outdir: string;
@@ -309,6 +311,8 @@ describe('secrets', () => {
         stack.serviceSecrets.webhookSecret,
         stack.serviceSecrets.githubWebhookSecret,
         stack.serviceSecrets.linearWebhookSecret,
+        // fixPushRepo is set: the runner pushes to the fork with a token of its own.
+        stack.fixRunner.pushTokenSecret!,
       ]
         .map(logicalId)
         .sort(),
@@ -317,6 +321,7 @@ describe('secrets', () => {
       JSON.parse(resource(logicalId(secret)).Properties.SecretString as string);
     expect(storedValue(stack.serviceSecrets.githubWebhookSecret)).toEqual({ githubWebhookSecret: '' });
     expect(storedValue(stack.serviceSecrets.linearWebhookSecret)).toEqual({ linearWebhookSecret: '' });
+    expect(storedValue(stack.fixRunner.pushTokenSecret!)).toEqual({ githubPushToken: '' });
     const value = JSON.parse(
       resource(logicalId(stack.serviceSecrets.webhookSecret)).Properties.SecretString as string,
     );
@@ -415,6 +420,8 @@ describe('functions', () => {
       FIX_MAX_CHANGED_FILES: SETTINGS_CONTEXT.fixMaxChangedFiles,
       FIX_MAX_DIFF_LINES: SETTINGS_CONTEXT.fixMaxDiffLines,
       FIX_PER_USER_PER_HOUR: SETTINGS_CONTEXT.fixPerUserPerHour,
+      FIX_MONTHLY_BUDGET_USD: SETTINGS_CONTEXT.fixMonthlyBudgetUsd,
+      FIX_PUSH_REPO: SETTINGS_CONTEXT.fixPushRepo,
       // The fix launcher's (test/infra/fix-runner.test.ts checks their values).
       FIX_CLUSTER_ARN: expect.anything(),
       FIX_TASK_DEFINITION_ARN: expect.anything(),
@@ -525,8 +532,10 @@ describe('least privilege', () => {
           'ChangeMessageVisibility',
           'SendMessage',
         ].map((action) => `Allow sqs:${action} ${queueArn()}`),
-        // shared/adapters/dynamodb: Get, Put, Update and Query commands, nothing else.
-        ...['GetItem', 'PutItem', 'UpdateItem', 'Query'].map((action) => `Allow dynamodb:${action} ${table}`),
+        // shared/adapters/dynamodb: Get, Put, Update, Delete and Query commands, nothing else.
+        ...['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'].map(
+          (action) => `Allow dynamodb:${action} ${table}`,
+        ),
         ...indexes.map((index) => `Allow dynamodb:Query ${index}`),
         `Allow sqs:SendMessage ${deadLetterArn()}`,
         `Allow secretsmanager:GetSecretValue ${secretArn()}`,
@@ -559,6 +568,8 @@ describe('least privilege', () => {
     for (const permission of permissions) {
       const [, action, resourceJson] = /^Allow (\S+) (.*)$/.exec(permission)!;
       if (action!.startsWith('logs:')) continue;
+      // StopTask names any task of the fix cluster (acknowledged; scoped in fix-runner.test.ts).
+      if (action === 'ecs:StopTask') continue;
       expect(allowedResources.has(resourceJson!), permission).toBe(true);
       if (resourceJson === '"*"') expect(action, permission).toMatch(/^xray:/);
       expect(action, permission).not.toMatch(/\*|dynamodb:(Scan|DeleteTable|UpdateTable)|sqs:PurgeQueue/);
