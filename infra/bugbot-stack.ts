@@ -48,6 +48,7 @@ export class BugbotStack extends Stack {
       bugTable: this.bugTable,
       serviceSecrets: this.serviceSecrets,
       pushRepo: settings.fixPushRepo || undefined,
+      ...(settings.anthropicModel ? { anthropicModel: settings.anthropicModel } : {}),
     });
     this.processor = new Processor(this, 'Processor', {
       fixRunner: this.fixRunner,

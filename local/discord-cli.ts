@@ -7,8 +7,9 @@ import {
   type Sandbox,
   signInteraction,
 } from './discord-interaction-builder.js';
+import { resolveSigningKey } from './discord-signing-key.js';
 import type { LocalKeys } from './local-keys.js';
-import { SANDBOX_MAINTAINER_ROLE_ID } from './local-stack.js';
+import { type LocalPublicConfig, SANDBOX_MAINTAINER_ROLE_ID } from './local-stack.js';
 
 /**
  * `npm run discord -- <command>`: sends interactions to the local stack signed as Discord signs
@@ -30,6 +31,10 @@ commands
   button <create_issue|draft_fix|dismiss|details> <bugId>   click a bug card button
   button split <bugId>                                 click "Split" on View Details (bugId: the folded report)
   dismiss <bugId> --reason "<why>"                     submit the dismiss modal
+
+environment (as for \`npm start\`, also read from .env)
+  DISCORD_PRIVATE_KEY      the private key matching your DISCORD_PUBLIC_KEY, when you set one
+                           (PKCS#8 PEM, or the 32-byte Ed25519 seed as 64 hex characters)
 
 options
   --as maintainer|member   who clicks (maintainers may ask for fixes, split and merge; default maintainer)
@@ -58,19 +63,36 @@ async function main(): Promise<number> {
     console.log(usage);
     return command || values.help ? 0 : 2;
   }
+  // The same configuration as `npm start`: the environment, then `.env`.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const keysPath = join(process.cwd(), '.local', 'keys.json');
   if (!existsSync(keysPath)) {
     console.error('No local keys yet: start the local stack first with `npm start`.');
     return 2;
   }
   const keys = JSON.parse(readFileSync(keysPath, 'utf8')) as LocalKeys;
-  const sandbox = await readSandbox(values.url, values.thread);
-  // The same people as the integration tests: maintainers hold the sandbox's fix role.
+  const { sandbox, config } = await readSandbox(values.url, values.thread);
+  // Sign with the key the stack verifies with: its own, or the team's (DISCORD_PRIVATE_KEY).
+  const signing = resolveSigningKey({
+    privateKey: process.env.DISCORD_PRIVATE_KEY,
+    keys,
+    stackPublicKey: config?.discord.publicKey,
+  });
+  if (!signing.ok) {
+    console.error(`cannot sign interactions: ${signing.message}`);
+    return 2;
+  }
+  const signer = {
+    discordPrivateKeyPem: signing.privateKeyPem,
+    discordApplicationId: config?.discord.applicationId ?? keys.discordApplicationId,
+  };
+  // The same people as the integration tests: maintainers hold a role allowed to ask for fixes.
+  const maintainerRole = config?.fixAllowedRoleIds[0] ?? SANDBOX_MAINTAINER_ROLE_ID;
   const member =
     values.as === 'member'
       ? buildMember('1300000000000000043', 'sam', [])
-      : buildMember('1300000000000000042', 'maya', [SANDBOX_MAINTAINER_ROLE_ID]);
-  const interaction = buildInteraction(command, rest, values, { keys, sandbox, member });
+      : buildMember('1300000000000000042', 'maya', [maintainerRole]);
+  const interaction = buildInteraction(command, rest, values, { keys: signer, sandbox, member });
   if (!interaction) {
     console.error(`unknown or incomplete command: ${[command, ...rest].join(' ')}\n\n${usage}`);
     return 2;
@@ -79,7 +101,7 @@ async function main(): Promise<number> {
   const body = JSON.stringify(interaction);
   const response = await fetch(`${values.url}/discord/interactions`, {
     method: 'POST',
-    headers: signInteraction(keys, body),
+    headers: signInteraction(signer, body),
     body,
   });
   const answer = await response.text();
@@ -99,11 +121,15 @@ async function main(): Promise<number> {
   return 0;
 }
 
-async function readSandbox(url: string, inThread: boolean): Promise<Sandbox> {
+async function readSandbox(
+  url: string,
+  inThread: boolean,
+): Promise<{ sandbox: Sandbox; config: LocalPublicConfig | undefined }> {
   const response = await fetch(`${url}/_local/state`).catch(() => null);
   if (!response?.ok)
     throw new Error(`the local stack is not answering at ${url}: start it with \`npm start\``);
   const state = (await response.json()) as {
+    config?: LocalPublicConfig;
     sandbox: {
       discord?: {
         channels: { id: string; guildId: string; name: string }[];
@@ -116,7 +142,10 @@ async function readSandbox(url: string, inThread: boolean): Promise<Sandbox> {
     discord?.channels.find((candidate) => candidate.name === 'bug-reports') ?? discord?.channels[0];
   if (!channel) throw new Error('the sandbox Discord has no channels (is Discord real in this stack?)');
   const thread = discord?.threads.find((candidate) => candidate.parentId === channel.id);
-  return { guildId: channel.guildId, channelId: channel.id, threadId: inThread ? thread?.id : undefined };
+  return {
+    sandbox: { guildId: channel.guildId, channelId: channel.id, threadId: inThread ? thread?.id : undefined },
+    config: state.config,
+  };
 }
 
 async function waitForReply(url: string, token: string, timeoutMs: number): Promise<string | null> {

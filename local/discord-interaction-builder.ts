@@ -21,7 +21,7 @@ export interface InteractionOptions {
 }
 
 export interface InteractionContext {
-  readonly keys: LocalKeys;
+  readonly keys: Pick<LocalKeys, 'discordApplicationId'>;
   readonly sandbox: Sandbox;
   readonly member: Record<string, unknown>;
 }
@@ -46,7 +46,7 @@ export function buildMember(userId: string, username: string, roles: readonly st
 
 /** Signs like Discord: Ed25519 over timestamp + body, hex. */
 export function signInteraction(
-  keys: LocalKeys,
+  keys: Pick<LocalKeys, 'discordPrivateKeyPem'>,
   body: string,
   timestamp = String(Math.floor(Date.now() / 1000)),
 ) {
@@ -180,7 +180,10 @@ function buildBase(context: InteractionContext) {
     version: 1,
     guild_id: sandbox.guildId,
     channel_id: channelId,
-    channel: { id: channelId, type: sandbox.threadId ? 11 : 0 },
+    // Discord's partial channel: a thread names its parent.
+    channel: sandbox.threadId
+      ? { id: channelId, type: 11, guild_id: sandbox.guildId, parent_id: sandbox.channelId }
+      : { id: channelId, type: 0, guild_id: sandbox.guildId },
     member,
     locale: 'en-US',
     guild_locale: 'en-US',

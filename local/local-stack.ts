@@ -11,6 +11,7 @@ import { SqsJobQueue } from '../shared/adapters/aws-sqs/sqs-job-queue.js';
 import { createDocumentClient } from '../shared/adapters/dynamodb/document-client.js';
 import { DynamoDbBugRecords } from '../shared/adapters/dynamodb/dynamodb-bug-records.js';
 import { DynamoDbFixJobs } from '../shared/adapters/dynamodb/dynamodb-fix-jobs.js';
+import { JOBS_QUEUE_MAX_MESSAGE_BYTES } from '../shared/jobs/job-message.js';
 import { METRICS_NAMESPACE } from '../shared/observability/business-metric-catalog.js';
 import { buildApiGatewayEvent } from './api-gateway-event.js';
 import { type ConsoleServer, createConsole } from './console/console-server.js';
@@ -18,6 +19,12 @@ import { ensureTable, startDynalite } from './dynamo/start-dynalite.js';
 import { startEcsStandIn } from './ecs-stand-in.js';
 import { LocalFixLauncher } from './local-fix-launcher.js';
 import { type LocalKeys, loadOrCreateLocalKeys } from './local-keys.js';
+import {
+  type LocalSettingName,
+  type ResolvedLocalSettings,
+  resolveLocalSettings,
+  type SandboxDefaults,
+} from './local-settings.js';
 import { createProductStatusReceiver } from './product-status-receiver.js';
 import { ensureSandboxFork, ensureSandboxRepo, type SandboxRepo } from './sandbox-repo.js';
 import { decideServiceModes, type ServiceMode, type ServiceName } from './service-modes.js';
@@ -26,7 +33,12 @@ import { LocalSqs } from './sqs/local-sqs.js';
 import { startSqsServer } from './sqs/sqs-server.js';
 import { installSandboxAgent } from './stand-ins/anthropic/sandbox-agent.js';
 import { createAnthropicStandIn } from './stand-ins/anthropic-stand-in.js';
-import { createDiscordStandIn, type DiscordStandIn } from './stand-ins/discord-stand-in.js';
+import {
+  createDiscordStandIn,
+  DISCORD_SANDBOX_BUG_CHANNEL_ID,
+  DISCORD_SANDBOX_GUILD_ID,
+  type DiscordStandIn,
+} from './stand-ins/discord-stand-in.js';
 import { createGitHubStandIn, GITHUB_SANDBOX, type GitHubStandIn } from './stand-ins/github-stand-in.js';
 import { createLinearStandIn, LINEAR_SANDBOX, type LinearStandIn } from './stand-ins/linear-stand-in.js';
 import {
@@ -74,12 +86,18 @@ export interface LocalStackOptions {
   readonly handlerEnv?: Record<string, string>;
   /** Jobs queue visibility timeout, seconds (SQS: six times the processor's timeout). */
   readonly visibilityTimeoutSeconds?: number;
+  /** The queues' MaximumMessageSize; defaults to the deployed stack's (JOBS_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
+  /** Called as soon as the server listens, before the handlers are ready (tests of the start). */
+  readonly onListening?: (url: string) => void;
 }
 
 export interface LocalStack {
   readonly url: string;
   readonly port: number;
   readonly keys: LocalKeys;
+  /** The keys and ids in effect: the environment's where it gave them, else the sandbox's. */
+  readonly settings: ResolvedLocalSettings;
   readonly modes: Record<ServiceName, ServiceMode>;
   readonly sandbox: {
     readonly discord: DiscordStandIn;
@@ -104,6 +122,19 @@ export interface LocalState {
   readonly queues: { jobs: { visible: number; inFlight: number }; dlq: { visible: number } };
   readonly bugs: readonly unknown[];
   readonly sandbox: Record<string, unknown>;
+  /** The public part of the settings in effect, for `npm run discord` and a team's tests. */
+  readonly config: LocalPublicConfig;
+}
+
+export interface LocalPublicConfig {
+  readonly discord: {
+    readonly publicKey?: string;
+    readonly applicationId?: string;
+    readonly guildId?: string;
+  };
+  readonly fixAllowedRoleIds: readonly string[];
+  /** Names of the settings the environment gave (never their values). */
+  readonly fromEnvironment: readonly string[];
 }
 
 type HttpHandler = (
@@ -122,16 +153,14 @@ export interface LoopSettings {
   readonly bugStatusWebhookSecret: string;
 }
 
-export function resolveLoopSettings(
-  env: Record<string, string | undefined>,
-  keys: LocalKeys,
-  url: string,
-): LoopSettings {
+/** The loop's settings, as resolved by the one table (local/local-settings.ts). */
+export function loopSettingsOf(settings: ResolvedLocalSettings): LoopSettings {
+  const value = (name: LocalSettingName) => settings.values[name] ?? '';
   return {
-    githubWebhookSecret: env.GITHUB_WEBHOOK_SECRET || keys.githubWebhookSecret,
-    linearWebhookSecret: env.LINEAR_WEBHOOK_SECRET || keys.linearWebhookSecret,
-    bugStatusWebhookUrl: env.BUG_STATUS_WEBHOOK_URL || `${url}${PRODUCT_STATUS_PATH}`,
-    bugStatusWebhookSecret: env.BUG_STATUS_WEBHOOK_SECRET || keys.bugStatusWebhookSecret,
+    githubWebhookSecret: value('GITHUB_WEBHOOK_SECRET'),
+    linearWebhookSecret: value('LINEAR_WEBHOOK_SECRET'),
+    bugStatusWebhookUrl: value('BUG_STATUS_WEBHOOK_URL'),
+    bugStatusWebhookSecret: value('BUG_STATUS_WEBHOOK_SECRET'),
   };
 }
 
@@ -159,6 +188,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
   const keys = loadOrCreateLocalKeys(join(dataDir, 'keys.json'));
   const modes = decideServiceModes(env);
+  // Settings the environment gives win over the sandbox's own (local-settings.ts). The stack's URL
+  // is known once it listens; the Discord sandbox's ids, needed before, do not depend on it.
+  const sandboxDefaults: SandboxDefaults = {
+    keys,
+    sandboxGuildId: DISCORD_SANDBOX_GUILD_ID,
+    sandboxBugChannelId: DISCORD_SANDBOX_BUG_CHANNEL_ID,
+    sandboxMaintainerRoleId: SANDBOX_MAINTAINER_ROLE_ID,
+    productStatusPath: PRODUCT_STATUS_PATH,
+    stackUrl: undefined,
+  };
+  const early = resolveLocalSettings(env, sandboxDefaults, modes);
 
   const dynamo = await startDynalite({ path: options.inMemory ? undefined : join(dataDir, 'dynamo') });
   const dynamoClient = new DynamoDBClient({
@@ -171,8 +211,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const engine = new LocalSqs({ persistPath: options.inMemory ? undefined : join(dataDir, 'queues.json') });
   if (!options.inMemory) await engine.restore();
+  // Sized as the CDK stack sizes them (infra/constructs/jobs-queue.ts): a local queue left at
+  // SQS's default would refuse what the deployed one takes, or the other way round.
+  const maximumMessageSize = String(options.maxMessageBytes ?? JOBS_QUEUE_MAX_MESSAGE_BYTES);
   if (!engine.hasQueue(DEAD_LETTER_QUEUE))
     engine.createQueue(DEAD_LETTER_QUEUE, { MessageRetentionPeriod: String(14 * 86_400) });
+  engine.setQueueAttributes(DEAD_LETTER_QUEUE, { MaximumMessageSize: maximumMessageSize });
   if (!engine.hasQueue(JOBS_QUEUE)) {
     engine.createQueue(JOBS_QUEUE, {
       VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 60),
@@ -182,6 +226,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     });
   }
+  engine.setQueueAttributes(JOBS_QUEUE, { MaximumMessageSize: maximumMessageSize });
   // As in AWS, a message's SenderId is who signed the SendMessage: the fix runner's results carry
   // its task role and task id, everyone else the one sandbox identity.
   const sqsServer = await startSqsServer({
@@ -192,7 +237,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : undefined,
   });
 
-  const discord = createDiscordStandIn({ applicationId: keys.discordApplicationId });
+  const discord = createDiscordStandIn({
+    applicationId: early.values.DISCORD_APPLICATION_ID ?? keys.discordApplicationId,
+    guildId: early.values.DISCORD_GUILD_ID,
+    bugReportsChannelId: early.values.BUG_CHANNEL_ID,
+    // Channel ids a team brings (their own bug channel, the channel of an interaction) exist.
+    adoptUnknownChannels: true,
+  });
   // In memory (tests), a throwaway copy of the sandbox repository, removed on close.
   const sandboxRoot = options.inMemory ? mkdtempSync(join(tmpdir(), 'bugbot-local-sandbox-')) : dataDir;
   const sandboxRepo = await ensureSandboxRepo(sandboxRoot, { fresh: options.fresh });
@@ -224,6 +275,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   ].filter((standIn) => !modes[standIn.service].real);
 
   let handlers: Record<IngressPath, HttpHandler> | undefined;
+  // Known once the server listens (BUG_STATUS_WEBHOOK_URL points back at it by default).
+  let settings: ResolvedLocalSettings = early;
+  // The stack's own routes answer only once the handlers and the processor are running: a
+  // request that arrives while it starts waits (a team's harness polling /_local/state must not
+  // hear "ready" while interactions would still be refused).
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
   let product: ReturnType<typeof createProductStatusReceiver> | undefined;
   const sandboxed = (service: StandIn['service']) => standIns.some((standIn) => standIn.service === service);
   let console_: ConsoleServer | undefined;
@@ -249,10 +309,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const below = sandbox[2] ?? '/';
       return standIn.handle(req, res, below.startsWith('/') ? below : `/${below}`);
     }
+    // (A stack that fails to start exits: `npm start` reports it, a test's startLocalStack throws.)
+    await ready;
     if (console_ && (await console_.handle(req, res, path))) return;
     if (req.method === 'POST' && isIngressPath(path)) {
       if (!handlers) return sendJson(res, 503, { error: 'starting' });
       const body = await readBody(req);
+      if (path === '/discord/interactions' && !modes.discord.real) learnInteractionPlace(discord, body);
       const event = buildApiGatewayEvent(req, body, `POST ${path}`);
       const result = await handlers[path](event);
       res.writeHead(result.statusCode, result.headers ?? {});
@@ -369,6 +432,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         jobs: { visible: jobs.visible + jobs.delayed, inFlight: jobs.inFlight },
         dlq: { visible: dlq.visible + dlq.inFlight },
       },
+      config: publicConfig(settings),
       // DESIGN's shape: each bug with its `id` (the stored record calls it `bugId`).
       bugs: [...(await bugRecords.listOpenBugs(200)), ...(await bugRecords.listClosedBugs(200))].map(
         (bug) => ({
@@ -386,7 +450,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  const loop = resolveLoopSettings(env, keys, url);
+  options.onListening?.(url);
+  settings = resolveLocalSettings(env, { ...sandboxDefaults, stackUrl: url }, modes);
+  const loop = loopSettingsOf(settings);
   product = createProductStatusReceiver({ secret: loop.bugStatusWebhookSecret });
   // The sandbox repository's and workspace's webhooks point at this stack, as a deployer's would.
   github.setWebhook({ url: `${url}/webhooks/github`, secret: loop.githubWebhookSecret, baseUrl: url });
@@ -394,7 +460,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   console_ = createConsole({
     url,
     keys,
-    webhookSecret: env.BUG_REPORT_WEBHOOK_SECRET ?? keys.webhookSecret,
+    webhookSecret: settings.values.BUG_REPORT_WEBHOOK_SECRET ?? keys.webhookSecret,
     discord: modes.discord.real ? undefined : discord,
     standIns,
     services: faultSchema.shape.service.options,
@@ -404,7 +470,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     repositories: modes.github.real
       ? {}
       : { [`${SANDBOX_REPO.owner}/${SANDBOX_REPO.repo}`]: sandboxRepo.bareDir },
-    maintainerRoleId: env.FIX_ALLOWED_ROLE_IDS?.split(',')[0]?.trim() || SANDBOX_MAINTAINER_ROLE_ID,
+    maintainerRoleId:
+      settings.values.FIX_ALLOWED_ROLE_IDS?.split(',')[0]?.trim() || SANDBOX_MAINTAINER_ROLE_ID,
   });
 
   const launcherSqs = new SQSClient({
@@ -449,11 +516,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     buildHandlerEnv({
       env,
       modes,
-      keys,
+      settings,
       url,
       sqsUrl: sqsServer.url,
       dynamoEndpoint: dynamo.endpoint,
-      discord: discord.ids,
     }),
     {
       AWS_ENDPOINT_URL_ECS: ecs.url,
@@ -469,10 +535,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             FIX_VERIFY_COMMAND: 'node --test',
           }),
       FIX_RESULT_GRACE_SECONDS: env.FIX_RESULT_GRACE_SECONDS ?? '5',
-      GITHUB_WEBHOOK_SECRET: loop.githubWebhookSecret,
-      LINEAR_WEBHOOK_SECRET: loop.linearWebhookSecret,
-      BUG_STATUS_WEBHOOK_URL: loop.bugStatusWebhookUrl,
-      BUG_STATUS_WEBHOOK_SECRET: loop.bugStatusWebhookSecret,
       FIX_TASK_ROLE_ID: LOCAL_FIX_TASK_ROLE_ID,
       ...(env.FIX_MONTHLY_BUDGET_USD ? { FIX_MONTHLY_BUDGET_USD: env.FIX_MONTHLY_BUDGET_USD } : {}),
       ...(env.FIX_PUSH_REPO ? { FIX_PUSH_REPO: env.FIX_PUSH_REPO } : {}),
@@ -516,6 +578,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     onError: (error) => console.error('local stack: processor invocation failed', error),
   });
   poller.start();
+  markReady();
 
   const persist = options.inMemory
     ? undefined
@@ -525,6 +588,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     url,
     port,
     keys,
+    settings,
     modes,
     sandbox: { discord, github, linear, standIns },
     loop,
@@ -589,13 +653,12 @@ function matchLoopAction(method: string | undefined, path: string): LoopAction |
 function buildHandlerEnv(input: {
   env: Record<string, string | undefined>;
   modes: Record<ServiceName, ServiceMode>;
-  keys: LocalKeys;
+  settings: ResolvedLocalSettings;
   url: string;
   sqsUrl: string;
   dynamoEndpoint: string;
-  discord: DiscordStandIn['ids'];
 }): Record<string, string> {
-  const { env, modes, keys, url, sqsUrl } = input;
+  const { env, modes, settings, url, sqsUrl } = input;
   const sandbox = (service: ServiceName) => `${url}/_sandbox/${service}`;
   const handlerEnv: Record<string, string> = {
     AWS_REGION: 'us-east-1',
@@ -606,27 +669,20 @@ function buildHandlerEnv(input: {
     TABLE_NAME: LOCAL_TABLE_NAME,
     JOBS_QUEUE_URL: `${sqsUrl}/000000000000/${JOBS_QUEUE}`,
     DEAD_LETTER_QUEUE_URL: `${sqsUrl}/000000000000/${DEAD_LETTER_QUEUE}`,
-    BUG_REPORT_WEBHOOK_SECRET: env.BUG_REPORT_WEBHOOK_SECRET ?? keys.webhookSecret,
-    FIX_ALLOWED_ROLE_IDS: env.FIX_ALLOWED_ROLE_IDS ?? SANDBOX_MAINTAINER_ROLE_ID,
     POWERTOOLS_DEV: env.POWERTOOLS_DEV ?? 'false',
     // The handlers print the same EMF metric lines as in Lambda (POWERTOOLS_DEV alone would mute them).
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'false',
   };
+  // The keys, ids, secrets and URLs the environment may override: one table, local-settings.ts.
+  for (const [name, value] of Object.entries(settings.values))
+    if (value !== undefined) handlerEnv[name] = value;
   if (modes.discord.real) {
-    Object.assign(handlerEnv, {
-      DISCORD_PUBLIC_KEY: env.DISCORD_PUBLIC_KEY,
-      DISCORD_APPLICATION_ID: env.DISCORD_APPLICATION_ID,
-      DISCORD_BOT_TOKEN: env.DISCORD_BOT_TOKEN,
-    });
+    handlerEnv.DISCORD_BOT_TOKEN = env.DISCORD_BOT_TOKEN ?? '';
   } else {
     Object.assign(handlerEnv, {
-      DISCORD_PUBLIC_KEY: keys.discordPublicKeyHex,
-      DISCORD_APPLICATION_ID: keys.discordApplicationId,
       DISCORD_BOT_TOKEN: 'sandbox-bot-token',
       DISCORD_API_URL: `${sandbox('discord')}/api`,
-      DISCORD_GUILD_ID: input.discord.guildId,
-      BUG_CHANNEL_ID: env.BUG_CHANNEL_ID ?? input.discord.bugReportsChannelId,
     });
   }
   if (modes.linear.real) {
@@ -671,4 +727,48 @@ function buildHandlerEnv(input: {
   }
   if (env.ISSUE_TRACKER) handlerEnv.ISSUE_TRACKER = env.ISSUE_TRACKER;
   return handlerEnv;
+}
+
+function publicConfig(settings: ResolvedLocalSettings): LocalPublicConfig {
+  const { values } = settings;
+  return {
+    discord: {
+      ...(values.DISCORD_PUBLIC_KEY ? { publicKey: values.DISCORD_PUBLIC_KEY } : {}),
+      ...(values.DISCORD_APPLICATION_ID ? { applicationId: values.DISCORD_APPLICATION_ID } : {}),
+      ...(values.DISCORD_GUILD_ID ? { guildId: values.DISCORD_GUILD_ID } : {}),
+    },
+    fixAllowedRoleIds: (values.FIX_ALLOWED_ROLE_IDS ?? '')
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+    fromEnvironment: settings.fromEnvironment,
+  };
+}
+
+/**
+ * Discord knows the guild and channel an interaction comes from; the sandbox learns them from
+ * the interaction itself (`guild_id`, and `channel` with its type and parent), so bugbot's
+ * answers and posts there work as they would. Unparseable bodies are the handler's to refuse.
+ */
+function learnInteractionPlace(discord: DiscordStandIn, body: Buffer): void {
+  let interaction: unknown;
+  try {
+    interaction = JSON.parse(body.toString('utf8'));
+  } catch {
+    return;
+  }
+  if (typeof interaction !== 'object' || interaction === null) return;
+  const { guild_id: guildId, channel_id: channelId, channel } = interaction as Record<string, unknown>;
+  const place = (typeof channel === 'object' && channel !== null ? channel : {}) as Record<string, unknown>;
+  const id = typeof place.id === 'string' ? place.id : typeof channelId === 'string' ? channelId : undefined;
+  if (!id) return;
+  discord.learnPlace({
+    ...(typeof guildId === 'string' ? { guildId } : {}),
+    channel: {
+      id,
+      ...(typeof place.type === 'number' ? { type: place.type } : {}),
+      ...(typeof place.parent_id === 'string' ? { parentId: place.parent_id } : {}),
+      ...(typeof place.name === 'string' ? { name: place.name } : {}),
+    },
+  });
 }

@@ -30,12 +30,16 @@ async function main(): Promise<number> {
     console.log(usage);
     return values.help ? 0 : 2;
   }
+  // The same configuration as `npm start`: BUG_REPORT_WEBHOOK_SECRET from the environment or
+  // `.env` wins over the sandbox's secret in .local/keys.json (local/local-settings.ts).
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const keysPath = join(process.cwd(), '.local', 'keys.json');
-  if (!existsSync(keysPath)) {
+  const envSecret = process.env.BUG_REPORT_WEBHOOK_SECRET?.trim();
+  if (!envSecret && !existsSync(keysPath)) {
     console.error('No local keys yet: start the local stack first with `npm start`.');
     return 2;
   }
-  const keys = JSON.parse(readFileSync(keysPath, 'utf8')) as LocalKeys;
+  const secret = envSecret || (JSON.parse(readFileSync(keysPath, 'utf8')) as LocalKeys).webhookSecret;
   const report = {
     id: `r_${Date.now()}`,
     description,
@@ -48,7 +52,7 @@ async function main(): Promise<number> {
     device_info: { os: 'iOS 17.4', model: 'iPhone 15', browser: 'Safari' },
     created_at: new Date().toISOString(),
   };
-  const signed = signReport(keys.webhookSecret, report);
+  const signed = signReport(secret, report);
   const response = await fetch(`${values.url}/webhooks/bug-report`, {
     method: 'POST',
     headers: signed.headers,

@@ -46,8 +46,12 @@ export const ALARM_THRESHOLDS = {
   oldestJobAgeSeconds: 900,
   /** Any job in the DLQ needs an operator. */
   deadLetterJobs: 1,
-  /** Milliseconds, the processor's p99 duration, in 2 of 3 five-minute periods. */
-  processorDurationP99Ms: 10_000,
+  /**
+   * Milliseconds: the processor's p90 duration, in three five-minute periods in a row, each with
+   * at least `processorSlowMinInvocations` invocations (see the alarm for why not p99).
+   */
+  processorDurationP90Ms: 10_000,
+  processorSlowMinInvocations: 10,
   /**
    * Failed fix tasks in an hour. One failure can be Claude Code giving up on a hard bug (the
    * requester is told); two in an hour point at the runner itself (image, token, budget).
@@ -202,18 +206,36 @@ export class OperationsAlarms extends Construct {
       evaluationPeriods: 1,
     });
 
+    // Sustained slowness only. A triage that waits on Claude can take over 10 s, and an idle bot
+    // runs a handful of invocations per five minutes, where p99 is simply the slowest one: two
+    // ordinary slow triages used to fire it. So: p90 (at least one in ten invocations slow, not
+    // one in a hundred), counted only in periods busy enough for a percentile to mean something
+    // (a quieter period counts as 0: not breaching), and in three periods in a row — 15
+    // minutes — which two slow triages cannot span. A slow but quiet processor backs nothing up;
+    // JobsQueueDepth and OldestJobAge catch a backlog however few invocations there are.
     add(
-      'ProcessorDurationP99',
-      `The processor's p99 duration was above ${ALARM_THRESHOLDS.processorDurationP99Ms / 1000} s in 2 of the last 3 five-minute periods.`,
+      'ProcessorDurationP90',
+      `The processor's p90 duration stayed above ${ALARM_THRESHOLDS.processorDurationP90Ms / 1000} s for 15 minutes (three five-minute periods of at least ${ALARM_THRESHOLDS.processorSlowMinInvocations} invocations).`,
       {
-        metric: functions.processor.metricDuration({
+        metric: new cloudwatch.MathExpression({
+          expression: `IF(invocations >= ${ALARM_THRESHOLDS.processorSlowMinInvocations}, duration, 0)`,
+          usingMetrics: {
+            duration: functions.processor.metricDuration({
+              period: fiveMinutes,
+              statistic: cloudwatch.Stats.p(90),
+            }),
+            invocations: functions.processor.metricInvocations({
+              period: fiveMinutes,
+              statistic: cloudwatch.Stats.SUM,
+            }),
+          },
+          label: 'Processor p90 duration (ms) in busy periods',
           period: fiveMinutes,
-          statistic: cloudwatch.Stats.p(99),
         }),
-        threshold: ALARM_THRESHOLDS.processorDurationP99Ms,
+        threshold: ALARM_THRESHOLDS.processorDurationP90Ms,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
-        datapointsToAlarm: 2,
+        datapointsToAlarm: 3,
       },
     );
 

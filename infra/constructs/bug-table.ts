@@ -5,17 +5,17 @@ import { Construct } from 'constructs';
 import { type KeyAttribute, tableDefinition } from '../../shared/table/table-definition.js';
 
 /**
- * The item-level actions the processor (and later the runner) use. No transactions and no
- * scans: flows keep themselves correct with single-item conditional writes (DESIGN.md, "Data").
+ * The item-level actions the processor's adapters call (shared/adapters/dynamodb: Get, Put,
+ * Update, Delete and Query commands — Delete for a released fix target and a removed fold
+ * record) and nothing else: no batches, no transactions, no scans — flows keep themselves
+ * correct with single-item conditional writes (DESIGN.md, "Data"). A new command needs its
+ * action here.
  */
-const ITEM_ACTIONS = [
+export const ITEM_ACTIONS = [
   'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
   'dynamodb:Query',
 ];
 

@@ -107,6 +107,8 @@ export interface FixRunnerProps {
    * repository, so nothing the runner holds can write to the repository itself.
    */
   readonly pushRepo?: string;
+  /** The model Claude Code uses (the `anthropicModel` setting); unset, the runner's default. */
+  readonly anthropicModel?: string;
 }
 
 /**
@@ -217,7 +219,20 @@ export class FixRunner extends Construct {
       ),
     );
 
-    const secret = (field: ServiceTokenField) => ecs.Secret.fromSecretsManager(serviceSecrets.secret, field);
+    // As ecs.Secret.fromSecretsManager, but granting the execution role GetSecretValue alone: ECS
+    // injects a secret with that one call ("Required IAM permissions for Amazon ECS secrets" in
+    // the ECS developer guide); fromSecretsManager's grantRead adds DescribeSecret, which nothing calls.
+    const getValueOnly = (source: secretsmanager.ISecret, field: string): ecs.Secret => ({
+      arn: `${source.secretArn}:${field}::`,
+      hasField: true,
+      grantRead: (grantee) =>
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['secretsmanager:GetSecretValue'],
+          resourceArns: [source.secretArn],
+        }),
+    });
+    const secret = (field: ServiceTokenField) => getValueOnly(serviceSecrets.secret, field);
     if (props.pushRepo) {
       this.pushTokenSecret = new secretsmanager.Secret(this, 'PushTokenSecret', {
         description: `bugbot fix runner: GitHub token that may push to the fork ${props.pushRepo}`,
@@ -231,7 +246,7 @@ export class FixRunner extends Construct {
       });
     }
     const githubToken = this.pushTokenSecret
-      ? ecs.Secret.fromSecretsManager(this.pushTokenSecret, 'githubPushToken')
+      ? getValueOnly(this.pushTokenSecret, 'githubPushToken')
       : secret('githubToken');
 
     this.container = this.taskDefinition.addContainer('Runner', {
@@ -251,6 +266,7 @@ export class FixRunner extends Construct {
       environment: {
         TABLE_NAME: bugTable.table.tableName,
         JOBS_QUEUE_URL: jobsQueue.queue.queueUrl,
+        ...(props.anthropicModel ? { ANTHROPIC_MODEL: props.anthropicModel } : {}),
       },
       // Injected by ECS at start from the one service secret; never in the image or the template.
       secrets: {

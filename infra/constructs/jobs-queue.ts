@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { JOBS_QUEUE_MAX_MESSAGE_BYTES } from '../../shared/jobs/job-message.js';
 
 /** A job is tried this many times (receives) before it moves to the DLQ. */
 export const JOBS_MAX_RECEIVE_COUNT = 3;
@@ -32,6 +33,8 @@ export class JobsQueue extends Construct {
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      // As large as the jobs it receives: the processor dead-letters jobs itself with SendMessage.
+      maxMessageSizeBytes: JOBS_QUEUE_MAX_MESSAGE_BYTES,
       // The longest SQS allows: time for an operator to read, fix and redrive a failed job.
       retentionPeriod: Duration.days(14),
     });
@@ -51,6 +54,9 @@ export class JobsQueue extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      // The webhook takes reports up to 1 MiB: the queue must take jobs as large. Set, not left to
+      // SQS's default, which was 256 KiB for queues created before 2025 (shared/jobs/job-message.ts).
+      maxMessageSizeBytes: JOBS_QUEUE_MAX_MESSAGE_BYTES,
       visibilityTimeout: props.visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: JOBS_MAX_RECEIVE_COUNT },
     });
@@ -59,6 +65,22 @@ export class JobsQueue extends Construct {
   /** Lets a producer enqueue jobs, and nothing else (no receive, no purge, no attributes). */
   grantSendJobs(grantee: iam.IGrantable): iam.Grant {
     return this.queue.grant(grantee, 'sqs:SendMessage');
+  }
+
+  /**
+   * The processor's event source mapping: Lambda's poller receives, deletes and reads the queue's
+   * attributes (what AWS's AWSLambdaSQSQueueExecutionRole policy holds), and the processor spaces
+   * retries with ChangeMessageVisibility (shared/adapters/aws-sqs/sqs-job-retry-control.ts).
+   * Not GetQueueUrl, which CDK's SqsEventSource would add: nothing calls it.
+   */
+  grantConsumeJobs(grantee: iam.IGrantable): iam.Grant {
+    return this.queue.grant(
+      grantee,
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ChangeMessageVisibility',
+    );
   }
 
   /** Only the processor: it dead-letters permanently failed jobs itself. */

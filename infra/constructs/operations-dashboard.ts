@@ -144,7 +144,7 @@ export class OperationsDashboard extends Construct {
           }),
         ),
         6,
-        [{ value: ALARM_THRESHOLDS.processorDurationP99Ms, label: 'processor alarm' }],
+        [{ value: ALARM_THRESHOLDS.processorDurationP90Ms, label: 'processor alarm (p90, 15 min)' }],
       ),
     );
     this.dashboard.addWidgets(

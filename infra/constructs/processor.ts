@@ -1,13 +1,12 @@
 import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { DeploymentSettings } from '../deployment-settings.js';
+import { type DeploymentSettings, tuningEnvironment } from '../deployment-settings.js';
 import type { BugTable } from './bug-table.js';
 import { BugbotFunction } from './bugbot-function.js';
 import type { FixRunner } from './fix-runner.js';
-import type { JobsQueue } from './jobs-queue.js';
+import { JOBS_MAX_RECEIVE_COUNT, type JobsQueue } from './jobs-queue.js';
 import type { ServiceSecrets } from './service-secrets.js';
 
 /**
@@ -68,23 +67,30 @@ export class Processor extends Construct {
         BUG_STATUS_WEBHOOK_URL: settings.bugStatusWebhookUrl,
         FIX_MONTHLY_BUDGET_USD: settings.fixMonthlyBudgetUsd,
         FIX_PUSH_REPO: settings.fixPushRepo,
+        // The processor dead-letters a job itself on its last receive: it must know the queue's count.
+        MAX_RECEIVES: String(JOBS_MAX_RECEIVE_COUNT),
+        // Issue tracker, model, verify command, fix limits: only those set (tuningEnvironment).
+        ...tuningEnvironment(settings),
         ...fixRunner.launcherEnvironment,
       },
     });
     const fn = this.handler.function;
 
-    // Grants consume (receive, delete, change visibility) on the jobs queue.
-    fn.addEventSource(
-      new SqsEventSource(jobsQueue.queue, {
-        batchSize: PROCESSOR_BATCH_SIZE,
-        // Short: an interaction's follow-up should not wait for a batch to fill.
-        maxBatchingWindow: Duration.seconds(1),
-        reportBatchItemFailures: true,
-        // Caps parallel batches so a burst of reports cannot trip Discord, Linear or GitHub
-        // rate limits all at once.
-        maxConcurrency: 5,
-      }),
-    );
+    // The mapping itself rather than SqsEventSource, so the grant is what the poller and the
+    // processor call (JobsQueue.grantConsumeJobs), not CDK's broader consume set.
+    fn.addEventSourceMapping('JobsQueueSource', {
+      eventSourceArn: jobsQueue.queue.queueArn,
+      batchSize: PROCESSOR_BATCH_SIZE,
+      // Short: an interaction's follow-up should not wait for a batch to fill.
+      maxBatchingWindow: Duration.seconds(1),
+      reportBatchItemFailures: true,
+      // Caps parallel batches so a burst of reports cannot trip Discord, Linear or GitHub
+      // rate limits all at once.
+      maxConcurrency: 5,
+    });
+    jobsQueue.grantConsumeJobs(fn);
+    // Follow-up jobs: the coalesced refresh of a bug that reports were folded into, and the
+    // product's status events (shared/use-cases/fold-reports.ts, product-status.ts).
     jobsQueue.grantSendJobs(fn);
     // A job that can never succeed (a 4xx, a malformed body) goes to the DLQ at once instead of
     // being received twice more for nothing.

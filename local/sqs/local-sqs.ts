@@ -144,9 +144,17 @@ interface PersistedState {
   queues: Array<Omit<Queue, 'messages' | 'wakers'> & { messages: StoredMessage[] }>;
 }
 
+/**
+ * What a queue gets when it sets nothing. `MaximumMessageSize` is 262,144 bytes (256 KiB): the
+ * limit SQS queues had until 2025 and still have unless configured (the current API reference
+ * names 1 MiB as the new default for queues created since; a stack deployed earlier, or tooling
+ * that documents the old default, still gets 256 KiB). Defaulting to the smaller one here means
+ * code that forgets to size its queue fails locally, not only in AWS; `npm start` sizes the jobs
+ * queue and its DLQ as the CDK stack does (JOBS_QUEUE_MAX_MESSAGE_BYTES).
+ */
 const DEFAULT_ATTRIBUTES: Readonly<Record<string, string>> = {
   DelaySeconds: '0',
-  MaximumMessageSize: '1048576',
+  MaximumMessageSize: '262144',
   MessageRetentionPeriod: '345600',
   ReceiveMessageWaitTimeSeconds: '0',
   VisibilityTimeout: '30',

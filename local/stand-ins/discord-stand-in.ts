@@ -38,6 +38,23 @@ export interface DiscordStandInOptions {
    * it, other users' messages are read back with their text blanked, as Discord does.
    */
   readonly messageContentIntent?: boolean;
+  /**
+   * Treat a channel id it has never seen as an existing text channel of the guild, as Discord
+   * does for a server the bot is really in (the local stack: a team's own channel ids). Off, an
+   * unknown channel is a 404 (10003), as Discord answers for a channel that does not exist.
+   */
+  readonly adoptUnknownChannels?: boolean;
+}
+
+/** What an interaction says about where it happened (`guild_id`, `channel`), as Discord sends it. */
+export interface InteractionPlace {
+  readonly guildId?: string;
+  readonly channel: {
+    readonly id: string;
+    readonly type?: number;
+    readonly parentId?: string;
+    readonly name?: string;
+  };
 }
 
 export interface DiscordStandInIds {
@@ -60,6 +77,11 @@ export interface DiscordStandIn extends StandIn {
    * console; unlike `GET /channels/:id/messages` it is neither paged nor rate-limited.
    */
   channelHistory(channelId: string): Record<string, unknown>[];
+  /**
+   * An interaction arrived from this guild and channel: Discord knows both, so the sandbox takes
+   * them as existing (a thread with its parent, a text channel otherwise).
+   */
+  learnPlace(place: InteractionPlace): void;
 }
 
 /** A `type` (not an interface) so that it stays assignable to `Record<string, unknown>`. */
@@ -115,6 +137,11 @@ export function snowflakeAt(ms: number, increment = 0): string {
   return (((BigInt(Math.floor(ms)) - DISCORD_EPOCH) << 22n) | BigInt(increment & 0xfff)).toString();
 }
 
+/** The sandbox guild's id when none is configured (fixed, so a local `.env` stays valid). */
+export const DISCORD_SANDBOX_GUILD_ID = snowflakeAt(Date.UTC(2024, 0, 15, 12), 2);
+/** The sandbox's #bug-reports when no other id is configured. */
+export const DISCORD_SANDBOX_BUG_CHANNEL_ID = snowflakeAt(Date.UTC(2024, 0, 15, 12), 4);
+
 export function createDiscordStandIn(options: DiscordStandInOptions = {}): DiscordStandIn {
   const state = new DiscordState(options);
   return {
@@ -125,6 +152,7 @@ export function createDiscordStandIn(options: DiscordStandInOptions = {}): Disco
     setFault: (fault) => state.faults.set(fault),
     snapshot: () => state.snapshot(),
     channelHistory: (channelId) => state.channelHistory(channelId),
+    learnPlace: (place) => state.learnPlace(place),
   };
 }
 
@@ -252,6 +280,9 @@ class DiscordState {
   private readonly faultRetryAfterSeconds: number;
   private readonly messageContentIntent: boolean;
   private readonly botToken: string | undefined;
+  private readonly adoptUnknownChannels: boolean;
+  /** Guilds interactions came from besides the sandbox's own (their channels are adopted). */
+  private readonly knownGuilds = new Set<string>();
 
   private readonly bot: UserRecord;
   private readonly guild: { id: string; name: string };
@@ -274,14 +305,15 @@ class DiscordState {
     this.faultRetryAfterSeconds = options.faultRetryAfterSeconds ?? 1;
     this.messageContentIntent = options.messageContentIntent ?? true;
     this.botToken = options.botToken;
+    this.adoptUnknownChannels = options.adoptUnknownChannels ?? false;
 
     // Fixed ids keep a local `.env` valid across restarts of the stack.
     const created = Date.UTC(2024, 0, 15, 12);
     const applicationId = options.applicationId ?? snowflakeAt(created, 1);
     this.bot = { id: applicationId, username: 'bugbot', globalName: 'bugbot', bot: true };
-    this.guild = { id: options.guildId ?? snowflakeAt(created, 2), name: 'Acme App Community' };
+    this.guild = { id: options.guildId ?? DISCORD_SANDBOX_GUILD_ID, name: 'Acme App Community' };
     const generalChannelId = options.generalChannelId ?? snowflakeAt(created, 3);
-    const bugReportsChannelId = options.bugReportsChannelId ?? snowflakeAt(created, 4);
+    const bugReportsChannelId = options.bugReportsChannelId ?? DISCORD_SANDBOX_BUG_CHANNEL_ID;
     const existingThreadId = this.seed(generalChannelId, bugReportsChannelId, created);
     this.ids = {
       applicationId,
@@ -738,8 +770,12 @@ class DiscordState {
   }
 
   private listGuildChannels(context: RequestContext): Reply {
-    if (context.params[0] !== this.guild.id) throw new DiscordApiFailure(404, 10004, 'Unknown Guild');
-    const channels = [...this.channels.values()].filter((channel) => channel.type === 0);
+    const guildId = context.params[0] ?? '';
+    if (guildId !== this.guild.id && !this.knownGuilds.has(guildId))
+      throw new DiscordApiFailure(404, 10004, 'Unknown Guild');
+    const channels = [...this.channels.values()].filter(
+      (channel) => channel.type === 0 && channel.guildId === guildId,
+    );
     return { status: 200, body: channels.map((channel) => this.toApiChannel(channel)) };
   }
 
@@ -897,7 +933,54 @@ class DiscordState {
 
   private requireChannel(id: string | undefined): ChannelRecord {
     const channel = id ? this.channels.get(id) : undefined;
-    if (!channel) throw new DiscordApiFailure(404, 10003, 'Unknown Channel');
+    if (channel) return channel;
+    if (id && this.adoptUnknownChannels && /^\d{15,22}$/.test(id)) {
+      return this.adoptChannel({ id, type: 0, guildId: this.guild.id });
+    }
+    throw new DiscordApiFailure(404, 10003, 'Unknown Channel');
+  }
+
+  learnPlace(place: InteractionPlace): void {
+    const guildId = place.guildId ?? this.guild.id;
+    if (guildId !== this.guild.id) this.knownGuilds.add(guildId);
+    const { channel } = place;
+    if (!/^\d{15,22}$/.test(channel.id) || this.channels.has(channel.id)) return;
+    // Discord's thread types: 10 announcement, 11 public, 12 private.
+    const isThread = channel.type === 10 || channel.type === 11 || channel.type === 12;
+    if (isThread && channel.parentId && /^\d{15,22}$/.test(channel.parentId)) {
+      if (!this.channels.has(channel.parentId)) {
+        this.adoptChannel({ id: channel.parentId, type: 0, guildId });
+      }
+      this.adoptChannel({
+        id: channel.id,
+        type: 11,
+        guildId,
+        parentId: channel.parentId,
+        name: channel.name,
+      });
+      return;
+    }
+    this.adoptChannel({ id: channel.id, type: 0, guildId, name: channel.name });
+  }
+
+  private adoptChannel(init: {
+    id: string;
+    type: 0 | 11;
+    guildId: string;
+    parentId?: string;
+    name?: string;
+  }): ChannelRecord {
+    const channel: ChannelRecord = {
+      id: init.id,
+      type: init.type,
+      guildId: init.guildId,
+      name: init.name ?? (init.type === 11 ? `thread-${init.id}` : `channel-${init.id}`),
+      ...(init.parentId ? { parentId: init.parentId } : {}),
+      createdAt: this.now(),
+      createdByBot: false,
+      messageIds: [],
+    };
+    this.channels.set(channel.id, channel);
     return channel;
   }
 

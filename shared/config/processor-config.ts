@@ -10,6 +10,35 @@ const roleIdList = z
   .transform((value) => splitList(value))
   .pipe(z.array(snowflake));
 
+/**
+ * The fix limits, shared with the deployment settings (infra/deployment-settings.ts) so a value
+ * that `cdk synth` accepts is one the processor accepts at cold start.
+ */
+export const FIX_LIMITS = {
+  FIX_MAX_TURNS: { min: 1, max: 500, integer: true, default: 30 },
+  FIX_MAX_BUDGET_USD: { min: 0.01, max: 1000, integer: false, default: 5 },
+  FIX_TIMEOUT_SECONDS: { min: 60, max: 86_400, integer: true, default: 1200 },
+  FIX_MAX_CHANGED_FILES: { min: 1, max: 1000, integer: true, default: 10 },
+  FIX_MAX_DIFF_LINES: { min: 1, max: 100_000, integer: true, default: 400 },
+  FIX_PER_USER_PER_HOUR: { min: 1, max: 1000, integer: true, default: 5 },
+} as const;
+
+export type FixLimitName = keyof typeof FIX_LIMITS;
+
+/** A number within the limit's range (coerced from the environment's or the context's string). */
+export function fixLimitSchema(name: FixLimitName) {
+  const limit = FIX_LIMITS[name];
+  const number = z.coerce.number().min(limit.min).max(limit.max);
+  return limit.integer ? number.int() : number;
+}
+
+/** Model ids as Anthropic names them (`claude-sonnet-4-6`, dated snapshots, aliases). */
+export const ANTHROPIC_MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/;
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-6';
+export const ISSUE_TRACKERS = ['linear', 'github'] as const;
+/** The verify command runs through the runner's argument parser; one line, bounded. */
+export const FIX_VERIFY_COMMAND_MAX_LENGTH = 4000;
+
 /** CDK passes unset deployment settings as empty strings: treat those as absent. */
 function optionalSetting<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
@@ -44,13 +73,16 @@ export const processorConfigSchema = z
     BUG_CHANNEL_ID: optionalSetting(snowflake),
     DISCORD_GUILD_ID: optionalSetting(snowflake),
     /** Where the card's Create Issue files bugs. */
-    ISSUE_TRACKER: z.enum(['linear', 'github']).default('linear'),
+    ISSUE_TRACKER: z.enum(ISSUE_TRACKERS).default('linear'),
     GITHUB_REPO: optionalSetting(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name')),
     GITHUB_API_URL: url.default('https://api.github.com'),
     GITHUB_TOKEN: z.string().min(1).optional(),
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
     ANTHROPIC_BASE_URL: url.optional(),
-    ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
+    ANTHROPIC_MODEL: z
+      .string()
+      .regex(ANTHROPIC_MODEL_PATTERN, 'must be an Anthropic model id')
+      .default(DEFAULT_ANTHROPIC_MODEL),
     // The fix pipeline: launched as an ECS task (the local stack answers RunTask itself).
     FIX_CLUSTER_ARN: optionalSetting(z.string().min(1)),
     FIX_TASK_DEFINITION_ARN: optionalSetting(z.string().min(1)),
@@ -61,13 +93,19 @@ export const processorConfigSchema = z
     FIX_TASK_ROLE_ID: optionalSetting(z.string().min(1)),
     FIX_ALLOWLIST: z.string().min(1).default('src/,app/,components/,pages/'),
     FIX_CLONE_URL: optionalSetting(z.url()),
-    FIX_VERIFY_COMMAND: optionalSetting(z.string().min(1).max(4000)),
-    FIX_MAX_TURNS: z.coerce.number().int().min(1).max(500).default(30),
-    FIX_MAX_BUDGET_USD: z.coerce.number().positive().max(1000).default(5),
-    FIX_TIMEOUT_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1200),
-    FIX_MAX_CHANGED_FILES: z.coerce.number().int().min(1).max(1000).default(10),
-    FIX_MAX_DIFF_LINES: z.coerce.number().int().min(1).max(100_000).default(400),
-    FIX_PER_USER_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
+    FIX_VERIFY_COMMAND: optionalSetting(z.string().min(1).max(FIX_VERIFY_COMMAND_MAX_LENGTH)),
+    FIX_MAX_TURNS: fixLimitSchema('FIX_MAX_TURNS').default(FIX_LIMITS.FIX_MAX_TURNS.default),
+    FIX_MAX_BUDGET_USD: fixLimitSchema('FIX_MAX_BUDGET_USD').default(FIX_LIMITS.FIX_MAX_BUDGET_USD.default),
+    FIX_TIMEOUT_SECONDS: fixLimitSchema('FIX_TIMEOUT_SECONDS').default(
+      FIX_LIMITS.FIX_TIMEOUT_SECONDS.default,
+    ),
+    FIX_MAX_CHANGED_FILES: fixLimitSchema('FIX_MAX_CHANGED_FILES').default(
+      FIX_LIMITS.FIX_MAX_CHANGED_FILES.default,
+    ),
+    FIX_MAX_DIFF_LINES: fixLimitSchema('FIX_MAX_DIFF_LINES').default(FIX_LIMITS.FIX_MAX_DIFF_LINES.default),
+    FIX_PER_USER_PER_HOUR: fixLimitSchema('FIX_PER_USER_PER_HOUR').default(
+      FIX_LIMITS.FIX_PER_USER_PER_HOUR.default,
+    ),
     /** Dollars all fixes together may cost per calendar month (UTC); checked before each launch. */
     FIX_MONTHLY_BUDGET_USD: z.coerce.number().positive().max(1_000_000).default(100),
     /**

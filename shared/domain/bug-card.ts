@@ -4,6 +4,7 @@ import type { MessageButton, MessageEmbed, MessageField, OutgoingMessage } from 
 import { type Bug, type BugIssueLink, type BugStatus, countReporters, queueOfStatus } from './bug.js';
 import { describeFoldReason } from './duplicates.js';
 import { type PriorityResult, priorityColor, priorityLabel } from './priority.js';
+import { describeCuts } from './report-bounds.js';
 import { fenceUntrusted, toPlainLine } from './untrusted-text.js';
 
 /**
@@ -56,6 +57,8 @@ const CARD_EXCERPT_LINES = 12;
 const CARD_HYPOTHESIS_CAP = 1200;
 const CARD_AREA_CAP = 200;
 const CARD_DISMISS_REASON_CAP = 400;
+/** The field that says what of the report was not kept (shared/domain/report-bounds.ts). */
+export const CUT_FIELD_NAME = 'Report cut to fit';
 
 export function renderBugCard(bug: Bug, view: BugCardView = {}): OutgoingMessage {
   const analysis = resolveAnalysis(bug, view.analysis);
@@ -118,6 +121,8 @@ export function renderBugCard(bug: Bug, view: BugCardView = {}): OutgoingMessage
       ...linePart(`by ${by}: `, view.dismissed.reason, CARD_DISMISS_REASON_CAP),
     });
   }
+  const cut = describeCuts(bug.report?.cuts);
+  if (cut) fields.push(field(CUT_FIELD_NAME, cut, false));
 
   const embed = composeEmbed({
     title: toSafeTitle(bug.title, EMBED_LIMITS.title) || 'Untitled bug report',

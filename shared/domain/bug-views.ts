@@ -14,6 +14,7 @@ import {
   type BugLinks,
   blockPart,
   bugStatusLabel,
+  CUT_FIELD_NAME,
   cardColor,
   clipText,
   composeEmbed,
@@ -45,6 +46,7 @@ import {
 import { describeFoldReason } from './duplicates.js';
 import type { FoldNoteSummary } from './fold.js';
 import { type PriorityResult, priorityLabel } from './priority.js';
+import { describeCuts } from './report-bounds.js';
 
 /**
  * Everything else bugbot shows about bugs: the View Details answer, `/bugbot status`,
@@ -137,6 +139,8 @@ export function renderBugDetails(bug: Bug, view: BugDetailsView = {}): OutgoingM
     ...duplicatesPart(view.duplicates ?? [], bug),
   });
   fields.push({ name: 'Device info', inline: false, ...deviceInfoPart(view.deviceInfo) });
+  const cut = describeCuts(bug.report?.cuts);
+  if (cut) fields.push(field(CUT_FIELD_NAME, cut, false));
   if (view.audit && view.audit.length > 0) {
     fields.push({
       name: 'Recent activity',

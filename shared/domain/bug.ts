@@ -1,3 +1,5 @@
+import type { ReportCut } from './report-bounds.js';
+
 /**
  * A bug report as bugbot keeps it. Pure data: the state machine that decides which transitions
  * are allowed lives on top of this; storage only enforces "the status was still X when I wrote".
@@ -44,6 +46,8 @@ export interface BugReportDetails {
   readonly deviceInfo?: Readonly<Record<string, unknown>>;
   /** The tail of the console logs, bounded. */
   readonly consoleLogs?: string;
+  /** What was cut to keep the bug within its caps (shown on the card and in View Details). */
+  readonly cuts?: readonly ReportCut[];
   readonly url?: string;
   readonly posthogSessionId?: string;
   readonly screenshotUrl?: string;

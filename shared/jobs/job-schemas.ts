@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { ReportCut } from '../domain/report-bounds.js';
 
 /**
  * Jobs are the only thing that crosses the queue. Producers (ingress Lambdas, the fix runner,
@@ -88,23 +89,79 @@ export const discordComponentJobSchema = z.object({
 export type DiscordComponentJob = z.infer<typeof discordComponentJobSchema>;
 
 /**
- * Report fields from the bug-report webhook contract. Unknown fields are kept (passthrough) but
- * never trusted: they travel as data and are only ever rendered fenced.
+ * Absent, `null` (an empty Supabase column) and `''` all mean "not given", and come out as
+ * absent: the processor never sees a null.
  */
-export const bugReportSchema = z.looseObject({
-  id: z.string().max(200).optional(),
-  description: z.string().trim().min(1, 'is required').max(20_000),
-  user_id: z.string().max(200).optional(),
-  user_email: z.email().max(320).optional(),
-  app_version: z.string().max(100).optional(),
-  created_at: z.string().max(100).optional(),
-  device_info: z.record(z.string(), z.unknown()).optional(),
-  console_logs: z.string().max(200_000).optional(),
-  url: z.string().max(2000).optional(),
-  posthog_session_id: z.string().max(200).optional(),
-  screenshot_url: z.string().max(2000).optional(),
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((value) => (value === null || value === '' ? undefined : value));
+
+/** Identity and foreign-key columns are often numbers (`bigint generated always as identity`). */
+const optionalId = z
+  .union([z.string(), z.number().refine(Number.isFinite, 'must be a finite number')])
+  .nullish()
+  .transform((value) => (value === null || value === undefined || value === '' ? undefined : String(value)));
+
+/**
+ * Report fields from the bug-report webhook contract. A Supabase database webhook sends the
+ * whole row (`to_jsonb(NEW)`): every column, empty ones as null, identity ids as numbers, and the
+ * team's own columns. Unknown fields are kept (loose) but never trusted: they travel as data and
+ * are only ever rendered fenced. No length caps here: the webhook takes up to 1 MiB and what is
+ * stored is bounded, with the cut said out loud (shared/domain/report-bounds.ts) — a report is
+ * never refused for being long.
+ */
+const bugReportFields = z.looseObject({
+  id: optionalId,
+  description: z.string().trim().min(1, 'is required'),
+  user_id: optionalId,
+  user_email: z
+    .union([z.literal(''), z.email().max(320)])
+    .nullish()
+    .transform((value) => (value === null || value === '' ? undefined : value)),
+  app_version: optionalId,
+  created_at: optionalText,
+  device_info: z
+    .record(z.string(), z.unknown())
+    .nullish()
+    .transform((value) => value ?? undefined),
+  console_logs: optionalText,
+  url: optionalText,
+  posthog_session_id: optionalText,
+  screenshot_url: optionalText,
+});
+
+/** The report fields bugbot reads; everything else a report carries is an extra field. */
+export const KNOWN_REPORT_FIELDS: readonly string[] = Object.keys(bugReportFields.shape);
+
+/** Known fields that were null or empty leave no key behind (extra fields keep their nulls). */
+export const bugReportSchema = bugReportFields.transform((report) => {
+  for (const key of KNOWN_REPORT_FIELDS) {
+    if (report[key as keyof typeof report] === undefined) delete report[key as keyof typeof report];
+  }
+  return report;
 });
 export type BugReport = z.infer<typeof bugReportSchema>;
+
+/** What the webhook had to cut so the job fits the queue (see shared/domain/report-bounds.ts). */
+export const reportCutSchema: z.ZodType<ReportCut> = z.object({
+  field: z.enum([
+    'id',
+    'description',
+    'console_logs',
+    'device_info',
+    'url',
+    'screenshot_url',
+    'user_id',
+    'app_version',
+    'created_at',
+    'posthog_session_id',
+    'extra_fields',
+  ]),
+  keep: z.enum(['start', 'end', 'fields']),
+  keptBytes: z.number().int().nonnegative(),
+  totalBytes: z.number().int().nonnegative(),
+});
 
 export const bugReportJobSchema = z.object({
   v: z.literal(JOB_SCHEMA_VERSION),
@@ -113,6 +170,8 @@ export const bugReportJobSchema = z.object({
   receivedAt: z.iso.datetime(),
   bugId: z.string().min(1).max(80),
   report: bugReportSchema,
+  /** Set only when the webhook cut the report to fit the queue's maximum message size. */
+  cuts: z.array(reportCutSchema).max(20).optional(),
 });
 export type BugReportJob = z.infer<typeof bugReportJobSchema>;
 

@@ -1,9 +1,15 @@
 import type { Job } from '../jobs/job-schemas.js';
 
+export interface SendJobOptions {
+  /** `delaySeconds` (0–900, SQS's DelaySeconds): the job is not delivered before then. */
+  readonly delaySeconds?: number;
+  /** Abandons the send (the caller's deadline); the adapter passes it to its client. */
+  readonly signal?: AbortSignal;
+}
+
 /** Where producers put jobs for the processor. One send per accepted request. */
 export interface JobQueue {
-  /** `delaySeconds` (0–900, SQS's DelaySeconds): the job is not delivered before then. */
-  send(job: Job, options?: { readonly delaySeconds?: number }): Promise<void>;
+  send(job: Job, options?: SendJobOptions): Promise<void>;
 }
 
 /**

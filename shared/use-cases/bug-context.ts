@@ -2,6 +2,7 @@ import type { Bug, BugReportDetails } from '../domain/bug.js';
 import { renderBugCard } from '../domain/bug-card.js';
 import type { BugStatusEventOptions } from '../domain/bug-status-event.js';
 import type { PriorityResult } from '../domain/priority.js';
+import type { ReportCut } from '../domain/report-bounds.js';
 import type { BugStatusEventType } from '../jobs/job-schemas.js';
 import type { BugAnalysisResult } from '../ports/analyst.js';
 import type { BugRecords } from '../ports/bug-records.js';
@@ -184,24 +185,30 @@ export async function audit(
   await context.records.appendAudit(bugId, { actor, action, detail, at: context.now().toISOString() });
 }
 
-/** The parts of a report worth keeping with the bug; the console log tail is bounded. */
-export function reportDetails(report: {
-  app_version?: string;
-  device_info?: Record<string, unknown>;
-  console_logs?: string;
-  url?: string;
-  posthog_session_id?: string;
-  screenshot_url?: string;
-  created_at?: string;
-}): BugReportDetails {
-  const logs = report.console_logs;
+/**
+ * The parts of a report worth keeping with the bug, from a report already bounded for storage
+ * (shared/domain/report-bounds.ts), with what was cut on the way.
+ */
+export function reportDetails(
+  report: {
+    app_version?: string;
+    device_info?: Record<string, unknown>;
+    console_logs?: string;
+    url?: string;
+    posthog_session_id?: string;
+    screenshot_url?: string;
+    created_at?: string;
+  },
+  cuts: readonly ReportCut[] = [],
+): BugReportDetails {
   return {
     appVersion: report.app_version,
     deviceInfo: report.device_info,
-    consoleLogs: logs && logs.length > 8000 ? logs.slice(logs.length - 8000) : logs,
+    consoleLogs: report.console_logs,
     url: report.url,
     posthogSessionId: report.posthog_session_id,
     screenshotUrl: report.screenshot_url,
     reportedAt: report.created_at,
+    ...(cuts.length > 0 ? { cuts } : {}),
   };
 }

@@ -19,6 +19,7 @@ import { AnalysisUnusableError, ServiceError } from '../domain/errors.js';
 import { type ErrorSignature, extractReportSignature } from '../domain/fingerprint.js';
 import { computePriority, toBugSeverity } from '../domain/priority.js';
 import { rankRecordings } from '../domain/recordings.js';
+import { boundReport, mergeCuts } from '../domain/report-bounds.js';
 import { createSimilarityIndex } from '../domain/similarity.js';
 import { toPlainLine } from '../domain/untrusted-text.js';
 import type { BugReportJob } from '../jobs/job-schemas.js';
@@ -59,7 +60,10 @@ export type TriageOutcome =
  * where the last attempt stopped.
  */
 export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Promise<TriageOutcome> {
-  const { report } = job;
+  // A bug is one DynamoDB item (400 KB at most): every field is capped, and the cuts said.
+  const bounded = boundReport(job.report);
+  const report = bounded.report;
+  const cuts = mergeCuts(job.cuts ?? [], bounded.cuts);
   const signature = extractReportSignature({
     description: report.description,
     console_logs: report.console_logs,
@@ -70,15 +74,11 @@ export async function triageBugReport(job: BugReportJob, deps: TriageDeps): Prom
         bugId: job.bugId,
         title: titleOf(report.description),
         description: report.description,
-        reporter: { id: report.user_id ?? undefined, email: report.user_email ?? undefined },
+        reporter: { id: report.user_id, email: report.user_email },
         fingerprint: signature?.fingerprint ?? undefined,
-        report: reportDetails(report),
+        report: reportDetails(report, cuts),
         // Remembered so the product can be told about its own user's report (BUG_STATUS_WEBHOOK_URL).
-        reportRef: {
-          id: report.id === undefined || report.id === null ? undefined : String(report.id),
-          userId: report.user_id ?? undefined,
-          userEmail: report.user_email ?? undefined,
-        },
+        reportRef: { id: report.id, userId: report.user_id, userEmail: report.user_email },
       },
       deps.now().toISOString(),
     ),

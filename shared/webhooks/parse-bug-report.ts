@@ -9,10 +9,12 @@ export interface FieldProblem {
 /** Where the report came from, for logs. */
 export type ReportSource =
   | { kind: 'report' }
-  | { kind: 'supabase-database-webhook'; type: 'INSERT' | 'UPDATE'; table: string | undefined };
+  | { kind: 'supabase-database-webhook'; type: 'INSERT'; table: string | undefined };
 
 export type ParsedBugReport =
   | { ok: true; report: BugReport; source: ReportSource }
+  /** A database event that is not a new row (UPDATE, DELETE, …): answered 202, nothing queued. */
+  | { ok: false; reason: 'not-a-new-report'; type: string; table: string | undefined }
   | { ok: false; reason: 'malformed-json' }
   | { ok: false; reason: 'not-an-object' }
   | { ok: false; reason: 'invalid-report'; fields: FieldProblem[] };
@@ -23,6 +25,14 @@ const DATABASE_EVENT_TYPES = new Set(['INSERT', 'UPDATE', 'DELETE']);
  * Parses an authenticated body into a report: a report itself, or a Supabase database-webhook
  * envelope `{type, table, schema, record, old_record}` whose `record` is the report. Never
  * throws; every refusal names the fields at fault.
+ *
+ * The envelope is what `supabase_functions.http_request()` builds for every row change:
+ * `jsonb_build_object('old_record', OLD, 'record', NEW, 'type', TG_OP, 'table', TG_TABLE_NAME,
+ * 'schema', TG_TABLE_SCHEMA)` (supabase/supabase, docker/volumes/db/webhooks.sql), typed in
+ * Supabase's "Database Webhooks" guide as InsertPayload (`old_record: null`), UpdatePayload and
+ * DeletePayload (`record: null`). A hook may be set on UPDATE or DELETE too (or on a table that
+ * also gets them), so only `INSERT` is a new report; any other type is acknowledged and ignored —
+ * refusing it would only fill the sender's failure log.
  */
 export function parseBugReport(body: string): ParsedBugReport {
   let raw: unknown;
@@ -35,19 +45,16 @@ export function parseBugReport(body: string): ParsedBugReport {
 
   if (!looksLikeDatabaseEnvelope(raw)) return validateReport(raw, '', { kind: 'report' });
 
-  const { type, record, table } = raw;
-  if (type === 'DELETE') {
-    return invalid('record', 'a DELETE event carries no report (only old_record)');
-  }
-  if (type !== 'INSERT' && type !== 'UPDATE') {
-    return invalid('type', 'must be INSERT or UPDATE for a database webhook');
+  const { type, record } = raw;
+  const table = typeof raw.table === 'string' ? raw.table : undefined;
+  if (type !== 'INSERT') {
+    if (typeof type === 'string' && type.length > 0) {
+      return { ok: false, reason: 'not-a-new-report', type: type.slice(0, 40), table };
+    }
+    return invalid('type', 'must be the database event type (INSERT for a new report)');
   }
   if (!isPlainObject(record)) return invalid('record', 'is required and must be an object (the report)');
-  return validateReport(record, 'record.', {
-    kind: 'supabase-database-webhook',
-    type,
-    table: typeof table === 'string' ? table : undefined,
-  });
+  return validateReport(record, 'record.', { kind: 'supabase-database-webhook', type, table });
 }
 
 /**
@@ -67,8 +74,10 @@ function validateReport(raw: Record<string, unknown>, prefix: string, source: Re
     reason: 'invalid-report',
     fields: parsed.error.issues.map((issue) => {
       const path = issue.path.map(String).join('.');
-      // zod's wording for an absent field is "expected string, received undefined".
-      const missing = issue.code === 'invalid_type' && readPath(raw, issue.path) === undefined;
+      // zod's wording for an absent field is "expected string, received undefined"; a null
+      // (an empty column) is as missing as an absent key.
+      const value = readPath(raw, issue.path);
+      const missing = issue.code === 'invalid_type' && (value === undefined || value === null);
       return { path: `${prefix}${path}`, message: missing ? 'is required' : issue.message };
     }),
   };

@@ -1,3 +1,4 @@
+import { toAwsServiceError } from '../adapters/aws/aws-service-error.js';
 import { parseServiceSecrets } from '../config/service-secrets.js';
 import { isStandardWebhookSecret, MIN_BEARER_TOKEN_LENGTH } from '../config/webhook-ingress-config.js';
 import { ConfigError, ServiceError } from '../domain/errors.js';
@@ -6,26 +7,50 @@ import {
   type WebhookCredentials,
   type WebhookSecrets,
 } from './authenticate-webhook.js';
+import {
+  type Budget,
+  BudgetExhaustedError,
+  type RetryPolicy,
+  retryWithinBudget,
+  untilDeadline,
+} from './within-budget.js';
 
 /**
- * Secret reads have their own clock: Supabase gives a delivery one second, and a hung Secrets
- * Manager call must become a 503 the sender retries, not a Lambda timeout.
+ * Reading the secret: the first attempt is abandoned after 400 ms and tried again after a short
+ * pause, each next one with twice the time, up to `maxAttempts`. The read starts when the container starts (before the first
+ * delivery is on its clock) and is shared: a delivery waits for it only until its own deadline.
  */
-export const DEFAULT_SECRET_READ_TIMEOUT_MS = 800;
+export const DEFAULT_SECRET_READ_POLICY: RetryPolicy = {
+  attemptTimeoutMs: 400,
+  attemptTimeoutGrowth: 2,
+  minAttemptMs: 50,
+  backoffMs: 50,
+  maxAttempts: 4,
+};
 
 export interface WebhookCredentialsSource {
   /** From the environment. When `webhookSecret` is set the service secret is never read. */
   env: WebhookSecrets;
   /** Returns the service secret's `SecretString`; must honour `signal`. */
   readServiceSecret?: ((signal: AbortSignal) => Promise<string>) | undefined;
-  timeoutMs?: number;
+  /**
+   * Done once before the first attempt, off the attempts' clocks: loading the SDK module must not
+   * count against an attempt's 400 ms (a cold container would abandon a read that was fine).
+   */
+  prepare?: () => Promise<unknown>;
+  /** Overrides the retry policy of the secret read (tests). */
+  policy?: Partial<RetryPolicy>;
+  now?: () => number;
 }
 
-export type WebhookCredentialsProvider = () => Promise<WebhookCredentials>;
+/** A delivery asks for the credentials with its own deadline; without one it waits for the read. */
+export type WebhookCredentialsProvider = (budget?: Budget) => Promise<WebhookCredentials>;
 
 /**
- * Resolves the credentials once per container. A failed read is not cached: the next delivery
- * tries again, so a fixed secret or a recovered endpoint takes effect without a redeploy.
+ * Resolves the credentials once per container and keeps them. A failed read is not cached: the
+ * next delivery starts another, so a fixed secret or a recovered endpoint takes effect without a
+ * redeploy. A read outlives the delivery that gave up waiting for it, so the next one finds it
+ * done (or further along).
  */
 export function createWebhookCredentialsProvider(
   source: WebhookCredentialsSource,
@@ -38,26 +63,69 @@ export function createWebhookCredentialsProvider(
   if (!readServiceSecret) {
     throw new ConfigError(['SECRETS_ARN: is required when BUG_REPORT_WEBHOOK_SECRET is unset']);
   }
-  const timeoutMs = source.timeoutMs ?? DEFAULT_SECRET_READ_TIMEOUT_MS;
+  const policy: RetryPolicy = { ...DEFAULT_SECRET_READ_POLICY, ...source.policy };
+  const now = source.now ?? Date.now;
   let pending: Promise<WebhookCredentials> | undefined;
-  return () => {
-    if (!pending) {
-      const attempt = loadFromServiceSecret(readServiceSecret, source.env, timeoutMs);
-      pending = attempt;
-      attempt.catch(() => {
+  const read = (): Promise<WebhookCredentials> => {
+    if (pending) return pending;
+    // The read is bounded by its attempts alone, not by whichever delivery started it.
+    const readBudget: Budget = { now, deadline: Number.POSITIVE_INFINITY };
+    const attempt = (source.prepare?.() ?? Promise.resolve())
+      .then(() =>
+        retryWithinBudget(
+          'secretsmanager',
+          (signal) => readOnce(readServiceSecret, signal),
+          readBudget,
+          policy,
+        ),
+      )
+      .then(({ value }) => parseCredentials(value, source.env));
+    pending = attempt;
+    attempt.catch(() => {
+      if (pending === attempt) pending = undefined;
+    });
+    return attempt;
+  };
+  return async (budget) => {
+    if (!budget) return read();
+    for (;;) {
+      const attempt = read();
+      try {
+        return await untilDeadline('secretsmanager', attempt, budget);
+      } catch (error) {
+        // The shared read gave up after its attempts while this delivery still has time: start
+        // another. A refusal or a malformed secret would only fail again.
+        const retryable =
+          error instanceof ServiceError && error.retryable && !(error instanceof BudgetExhaustedError);
+        if (!retryable || budget.deadline - budget.now() < policy.minAttemptMs) throw error;
         if (pending === attempt) pending = undefined;
-      });
+      }
     }
-    return pending;
   };
 }
 
-async function loadFromServiceSecret(
-  readServiceSecret: (signal: AbortSignal) => Promise<string>,
-  env: WebhookSecrets,
-  timeoutMs: number,
-): Promise<WebhookCredentials> {
-  const secretString = await readWithTimeout(readServiceSecret, timeoutMs);
+/** One read; an SDK failure becomes a ServiceError that says whether another try can help. */
+async function readOnce(
+  read: (signal: AbortSignal) => Promise<string>,
+  signal: AbortSignal,
+): Promise<string> {
+  try {
+    return await read(signal);
+  } catch (error) {
+    if (error instanceof ServiceError || error instanceof ConfigError) throw error;
+    throw toAwsServiceError('secretsmanager', 'read the webhook secret', error, SECRETS_MANAGER_THROTTLING);
+  }
+}
+
+/** AWS's query-compatible throttling codes arrive as HTTP 400; they are worth another try. */
+const SECRETS_MANAGER_THROTTLING: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
+
+function parseCredentials(secretString: string, env: WebhookSecrets): WebhookCredentials {
   const secret = parseServiceSecrets(secretString);
   const secrets: WebhookSecrets = {
     webhookSecret: secret.bugReportWebhookSecret,
@@ -78,33 +146,4 @@ async function loadFromServiceSecret(
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return prepareWebhookCredentials(secrets);
-}
-
-async function readWithTimeout(
-  read: (signal: AbortSignal) => Promise<string>,
-  timeoutMs: number,
-): Promise<string> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  // Racing as well as aborting: a reader that ignores its signal still cannot hold us past it.
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new ServiceError('secretsmanager', `no answer within ${timeoutMs} ms`, {
-        retryable: true,
-      });
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([read(controller.signal), timedOut]);
-  } catch (error) {
-    if (error instanceof ServiceError) throw error;
-    const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
-      ?.httpStatusCode;
-    throw new ServiceError('secretsmanager', 'could not read the service secret', { status, cause: error });
-  } finally {
-    clearTimeout(timer);
-  }
 }

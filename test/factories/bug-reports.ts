@@ -27,6 +27,41 @@ export function makeBugReport(overrides: Record<string, unknown> = {}): Record<s
   return report;
 }
 
+/**
+ * A row of a product's `bug_reports` table as a Supabase database webhook sends it: `to_jsonb` of
+ * the whole row, so every column is there — empty ones as null, an identity `id` as a number,
+ * `uuid` and `timestamptz` as strings, `jsonb` as JSON, `text[]` as an array — including the
+ * team's own columns bugbot knows nothing about.
+ */
+export function makeSupabaseRow(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 4821,
+    created_at: '2025-05-01T12:00:00.123456+00:00',
+    updated_at: null,
+    description: 'The Pay button spins forever on the checkout page.',
+    user_id: '8a1f2b3c-4d5e-4f60-9a7b-1c2d3e4f5a6b',
+    user_email: 'reporter@example.com',
+    app_version: '3.14.1',
+    device_info: {
+      os: 'Android 14',
+      model: 'Pixel 7',
+      screen: { width: 1080, height: 2400 },
+      dark_mode: true,
+    },
+    console_logs: null,
+    url: 'https://app.example.com/checkout',
+    posthog_session_id: null,
+    screenshot_url: null,
+    // The team's own columns.
+    status: 'open',
+    severity_hint: null,
+    tags: ['checkout', 'android'],
+    metadata: { source: 'in-app', build: 412 },
+    org_id: 77,
+    ...overrides,
+  };
+}
+
 /** What a Supabase database webhook posts for a row change. */
 export function makeSupabaseEnvelope(
   record: Record<string, unknown> | null,

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BugbotStack } from '../../infra/bugbot-stack.js';
 import { REPOSITORY_ROOT } from '../../infra/constructs/bugbot-function.js';
 import { readDeploymentSettings } from '../../infra/deployment-settings.js';
+import { JOBS_QUEUE_MAX_MESSAGE_BYTES } from '../../shared/jobs/job-message.js';
 import { buildCreateTableInput, tableDefinition } from '../../shared/table/table-definition.js';
+import { MAX_WEBHOOK_BODY_BYTES } from '../../shared/webhooks/read-webhook-body.js';
 
 type Resource = {
   Type: string;
@@ -35,6 +37,17 @@ const SETTINGS_CONTEXT = {
   posthogHost: 'https://eu.posthog.com',
   allowlist: 'src/,web/',
   alarmEmail: 'ops@example.com',
+  issueTracker: 'github',
+  anthropicModel: 'claude-opus-4-1',
+  fixVerifyCommand: 'npm test -- --run',
+  fixMaxTurns: '40',
+  fixMaxBudgetUsd: '2.5',
+  fixTimeoutSeconds: '900',
+  fixMaxChangedFiles: '8',
+  fixMaxDiffLines: '300',
+  fixPerUserPerHour: '3',
+  fixMonthlyBudgetUsd: '250',
+  fixPushRepo: 'acme-bugbot/app',
 };
 
 let outdir: string;
@@ -49,7 +62,9 @@ beforeAll(() => {
   stack = new BugbotStack(app, 'Bugbot', { settings: readDeploymentSettings(app.node) });
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources as Record<string, Resource>;
-});
+  // Bundling three Lambdas is CPU-bound; on a shared, busy machine it takes minutes of wall time.
+  // The deadline only guards against a hang.
+}, 240_000);
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 function logicalId(construct: IConstruct): string {
@@ -186,6 +201,14 @@ describe('jobs queue', () => {
     expect(dlq[1].Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 
+  it('takes jobs as large as the webhook accepts reports (1 MiB), in the queue and its DLQ', () => {
+    const { main, dlq } = queues();
+    // Set explicitly: SQS's default was 256 KiB for queues created before 2025.
+    expect(main[1].Properties.MaximumMessageSize).toBe(MAX_WEBHOOK_BODY_BYTES);
+    expect(dlq[1].Properties.MaximumMessageSize).toBe(MAX_WEBHOOK_BODY_BYTES);
+    expect(JOBS_QUEUE_MAX_MESSAGE_BYTES).toBe(1_048_576);
+  });
+
   it('encrypts both queues with SQS-managed keys and refuses requests without TLS', () => {
     for (const [id, queue] of ofType('AWS::SQS::Queue')) {
       expect(queue.Properties.SqsManagedSseEnabled, id).toBe(true);
@@ -288,6 +311,8 @@ describe('secrets', () => {
         stack.serviceSecrets.webhookSecret,
         stack.serviceSecrets.githubWebhookSecret,
         stack.serviceSecrets.linearWebhookSecret,
+        // fixPushRepo is set: the runner pushes to the fork with a token of its own.
+        stack.fixRunner.pushTokenSecret!,
       ]
         .map(logicalId)
         .sort(),
@@ -296,6 +321,7 @@ describe('secrets', () => {
       JSON.parse(resource(logicalId(secret)).Properties.SecretString as string);
     expect(storedValue(stack.serviceSecrets.githubWebhookSecret)).toEqual({ githubWebhookSecret: '' });
     expect(storedValue(stack.serviceSecrets.linearWebhookSecret)).toEqual({ linearWebhookSecret: '' });
+    expect(storedValue(stack.fixRunner.pushTokenSecret!)).toEqual({ githubPushToken: '' });
     const value = JSON.parse(
       resource(logicalId(stack.serviceSecrets.webhookSecret)).Properties.SecretString as string,
     );
@@ -386,6 +412,18 @@ describe('functions', () => {
       PEOPLE_LOOKUP_ROLE_IDS: '',
       FIX_ALLOWLIST: SETTINGS_CONTEXT.allowlist,
       BUG_STATUS_WEBHOOK_URL: '',
+      MAX_RECEIVES: '3',
+      ISSUE_TRACKER: SETTINGS_CONTEXT.issueTracker,
+      ANTHROPIC_MODEL: SETTINGS_CONTEXT.anthropicModel,
+      FIX_VERIFY_COMMAND: SETTINGS_CONTEXT.fixVerifyCommand,
+      FIX_MAX_TURNS: SETTINGS_CONTEXT.fixMaxTurns,
+      FIX_MAX_BUDGET_USD: SETTINGS_CONTEXT.fixMaxBudgetUsd,
+      FIX_TIMEOUT_SECONDS: SETTINGS_CONTEXT.fixTimeoutSeconds,
+      FIX_MAX_CHANGED_FILES: SETTINGS_CONTEXT.fixMaxChangedFiles,
+      FIX_MAX_DIFF_LINES: SETTINGS_CONTEXT.fixMaxDiffLines,
+      FIX_PER_USER_PER_HOUR: SETTINGS_CONTEXT.fixPerUserPerHour,
+      FIX_MONTHLY_BUDGET_USD: SETTINGS_CONTEXT.fixMonthlyBudgetUsd,
+      FIX_PUSH_REPO: SETTINGS_CONTEXT.fixPushRepo,
       // The fix launcher's (test/infra/fix-runner.test.ts checks their values).
       FIX_CLUSTER_ARN: expect.anything(),
       FIX_TASK_DEFINITION_ARN: expect.anything(),
@@ -393,6 +431,19 @@ describe('functions', () => {
       FIX_SECURITY_GROUP_ID: expect.anything(),
       FIX_CONTAINER_NAME: expect.any(String),
       FIX_TASK_ROLE_ID: expect.anything(),
+    });
+  });
+});
+
+describe('the fix runner’s container', () => {
+  it('gets the anthropicModel setting as ANTHROPIC_MODEL (unset, test/infra/fix-runner.test.ts: absent)', () => {
+    const definition = ofType('AWS::ECS::TaskDefinition')[0]?.[1];
+    const containers = definition?.Properties.ContainerDefinitions as {
+      Environment: { Name: string; Value: unknown }[];
+    }[];
+    expect(containers[0]?.Environment).toContainEqual({
+      Name: 'ANTHROPIC_MODEL',
+      Value: SETTINGS_CONTEXT.anthropicModel,
     });
   });
 });
@@ -450,7 +501,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets the processor consume and send jobs, use the table items and index, and read the secret', () => {
+  it('lets the processor do exactly what its code and its event source mapping call, and nothing more', () => {
     const fn = stack.processor.handler;
     const permissions = permissionsOf(roleOf(logicalId(fn.function)));
     const table = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.bugTable.table), 'Arn'] });
@@ -462,19 +513,35 @@ describe('least privilege', () => {
         ],
       }),
     );
-    expect(permissions).toEqual(
-      expect.arrayContaining([
+    // Starting and stopping fix runs: scoped in test/infra/fix-runner.test.ts.
+    const launch = permissions.filter((permission) =>
+      /^Allow (ecs:RunTask|ecs:StopTask|iam:PassRole) /.test(permission),
+    );
+    expect(launch.map((permission) => permission.split(' ')[1])).toEqual([
+      'ecs:RunTask',
+      'ecs:StopTask',
+      'iam:PassRole',
+    ]);
+    expect(permissions.filter((permission) => !launch.includes(permission))).toEqual(
+      [
         ...own(fn),
-        ...['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'SendMessage'].map(
-          (action) => `Allow sqs:${action} ${queueArn()}`,
-        ),
-        ...['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map(
+        // The Lambda poller (receive, delete, queue attributes), the retry spacing, and the
+        // follow-up jobs it sends (fold refreshes, product status events).
+        ...[
+          'ReceiveMessage',
+          'DeleteMessage',
+          'GetQueueAttributes',
+          'ChangeMessageVisibility',
+          'SendMessage',
+        ].map((action) => `Allow sqs:${action} ${queueArn()}`),
+        // shared/adapters/dynamodb: Get, Put, Update, Delete and Query commands, nothing else.
+        ...['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'].map(
           (action) => `Allow dynamodb:${action} ${table}`,
         ),
-        `Allow sqs:SendMessage ${deadLetterArn()}`,
         ...indexes.map((index) => `Allow dynamodb:Query ${index}`),
+        `Allow sqs:SendMessage ${deadLetterArn()}`,
         `Allow secretsmanager:GetSecretValue ${secretArn()}`,
-      ]),
+      ].sort(),
     );
     // The DLQ only takes jobs from the processor: it never reads, deletes or purges it.
     expect(permissions.filter((permission) => permission.endsWith(deadLetterArn()))).toEqual([
@@ -503,6 +570,8 @@ describe('least privilege', () => {
     for (const permission of permissions) {
       const [, action, resourceJson] = /^Allow (\S+) (.*)$/.exec(permission)!;
       if (action!.startsWith('logs:')) continue;
+      // StopTask names any task of the fix cluster (acknowledged; scoped in fix-runner.test.ts).
+      if (action === 'ecs:StopTask') continue;
       expect(allowedResources.has(resourceJson!), permission).toBe(true);
       if (resourceJson === '"*"') expect(action, permission).toMatch(/^xray:/);
       expect(action, permission).not.toMatch(/\*|dynamodb:(Scan|DeleteTable|UpdateTable)|sqs:PurgeQueue/);

@@ -282,7 +282,8 @@ describe('task definition', () => {
       else if (action!.startsWith('logs:')) expect(resourceJson).toBe(logGroup);
       else
         expect(`${action} ${resourceJson}`).toMatch(
-          new RegExp(`^secretsmanager:(GetSecretValue|DescribeSecret) ${escapeRegExp(secret)}$`),
+          // ECS injects secrets with GetSecretValue alone; DescribeSecret is not needed.
+          new RegExp(`^secretsmanager:GetSecretValue ${escapeRegExp(secret)}$`),
         );
     }
   });

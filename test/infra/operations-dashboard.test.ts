@@ -296,7 +296,7 @@ describe('alarms', () => {
         'JobsQueueDepth',
         'LinearWebhookErrorRate',
         'OldestJobAge',
-        'ProcessorDurationP99',
+        'ProcessorDurationP90',
         'ProcessorErrorRate',
       ].map((key) => `Bugbot-${key}`),
     );
@@ -396,17 +396,103 @@ describe('alarms', () => {
     });
   });
 
-  it("fires when the processor's p99 duration stays above 10 s", () => {
-    expect(alarm('ProcessorDurationP99')).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Duration',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.processor.handler.function) } }],
-      ExtendedStatistic: 'p99',
-      Period: 300,
+  it("fires when the processor's p90 duration stays above 10 s for 15 busy minutes", () => {
+    const processor = { Ref: logicalId(stack.processor.handler.function) };
+    expect(alarm('ProcessorDurationP90')).toMatchObject({
       Threshold: 10_000,
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 3,
-      DatapointsToAlarm: 2,
+      DatapointsToAlarm: 3,
+      Metrics: [
+        {
+          Expression: 'IF(invocations >= 10, duration, 0)',
+          Id: expect.any(String),
+          ReturnData: true,
+        },
+        {
+          Id: 'duration',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Duration',
+              Dimensions: [{ Name: 'FunctionName', Value: processor }],
+            },
+            Period: 300,
+            Stat: 'p90',
+          },
+          ReturnData: false,
+        },
+        {
+          Id: 'invocations',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Invocations',
+              Dimensions: [{ Name: 'FunctionName', Value: processor }],
+            },
+            Period: 300,
+            Stat: 'Sum',
+          },
+          ReturnData: false,
+        },
+      ],
+    });
+  });
+
+  describe('the processor duration alarm, evaluated on traffic (as synthesized)', () => {
+    /**
+     * Evaluates the synthesized alarm the way CloudWatch does: per five-minute period the
+     * percentile of the durations (nearest rank) and the invocation count feed the expression;
+     * the alarm fires when the last `EvaluationPeriods` results hold `DatapointsToAlarm` values
+     * over the threshold. Read from the template, so changing the alarm changes these answers.
+     */
+    function fires(periods: number[][]): boolean {
+      const properties = alarm('ProcessorDurationP90') as unknown as {
+        Threshold: number;
+        EvaluationPeriods: number;
+        DatapointsToAlarm: number;
+        Metrics: { Expression?: string; Id: string; MetricStat?: { Stat: string } }[];
+      };
+      const expression = properties.Metrics.find((metric) => metric.Expression)?.Expression ?? '';
+      const minimum = Number(/invocations >= (\d+)/.exec(expression)?.[1]);
+      const stat = properties.Metrics.find((metric) => metric.Id === 'duration')?.MetricStat?.Stat ?? '';
+      const percentile = Number(/^p(\d+)$/.exec(stat)?.[1]);
+      expect(minimum).toBeGreaterThan(0);
+      expect(percentile).toBeGreaterThan(0);
+      const values = periods.map((durations) => {
+        if (durations.length === 0) return undefined; // no datapoint: missing, not breaching
+        if (durations.length < minimum) return 0;
+        const sorted = [...durations].sort((a, b) => a - b);
+        return sorted[Math.ceil((percentile / 100) * sorted.length) - 1] ?? 0;
+      });
+      for (let end = properties.EvaluationPeriods; end <= values.length; end += 1) {
+        const window = values.slice(end - properties.EvaluationPeriods, end);
+        const breaching = window.filter((value) => value !== undefined && value > properties.Threshold);
+        if (breaching.length >= properties.DatapointsToAlarm) return true;
+      }
+      return false;
+    }
+    const ordinary = (count: number) => Array.from({ length: count }, (_, index) => 1_500 + index * 10);
+
+    it('does not fire on two ordinary slow triages, whether the bot is quiet or busy', () => {
+      // Quiet: three invocations per period, one slow triage in each of two periods.
+      expect(fires([[...ordinary(2), 14_000], [...ordinary(2), 12_500], ordinary(3)])).toBe(false);
+      // Busy: twenty per period, the two slow ones in two periods in a row.
+      expect(fires([[...ordinary(19), 14_000], [...ordinary(19), 12_500], ordinary(20)])).toBe(false);
+      // Two slow ones in one busy period.
+      expect(fires([ordinary(20), [...ordinary(18), 14_000, 12_500], ordinary(20)])).toBe(false);
+    });
+
+    it('fires when the processor is slow for fifteen minutes', () => {
+      const slow = (count: number) => Array.from({ length: count }, (_, index) => 11_000 + index * 100);
+      expect(fires([slow(12), slow(15), slow(12)])).toBe(true);
+      // One in four jobs slow, sustained, is a vendor in trouble too.
+      const mixed = [...ordinary(15), ...slow(5)];
+      expect(fires([mixed, mixed, mixed])).toBe(true);
+    });
+
+    it('stays quiet while idle', () => {
+      expect(fires([[], [], []])).toBe(false);
     });
   });
 

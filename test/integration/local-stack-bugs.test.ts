@@ -332,9 +332,14 @@ describe('bug reports through the local stack', () => {
     const submitted = await driver.sendCommand('dismiss', [bugId], { reason: 'Works as designed' });
     const reply = await driver.waitFor('the dismissal', (state) => replyTo(state, submitted.interaction));
     expect(reply.content).toContain('Dismissed');
-    const state = await driver.state();
+    // The card is edited as part of the dismissal; wait for it rather than race it.
+    const state = await driver.waitFor('the dismissed card', (current) =>
+      bugOf(current, bugId)?.status === 'dismissed' &&
+      JSON.stringify(cardOf(current, bugId)?.embeds).includes('Works as designed')
+        ? current
+        : undefined,
+    );
     expect(bugOf(state, bugId)?.status).toBe('dismissed');
-    expect(JSON.stringify(cardOf(state, bugId)?.embeds)).toContain('Works as designed');
 
     const refused = await click('create_issue', bugId);
     expect(refused.reply.content).toBe('This bug was dismissed, so no issue can be created.');

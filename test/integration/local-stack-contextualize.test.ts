@@ -27,7 +27,9 @@ describe('contextualize through the local stack', () => {
     expect(reply.content).toMatch(/^Context added to \*\*ENG-\d+\*\*/);
     expect(reply.allowedMentions).toEqual({ parse: [] });
 
-    const state = await driver.state();
+    const state = await driver.waitFor('the comment', (current) =>
+      commentsMentioning(current, marker).length > 0 ? current : undefined,
+    );
     const [comment] = commentsMentioning(state, marker);
     expect(comment?.body).toContain('### PostHog session replay');
     expect(comment?.body).toContain("TypeError: Cannot read properties of undefined (reading 'map')");
@@ -39,7 +41,8 @@ describe('contextualize through the local stack', () => {
     const sent = await driver.sendCommand('contextualize', [], { issue: 'ENG-2' });
     const reply = await driver.waitFor('the reply', (state) => replyTo(state, sent.interaction));
     expect(reply.content).toContain('**ENG-2**');
-    const state = await driver.state();
+    // Exactly one, once the job is finished (not merely once the reply is in).
+    const state = await driver.waitForIdle();
     const eng2 = state.sandbox.linear.issues.find((issue) => issue.identifier === 'ENG-2');
     expect(state.sandbox.linear.comments.filter((comment) => comment.issueId === eng2?.id)).toHaveLength(1);
   });
@@ -49,7 +52,7 @@ describe('contextualize through the local stack', () => {
     const sent = await driver.sendCommand('contextualize', [], { issue: 'ENG-999' });
     const reply = await driver.waitFor('the reply', (state) => replyTo(state, sent.interaction));
     expect(reply.content).toContain("couldn't find ENG-999");
-    expect((await driver.state()).sandbox.linear.comments).toHaveLength(before);
+    expect((await driver.waitForIdle()).sandbox.linear.comments).toHaveLength(before);
   });
 
   it('makes one comment and one reply when the same job is delivered three times, even at once', async () => {
@@ -98,7 +101,7 @@ describe('contextualize through the local stack', () => {
       const b = replyTo(state, second.interaction);
       return a && b ? ([a, b] as const) : undefined;
     });
-    const state = await driver.state();
+    const state = await driver.waitForIdle();
     expect(state.sandbox.linear.issues).toHaveLength(before + 1);
     const identifier = replies[0].content.match(/ENG-\d+/)?.[0];
     expect(replies[1].content).toContain(`**${identifier}**`);
@@ -124,7 +127,10 @@ describe('contextualize through the local stack', () => {
     ]);
     const reply = await driver.waitFor('the reply', (state) => replyTo(state, sent.interaction));
     expect(reply.content).toContain('Missing: PostHog.');
-    const [comment] = commentsMentioning(await driver.state(), marker);
+    const state = await driver.waitFor('the comment', (current) =>
+      commentsMentioning(current, marker).length > 0 ? current : undefined,
+    );
+    const [comment] = commentsMentioning(state, marker);
     expect(comment?.body).toContain('⚠️ Unavailable: PostHog had an error (HTTP 503)');
     expect(comment?.body).toContain('This packet is incomplete');
   });

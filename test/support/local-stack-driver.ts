@@ -24,7 +24,14 @@ export interface StackDriver {
   sendCommand(
     command: string,
     args?: string[],
-    options?: InteractionOptions & { thread?: boolean; as?: 'maintainer' | 'member' },
+    options?: InteractionOptions & {
+      thread?: boolean;
+      as?: 'maintainer' | 'member';
+      /** Where the interaction happens, instead of the sandbox's #bug-reports. */
+      place?: Sandbox;
+      /** The member's roles, instead of the maintainer's or none. */
+      roles?: string[];
+    },
   ): Promise<{ status: number; body: string; interaction: BuiltInteraction }>;
   sendReport(report: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }>;
   setFault(service: Fault & { service: string }): Promise<void>;
@@ -88,13 +95,27 @@ export interface SentMessage {
   editCount: number;
 }
 
-export async function startStackDriver(handlerEnv: Record<string, string> = {}): Promise<StackDriver> {
+export interface StackDriverOptions {
+  /** The stack's environment (its settings win over the sandbox's, local/local-settings.ts). */
+  readonly env?: Record<string, string>;
+  /** Signs interactions with this key instead of the stack's own (a team's DISCORD_PUBLIC_KEY). */
+  readonly discordPrivateKeyPem?: string;
+  readonly maxMessageBytes?: number;
+  readonly onListening?: (url: string) => void;
+}
+
+export async function startStackDriver(
+  handlerEnv: Record<string, string> = {},
+  options: StackDriverOptions = {},
+): Promise<StackDriver> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bugbot-stack-'));
   const stack = await startLocalStack({
     port: 0,
     dataDir,
     inMemory: true,
-    env: {},
+    env: options.env ?? {},
+    ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
+    ...(options.onListening ? { onListening: options.onListening } : {}),
     // Long enough for the slowest flow (GitHub writes are paced a second apart).
     visibilityTimeoutSeconds: 30,
     handlerEnv: {
@@ -112,6 +133,12 @@ export async function startStackDriver(handlerEnv: Record<string, string> = {}):
   if (!channel) throw new Error('sandbox has no #bug-reports');
   const sandbox: Sandbox = { guildId: channel.guildId, channelId: channel.id };
   const thread = initial.sandbox.discord.threads.find((candidate) => candidate.parentId === channel.id);
+  // Sign as the stack expects: its own key pair and application, or the ones its environment set.
+  const signer = {
+    discordPrivateKeyPem: options.discordPrivateKeyPem ?? stack.keys.discordPrivateKeyPem,
+    discordApplicationId: stack.settings.values.DISCORD_APPLICATION_ID ?? stack.keys.discordApplicationId,
+  };
+  const webhookSecret = stack.settings.values.BUG_REPORT_WEBHOOK_SECRET ?? stack.keys.webhookSecret;
 
   const driver: StackDriver = {
     stack,
@@ -119,11 +146,11 @@ export async function startStackDriver(handlerEnv: Record<string, string> = {}):
     async sendCommand(command, args = [], options = {}) {
       const member =
         options.as === 'member'
-          ? buildMember('1300000000000000043', 'sam', [])
-          : buildMember('1300000000000000042', 'maya', [SANDBOX_MAINTAINER_ROLE_ID]);
-      const placement = options.thread ? { ...sandbox, threadId: thread?.id } : sandbox;
+          ? buildMember('1300000000000000043', 'sam', options.roles ?? [])
+          : buildMember('1300000000000000042', 'maya', options.roles ?? [SANDBOX_MAINTAINER_ROLE_ID]);
+      const placement = options.place ?? (options.thread ? { ...sandbox, threadId: thread?.id } : sandbox);
       const interaction = buildInteraction(command, args, options, {
-        keys: stack.keys,
+        keys: signer,
         sandbox: placement,
         member,
       });
@@ -131,13 +158,13 @@ export async function startStackDriver(handlerEnv: Record<string, string> = {}):
       const body = JSON.stringify(interaction);
       const response = await fetch(`${stack.url}/discord/interactions`, {
         method: 'POST',
-        headers: signInteraction(stack.keys, body),
+        headers: signInteraction(signer, body),
         body,
       });
       return { status: response.status, body: await response.text(), interaction };
     },
     async sendReport(report) {
-      const signed = signReport(stack.keys.webhookSecret, report);
+      const signed = signReport(webhookSecret, report);
       const response = await fetch(`${stack.url}/webhooks/bug-report`, {
         method: 'POST',
         headers: signed.headers,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { BugReportWebhookHandler } from '../../lambdas/bug-report-webhook/handler.js';
 import { loadWebhookIngressConfig } from '../../shared/config/webhook-ingress-config.js';
 import { ConfigError } from '../../shared/domain/errors.js';
 import { parseJob } from '../../shared/jobs/job-schemas.js';
@@ -22,10 +22,20 @@ import {
  */
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bugbot-service-AbCdEf';
+/**
+ * Each test's containers use their own secret name and queue: a container from an earlier test
+ * may still be retrying its read in the background, and its calls must not count here.
+ */
+let testArn = SECRET_ARN;
+let testQueue = 'bugbot-jobs';
+let testNumber = 0;
 const WEBHOOK_SECRET = makeWebhookSecret();
 const BEARER = 'supabase-bearer-token-0123456789abcdef';
 
 type SecretsMode = 'ok' | 'denied' | 'hang';
+
+/** A one-off misbehaviour of the next call to an operation: no answer, or an AWS error. */
+type Fault = 'hang' | 'slow' | { status: number; type: string };
 
 interface AwsCall {
   target: string;
@@ -36,6 +46,10 @@ interface AwsCall {
 class AwsStandIn {
   readonly calls: AwsCall[] = [];
   secretsMode: SecretsMode = 'ok';
+  /** Faults for the next calls of an operation (x-amz-target), in order. */
+  readonly faults = new Map<string, Fault[]>();
+  /** How long a `slow` answer takes. */
+  slowMs = 600;
   secretString = JSON.stringify({
     discordBotToken: 'discord-token',
     bugReportWebhookSecret: WEBHOOK_SECRET,
@@ -50,13 +64,23 @@ class AwsStandIn {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  inject(target: string, ...faults: Fault[]): void {
+    this.faults.set(target, [...(this.faults.get(target) ?? []), ...faults]);
+  }
+
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
+  /** This test's calls to an operation (see `testArn`). */
   callsTo(target: string): AwsCall[] {
-    return this.calls.filter((call) => call.target === target);
+    return this.calls.filter(
+      (call) =>
+        call.target === target &&
+        (call.body.SecretId === undefined || call.body.SecretId === testArn) &&
+        (call.body.QueueUrl === undefined || String(call.body.QueueUrl).endsWith(`/${testQueue}`)),
+    );
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -66,16 +90,30 @@ class AwsStandIn {
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
     this.calls.push({ target, body, authorization: request.headers.authorization });
 
+    // Faults are for this test's containers only; a leftover from an earlier test gets a plain answer.
+    const current =
+      (body.SecretId === undefined || body.SecretId === testArn) &&
+      (body.QueueUrl === undefined || String(body.QueueUrl).endsWith(`/${testQueue}`));
+    const fault = current ? this.faults.get(target)?.shift() : undefined;
+    if (fault === 'hang') return; // never answers; the client must give up
+    if (fault === 'slow') await new Promise((resolve) => setTimeout(resolve, this.slowMs));
+    if (fault && typeof fault === 'object') {
+      return reply(response, fault.status, target.startsWith('AmazonSQS') ? SQS_JSON : SECRETS_JSON, {
+        __type: fault.type,
+        message: `${fault.type} (injected)`,
+      });
+    }
+
     if (target === 'secretsmanager.GetSecretValue') {
       if (this.secretsMode === 'hang') return; // never answers; the client must give up
-      if (this.secretsMode === 'denied' || body.SecretId !== SECRET_ARN) {
+      if (this.secretsMode === 'denied' || !String(body.SecretId).startsWith(SECRET_ARN)) {
         return reply(response, 400, 'application/x-amz-json-1.1', {
           __type: 'AccessDeniedException',
           message: 'User is not authorized to perform secretsmanager:GetSecretValue',
         });
       }
       return reply(response, 200, 'application/x-amz-json-1.1', {
-        ARN: SECRET_ARN,
+        ARN: body.SecretId,
         Name: 'bugbot-service',
         VersionId: '6f1d1c1e-0000-4000-8000-000000000001',
         VersionStages: ['AWSCURRENT'],
@@ -93,6 +131,9 @@ class AwsStandIn {
     return reply(response, 400, 'application/x-amz-json-1.1', { __type: 'UnknownOperationException' });
   }
 }
+
+const SQS_JSON = 'application/x-amz-json-1.0';
+const SECRETS_JSON = 'application/x-amz-json-1.1';
 
 function reply(response: ServerResponse, status: number, contentType: string, body: unknown): void {
   const text = JSON.stringify(body);
@@ -114,6 +155,7 @@ afterAll(async () => {
 beforeEach(() => {
   aws.calls.length = 0;
   aws.secretsMode = 'ok';
+  aws.faults.clear();
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
   vi.stubEnv('AWS_REGION', 'us-east-1');
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTESTTESTTEST');
@@ -123,8 +165,11 @@ beforeEach(() => {
   vi.stubEnv('AWS_ENDPOINT_URL', '');
   vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', aws.url);
   vi.stubEnv('AWS_ENDPOINT_URL_SQS', aws.url);
-  vi.stubEnv('JOBS_QUEUE_URL', `${aws.url}/123456789012/bugbot-jobs`);
-  vi.stubEnv('SECRETS_ARN', SECRET_ARN);
+  testNumber += 1;
+  testArn = `${SECRET_ARN}-${testNumber}`;
+  testQueue = `bugbot-jobs-${testNumber}`;
+  vi.stubEnv('JOBS_QUEUE_URL', `${aws.url}/123456789012/${testQueue}`);
+  vi.stubEnv('SECRETS_ARN', testArn);
   vi.stubEnv('BUG_REPORT_WEBHOOK_SECRET', '');
   vi.stubEnv('BUG_REPORT_BEARER_TOKEN', '');
 });
@@ -132,8 +177,14 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/** What Lambda passes the handler, as far as the budget is concerned: the invocation's time left. */
+function invocationWith(remainingMs: number): Context {
+  const ends = Date.now() + remainingMs;
+  return { getRemainingTimeInMillis: () => ends - Date.now() } as unknown as Context;
+}
+
 /** A fresh container: the module (and its cached secret) is evaluated again with the current env. */
-async function coldStart(): Promise<BugReportWebhookHandler> {
+async function coldStart(): Promise<typeof import('../../lambdas/bug-report-webhook/handler.js')['handler']> {
   vi.resetModules();
   const module = await import('../../lambdas/bug-report-webhook/handler.js');
   return module.handler;
@@ -152,13 +203,13 @@ describe('bug-report webhook with the secret in Secrets Manager (real SDK, local
     expect(second.statusCode).toBe(202);
     const secretReads = aws.callsTo('secretsmanager.GetSecretValue');
     expect(secretReads).toHaveLength(1);
-    expect(secretReads[0]?.body).toEqual({ SecretId: SECRET_ARN });
+    expect(secretReads[0]?.body).toEqual({ SecretId: testArn });
     // Signed SigV4 with the environment's credentials: the real SDK did the talking.
     expect(secretReads[0]?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTESTTESTTEST\//);
 
     const sends = aws.callsTo('AmazonSQS.SendMessage');
     expect(sends).toHaveLength(2);
-    expect(sends[0]?.body.QueueUrl).toBe(`${aws.url}/123456789012/bugbot-jobs`);
+    expect(sends[0]?.body.QueueUrl).toBe(`${aws.url}/123456789012/${testQueue}`);
     const parsed = parseJob(String(sends[0]?.body.MessageBody));
     expect(parsed.ok && parsed.job.kind === 'bug.report' && parsed.job.bugId).toBe(
       JSON.parse(first.body).bugId,
@@ -187,18 +238,97 @@ describe('bug-report webhook with the secret in Secrets Manager (real SDK, local
     expect(aws.callsTo('AmazonSQS.SendMessage')).toHaveLength(1);
   });
 
-  it('gives up on a Secrets Manager that does not answer, inside Supabase’s one second', async () => {
+  it('gives up on a Secrets Manager that does not answer before the invocation ends, with a clean 503', async () => {
     aws.secretsMode = 'hang';
     const handler = await coldStart();
     const started = Date.now();
 
     const result = await handler(
       makeSignedWebhookEvent({ secret: WEBHOOK_SECRET, body: makeBugReport() }).event,
+      invocationWith(1_300),
     );
 
     expect(result.statusCode).toBe(503);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Answered before the invocation's end (1.3 s left, less the margin to answer), not cut off.
+    expect(Date.now() - started).toBeLessThan(1_300);
+    expect(aws.callsTo('secretsmanager.GetSecretValue').length).toBeGreaterThanOrEqual(2);
     expect(aws.callsTo('AmazonSQS.SendMessage')).toHaveLength(0);
+  });
+
+  it('starts reading the secret when the container starts, before any delivery', async () => {
+    await coldStart();
+    await vi.waitFor(() => expect(aws.callsTo('secretsmanager.GetSecretValue')).toHaveLength(1));
+    expect(aws.callsTo('AmazonSQS.SendMessage')).toHaveLength(0);
+  });
+
+  it('accepts the first report although Secrets Manager fails twice at cold start', async () => {
+    aws.inject(
+      'secretsmanager.GetSecretValue',
+      { status: 500, type: 'InternalServiceError' },
+      { status: 400, type: 'ThrottlingException' },
+    );
+    const handler = await coldStart();
+
+    const result = await handler(makeBearerWebhookEvent({ token: BEARER, body: makeBugReport() }));
+
+    expect(result.statusCode).toBe(202);
+    expect(aws.callsTo('secretsmanager.GetSecretValue')).toHaveLength(3);
+    expect(aws.callsTo('AmazonSQS.SendMessage')).toHaveLength(1);
+  });
+
+  it('accepts the first report when the first secret read never answers (abandoned, read again)', async () => {
+    aws.inject('secretsmanager.GetSecretValue', 'hang');
+    const handler = await coldStart();
+
+    const result = await handler(makeBearerWebhookEvent({ token: BEARER, body: makeBugReport() }));
+
+    expect(result.statusCode).toBe(202);
+    expect(aws.callsTo('secretsmanager.GetSecretValue')).toHaveLength(2);
+  });
+
+  it.each([
+    ['a 500 from SQS', { status: 500, type: 'InternalError' }],
+    ['SQS throttling (HTTP 400 RequestThrottled)', { status: 400, type: 'RequestThrottled' }],
+    ['a SendMessage that never answers', 'hang'],
+    ['a SendMessage slower than its attempt', 'slow'],
+  ] as const)('sends again after %s and answers 202', async (_, fault) => {
+    const handler = await coldStart();
+    aws.inject('AmazonSQS.SendMessage', fault);
+
+    const result = await handler(makeBearerWebhookEvent({ token: BEARER, body: makeBugReport() }));
+
+    expect(result.statusCode).toBe(202);
+    const sends = aws.callsTo('AmazonSQS.SendMessage');
+    expect(sends).toHaveLength(2);
+    // The same job both times: a duplicate that did arrive is collapsed by its idempotency key.
+    expect(sends[0]?.body.MessageBody).toBe(sends[1]?.body.MessageBody);
+  });
+
+  it('keeps trying past Supabase’s second while SQS is out, and queues the report once it is back', async () => {
+    // pg_net never retries a database webhook: a late 202 is a saved report, an early 503 a lost one.
+    const handler = await coldStart();
+    // Three attempts that never answer (250, 500 and 1000 ms): SQS is back after ~1.8 s.
+    aws.inject('AmazonSQS.SendMessage', 'hang', 'hang', 'hang');
+
+    const result = await handler(makeBearerWebhookEvent({ token: BEARER, body: makeBugReport() }));
+
+    expect(result.statusCode).toBe(202);
+    expect(aws.callsTo('AmazonSQS.SendMessage')).toHaveLength(4);
+  });
+
+  it('answers 503 before the invocation ends when SQS stays down', async () => {
+    const handler = await coldStart();
+    aws.inject('AmazonSQS.SendMessage', ...Array.from({ length: 30 }, () => 'hang' as const));
+    const started = Date.now();
+
+    const result = await handler(
+      makeBearerWebhookEvent({ token: BEARER, body: makeBugReport() }),
+      invocationWith(1_300),
+    );
+
+    expect(result.statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(1_300);
+    expect(aws.callsTo('AmazonSQS.SendMessage').length).toBeGreaterThanOrEqual(3);
   });
 
   it('prefers the environment: with BUG_REPORT_WEBHOOK_SECRET set, Secrets Manager is never called', async () => {
@@ -304,24 +434,62 @@ describe('createWebhookCredentialsProvider', () => {
     expect(reads).toBe(1);
   });
 
-  it('aborts a read that outlives its timeout and tries again on the next call', async () => {
+  it('abandons a read that outlives its attempt, retries it, and gives up after its attempts', async () => {
     const signals: AbortSignal[] = [];
     let answer = false;
     const provider = createWebhookCredentialsProvider({
       env: {},
-      timeoutMs: 50,
+      policy: { attemptTimeoutMs: 30, backoffMs: 5, maxAttempts: 3 },
       readServiceSecret: (signal) => {
         signals.push(signal);
         if (answer) return Promise.resolve(JSON.stringify({ bugReportBearerToken: BEARER }));
         return new Promise<string>(() => undefined);
       },
     });
-    await expect(provider()).rejects.toMatchObject({ name: 'ServiceError', service: 'secretsmanager' });
-    expect(signals[0]?.aborted).toBe(true);
+    await expect(provider()).rejects.toMatchObject({ service: 'secretsmanager', retryable: true });
+    expect(signals).toHaveLength(3);
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
     answer = true;
     const credentials = await provider();
     expect(credentials.bearerDigest).toBeDefined();
     expect(credentials.verifier).toBeUndefined();
+  });
+
+  it('lets a delivery stop waiting at its deadline while the read goes on for the next one', async () => {
+    let release: (value: string) => void = () => undefined;
+    let reads = 0;
+    const provider = createWebhookCredentialsProvider({
+      env: {},
+      readServiceSecret: () => {
+        reads += 1;
+        return new Promise<string>((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    await expect(provider({ deadline: Date.now() + 30, now: Date.now })).rejects.toMatchObject({
+      name: 'BudgetExhaustedError',
+    });
+    release(JSON.stringify({ bugReportBearerToken: BEARER }));
+    const credentials = await provider({ deadline: Date.now() + 30, now: Date.now });
+    expect(credentials.bearerDigest).toBeDefined();
+    expect(reads).toBe(1);
+  });
+
+  it('does not retry a refusal', async () => {
+    let reads = 0;
+    const provider = createWebhookCredentialsProvider({
+      env: {},
+      readServiceSecret: async () => {
+        reads += 1;
+        throw Object.assign(new Error('not authorized'), {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      },
+    });
+    await expect(provider()).rejects.toMatchObject({ service: 'secretsmanager', retryable: false });
+    expect(reads).toBe(1);
   });
 
   it('rejects a stored webhook secret that is not whsec_ base64, naming the field only', async () => {

@@ -2,14 +2,21 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {
+  type BugReportWebhookDeps,
   type BugReportWebhookHandler,
   createBugReportWebhookHandler,
   type WebhookLogger,
 } from '../../lambdas/bug-report-webhook/handler.js';
 import { ServiceError } from '../../shared/domain/errors.js';
 import type { HttpResult } from '../../shared/http/api-gateway.js';
+import {
+  JOBS_QUEUE_MAX_MESSAGE_BYTES,
+  jobMessageBytes,
+  MAX_JOB_MESSAGE_BYTES,
+  toJobMessage,
+} from '../../shared/jobs/job-message.js';
 import { type BugReportJob, type Job, jobSchema } from '../../shared/jobs/job-schemas.js';
-import type { JobQueue } from '../../shared/ports/job-queue.js';
+import type { JobQueue, SendJobOptions } from '../../shared/ports/job-queue.js';
 import {
   prepareWebhookCredentials,
   type WebhookSecrets,
@@ -21,6 +28,7 @@ import {
   makeHttpEvent,
   makeSignedWebhookEvent,
   makeSupabaseEnvelope,
+  makeSupabaseRow,
   makeWebhookSecret,
 } from '../factories/bug-reports.js';
 
@@ -32,8 +40,17 @@ const NOW = new Date('2025-05-01T12:00:00.000Z');
 class RecordingJobQueue implements JobQueue {
   readonly jobs: Job[] = [];
   failure: Error | undefined;
+  /** Failures for the next sends, in order, before `failure` applies; `hang` never answers. */
+  readonly upcoming: (Error | 'hang')[] = [];
+  attempts = 0;
+  readonly signals: AbortSignal[] = [];
 
-  async send(job: Job): Promise<void> {
+  async send(job: Job, options: SendJobOptions = {}): Promise<void> {
+    this.attempts += 1;
+    if (options.signal) this.signals.push(options.signal);
+    const next = this.upcoming.shift();
+    if (next === 'hang') return new Promise<void>(() => undefined);
+    if (next) throw next;
     if (this.failure) throw this.failure;
     this.jobs.push(structuredClone(job));
   }
@@ -48,7 +65,10 @@ interface Harness {
   send(event: APIGatewayProxyEventV2): Promise<HttpResult>;
 }
 
-function createHarness(secrets: WebhookSecrets = { webhookSecret: SECRET, bearerToken: BEARER }): Harness {
+function createHarness(
+  secrets: WebhookSecrets = { webhookSecret: SECRET, bearerToken: BEARER },
+  options: Pick<BugReportWebhookDeps, 'budgetMs' | 'maxMessageBytes' | 'sendPolicy'> = {},
+): Harness {
   const queue = new RecordingJobQueue();
   const logs: string[] = [];
   const transcript: string[] = [];
@@ -66,6 +86,7 @@ function createHarness(secrets: WebhookSecrets = { webhookSecret: SECRET, bearer
     credentials: () => Promise.resolve(credentials),
     logger,
     now: () => NOW,
+    ...options,
   });
   return {
     handle,
@@ -174,11 +195,11 @@ describe('bug-report webhook: accepted deliveries', () => {
     expect(onlyJob(harness.queue).report).toEqual({ description: 'it broke' });
   });
 
-  it.each(['INSERT', 'UPDATE'] as const)('unwraps a Supabase %s envelope to its record', async (type) => {
+  it('unwraps a Supabase INSERT envelope to its record', async () => {
     const harness = createHarness();
     const report = makeBugReport();
     const result = await harness.send(
-      makeSignedWebhookEvent({ secret: SECRET, body: makeSupabaseEnvelope(report, type) }).event,
+      makeSignedWebhookEvent({ secret: SECRET, body: makeSupabaseEnvelope(report, 'INSERT') }).event,
     );
 
     expect(result.statusCode).toBe(202);
@@ -218,6 +239,141 @@ describe('bug-report webhook: accepted deliveries', () => {
     );
     expect(event.headers).toHaveProperty('Webhook-Signature');
     expect((await harness.send(event)).statusCode).toBe(202);
+  });
+});
+
+describe('bug-report webhook: Supabase database webhook rows', () => {
+  it('accepts a whole row: nulls, a numeric identity id, a uuid user, jsonb and the team’s own columns', async () => {
+    const harness = createHarness();
+    const row = makeSupabaseRow();
+    const result = await harness.send(
+      makeBearerWebhookEvent({ token: BEARER, body: makeSupabaseEnvelope(row) }),
+    );
+
+    expect(result.statusCode).toBe(202);
+    const job = onlyJob(harness.queue);
+    expect(job.report).toEqual({
+      id: '4821',
+      created_at: '2025-05-01T12:00:00.123456+00:00',
+      description: 'The Pay button spins forever on the checkout page.',
+      user_id: '8a1f2b3c-4d5e-4f60-9a7b-1c2d3e4f5a6b',
+      user_email: 'reporter@example.com',
+      app_version: '3.14.1',
+      device_info: row.device_info,
+      url: 'https://app.example.com/checkout',
+      // Extra columns are kept as they came, nulls included; known ones that were null are absent.
+      updated_at: null,
+      status: 'open',
+      severity_hint: null,
+      tags: ['checkout', 'android'],
+      metadata: { source: 'in-app', build: 412 },
+      org_id: 77,
+    });
+    for (const known of ['console_logs', 'posthog_session_id', 'screenshot_url']) {
+      expect(job.report).not.toHaveProperty(known);
+    }
+    // What the processor reads back from the queue parses to the same job.
+    expect(jobSchema.parse(JSON.parse(JSON.stringify(job)))).toEqual(job);
+  });
+
+  it('accepts a row where every column but the description is null', async () => {
+    const harness = createHarness();
+    const row: Record<string, unknown> = Object.fromEntries(
+      Object.keys(makeSupabaseRow()).map((key) => [key, null]),
+    );
+    row.description = 'Crash on launch';
+    const result = await harness.send(
+      makeBearerWebhookEvent({ token: BEARER, body: makeSupabaseEnvelope(row) }),
+    );
+
+    expect(result.statusCode).toBe(202);
+    const report = onlyJob(harness.queue).report;
+    expect(report.description).toBe('Crash on launch');
+    for (const known of [
+      'id',
+      'user_id',
+      'user_email',
+      'app_version',
+      'created_at',
+      'device_info',
+      'console_logs',
+      'url',
+      'posthog_session_id',
+      'screenshot_url',
+    ]) {
+      expect(report).not.toHaveProperty(known);
+    }
+  });
+
+  it.each([
+    [
+      'a uuid id',
+      { id: '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' },
+      { id: '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' },
+    ],
+    ['a bigint user id', { user_id: 17 }, { user_id: '17' }],
+    ['a numeric app version', { app_version: 3.2 }, { app_version: '3.2' }],
+    ['an empty e-mail column', { user_email: '' }, {}],
+  ])('accepts %s', async (_, overrides: Record<string, unknown>, expected: Record<string, unknown>) => {
+    const harness = createHarness();
+    const row = makeSupabaseRow(overrides);
+    const result = await harness.send(
+      makeBearerWebhookEvent({ token: BEARER, body: makeSupabaseEnvelope(row) }),
+    );
+    expect(result.statusCode).toBe(202);
+    const report = onlyJob(harness.queue).report;
+    expect(report).toMatchObject(expected);
+    for (const key of Object.keys(overrides)) if (!(key in expected)) expect(report).not.toHaveProperty(key);
+  });
+
+  it('does not refuse a report for being long: 60 KB of description and 600 KB of logs go to the queue', async () => {
+    const harness = createHarness();
+    const row = makeSupabaseRow({
+      description: `Checkout breaks. ${'details '.repeat(7_500)}`,
+      console_logs: 'log line\n'.repeat(66_000),
+    });
+    const result = await harness.send(
+      makeBearerWebhookEvent({ token: BEARER, body: makeSupabaseEnvelope(row) }),
+    );
+    expect(result.statusCode).toBe(202);
+    expect(onlyJob(harness.queue).report.console_logs).toHaveLength(String(row.console_logs).length);
+  });
+
+  it.each([
+    ['UPDATE', () => makeSupabaseEnvelope(makeSupabaseRow({ status: 'closed' }), 'UPDATE')],
+    ['DELETE', () => ({ ...makeSupabaseEnvelope(null, 'DELETE'), old_record: makeSupabaseRow() })],
+    ['a type bugbot does not know', () => ({ ...makeSupabaseEnvelope(makeSupabaseRow()), type: 'TRUNCATE' })],
+  ])('answers 202 to %s and queues nothing', async (_, envelope) => {
+    const harness = createHarness();
+    const result = await harness.send(makeBearerWebhookEvent({ token: BEARER, body: envelope() }));
+    expect(result.statusCode).toBe(202);
+    expect(json(result)).toMatchObject({ ignored: true });
+    expect(harness.queue.jobs).toEqual([]);
+    expect(harness.logs.some((line) => line.includes('not a new report'))).toBe(true);
+  });
+
+  it('still authenticates an event it will ignore', async () => {
+    const harness = createHarness();
+    const result = await harness.send(
+      makeBearerWebhookEvent({
+        token: `${BEARER}x`,
+        body: makeSupabaseEnvelope(makeSupabaseRow(), 'UPDATE'),
+      }),
+    );
+    expect(result.statusCode).toBe(401);
+  });
+
+  it('refuses an INSERT whose description column is null, naming it as missing', async () => {
+    const harness = createHarness();
+    const result = await harness.send(
+      makeBearerWebhookEvent({
+        token: BEARER,
+        body: makeSupabaseEnvelope(makeSupabaseRow({ description: null })),
+      }),
+    );
+    expect(result.statusCode).toBe(422);
+    expect(json(result).fields).toEqual([{ path: 'record.description', message: 'is required' }]);
+    expect(harness.queue.jobs).toEqual([]);
   });
 });
 
@@ -470,28 +626,23 @@ const refusals: Refusal[] = [
     body: expectFields('record.description'),
   },
   {
-    name: 'DELETE envelope',
-    event: () => signed(makeSupabaseEnvelope(null, 'DELETE')),
-    status: 422,
-    body: expectFields('record'),
-  },
-  {
     name: 'envelope without a record',
     event: () => signed({ type: 'INSERT', table: 'bug_reports', schema: 'public', old_record: null }),
     status: 422,
     body: expectFields('record'),
   },
   {
+    name: 'envelope with a record but no event type',
+    event: () =>
+      signed({ table: 'bug_reports', schema: 'public', record: makeBugReport(), old_record: null }),
+    status: 422,
+    body: expectFields('type'),
+  },
+  {
     name: 'envelope whose record is not an object',
     event: () => signed(makeSupabaseEnvelope(null)),
     status: 422,
     body: expectFields('record'),
-  },
-  {
-    name: 'envelope with an unknown event type',
-    event: () => signed({ ...makeSupabaseEnvelope(makeBugReport()), type: 'TRUNCATE' }),
-    status: 422,
-    body: expectFields('type'),
   },
   // --- size ---------------------------------------------------------------------------------
   {
@@ -561,19 +712,59 @@ describe('bug-report webhook: refusals queue nothing', () => {
 });
 
 describe('bug-report webhook: failures behind the ingress', () => {
-  it('answers 503 with a generic message when the queue fails, and queues nothing', async () => {
-    const harness = createHarness();
+  const retryable = () => new ServiceError('sqs', 'enqueue the job failed (InternalError)', { status: 500 });
+
+  it('sends again inside the budget when SendMessage fails, and answers 202 with one job', async () => {
+    const harness = createHarness(undefined, { budgetMs: 5_000 });
+    harness.queue.upcoming.push(retryable(), retryable());
+
+    const result = await harness.send(signed(makeBugReport()));
+
+    expect(result.statusCode).toBe(202);
+    expect(harness.queue.attempts).toBe(3);
+    expect(harness.queue.jobs).toHaveLength(1);
+    expect(harness.logs.at(-1)).toContain('"attempts":3');
+  });
+
+  it('abandons a SendMessage that does not answer and sends again', async () => {
+    const harness = createHarness(undefined, { budgetMs: 5_000, sendPolicy: { attemptTimeoutMs: 50 } });
+    harness.queue.upcoming.push('hang');
+
+    const result = await harness.send(signed(makeBugReport()));
+
+    expect(result.statusCode).toBe(202);
+    expect(harness.queue.attempts).toBe(2);
+    // The abandoned attempt was told to stop (the SDK then closes its request).
+    expect(harness.queue.signals[0]?.aborted).toBe(true);
+    expect(harness.queue.jobs).toHaveLength(1);
+  });
+
+  it('answers 503 once its budget is spent', async () => {
+    const harness = createHarness(undefined, { budgetMs: 150, sendPolicy: { attemptTimeoutMs: 40 } });
     harness.queue.failure = new ServiceError('sqs', 'could not enqueue the job', {
       status: 500,
       cause: new Error('InternalError: arn:aws:sqs:us-east-1:123456789012:jobs is on fire'),
     });
+    const started = Date.now();
 
     const result = await harness.send(signed(makeBugReport()));
 
     expect(result.statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(harness.queue.attempts).toBeGreaterThan(1);
     expect(json(result)).toEqual({ error: 'temporarily unable to accept bug reports; retry later' });
     expect(result.body).not.toContain('arn:aws');
     expect(harness.queue.jobs).toEqual([]);
+  });
+
+  it('does not repeat a send SQS refused for good', async () => {
+    const harness = createHarness(undefined, { budgetMs: 5_000 });
+    harness.queue.failure = new ServiceError('sqs', 'enqueue the job failed (AccessDenied)', { status: 403 });
+
+    const result = await harness.send(signed(makeBugReport()));
+
+    expect(result.statusCode).toBe(503);
+    expect(harness.queue.attempts).toBe(1);
   });
 
   it('answers 503 when the credentials cannot be loaded, before looking at the body', async () => {
@@ -586,5 +777,71 @@ describe('bug-report webhook: failures behind the ingress', () => {
     const result = await handle(signed(makeBugReport()));
     expect(result.statusCode).toBe(503);
     expect(queue.jobs).toEqual([]);
+  });
+});
+
+describe('bug-report webhook: a job always fits the queue', () => {
+  it('sends a report near the limit whole when it fits', async () => {
+    const harness = createHarness(undefined, { maxMessageBytes: 256 * 1024 });
+    const report = makeBugReport({ console_logs: 'x'.repeat(200 * 1024) });
+    expect((await harness.send(signed(report))).statusCode).toBe(202);
+    const job = onlyJob(harness.queue);
+    expect(job.report.console_logs).toHaveLength(200 * 1024);
+    expect(job.cuts).toBeUndefined();
+  });
+
+  it('cuts what it must, says so in the job, and still answers 202', async () => {
+    const maxMessageBytes = 64 * 1024;
+    const harness = createHarness(undefined, { maxMessageBytes });
+    const logs = `${'earlier line\n'.repeat(8_000)}TypeError: x is undefined\n    at pay (app.js:1:2)`;
+    const result = await harness.send(signed(makeBugReport({ console_logs: logs })));
+
+    expect(result.statusCode).toBe(202);
+    const job = onlyJob(harness.queue);
+    expect(jobMessageBytes(toJobMessage(job))).toBeLessThanOrEqual(maxMessageBytes);
+    expect(job.cuts).toEqual([
+      {
+        field: 'console_logs',
+        keep: 'end',
+        keptBytes: expect.any(Number),
+        totalBytes: Buffer.byteLength(logs),
+      },
+    ]);
+    // The end of the log, where the crash is, is what stays.
+    expect(job.report.console_logs?.endsWith('at pay (app.js:1:2)')).toBe(true);
+  });
+
+  it('drops the report’s extra fields when they are what does not fit', async () => {
+    const maxMessageBytes = 64 * 1024;
+    const harness = createHarness(undefined, { maxMessageBytes });
+    const report = makeBugReport({ attachment_base64: 'A'.repeat(100 * 1024) });
+    const result = await harness.send(signed(report));
+
+    expect(result.statusCode).toBe(202);
+    const job = onlyJob(harness.queue);
+    expect(job.report).not.toHaveProperty('attachment_base64');
+    expect(job.report.description).toBe(report.description);
+    expect(job.cuts).toEqual([
+      { field: 'extra_fields', keep: 'fields', keptBytes: 0, totalBytes: expect.any(Number) },
+    ]);
+    expect(jobMessageBytes(toJobMessage(job))).toBeLessThanOrEqual(maxMessageBytes);
+  });
+
+  it('fits the largest body it accepts into the queue the stack deploys', async () => {
+    const harness = createHarness();
+    // A body of exactly 1 MiB: its job (envelope, ids) would be a little over 1 MiB.
+    const base = JSON.stringify(makeBugReport({ console_logs: '' }));
+    const report = makeBugReport({
+      console_logs: 'y'.repeat(MAX_WEBHOOK_BODY_BYTES - Buffer.byteLength(base)),
+    });
+    expect(Buffer.byteLength(JSON.stringify(report))).toBe(MAX_WEBHOOK_BODY_BYTES);
+
+    const result = await harness.send(signed(report));
+
+    expect(result.statusCode).toBe(202);
+    const job = onlyJob(harness.queue);
+    expect(jobMessageBytes(toJobMessage(job))).toBeLessThanOrEqual(MAX_JOB_MESSAGE_BYTES);
+    expect(MAX_JOB_MESSAGE_BYTES).toBeLessThan(JOBS_QUEUE_MAX_MESSAGE_BYTES);
+    expect(job.cuts?.map((cut) => cut.field)).toEqual(['console_logs']);
   });
 });

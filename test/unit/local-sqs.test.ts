@@ -314,3 +314,23 @@ describe('LocalSqs', () => {
     });
   });
 });
+
+describe('maximum message size', () => {
+  it('defaults to 256 KiB, as a queue that sets nothing may have in SQS, and takes 1 MiB once sized', () => {
+    const { engine } = createEngine();
+    engine.createQueue('unsized');
+    engine.createQueue('sized', { MaximumMessageSize: '1048576' });
+    expect(engine.getQueueAttributes('unsized', ['MaximumMessageSize'])).toEqual({
+      MaximumMessageSize: '262144',
+    });
+
+    const body = 'x'.repeat(300 * 1024);
+    expect(() => engine.sendMessage('unsized', { body })).toThrow(
+      /Message must be shorter than 262144 bytes/,
+    );
+    expect(engine.sendMessage('sized', { body }).messageId).toEqual(expect.any(String));
+    expect(() => engine.sendMessage('sized', { body: 'x'.repeat(1_048_577) })).toThrow(
+      /Message must be shorter than 1048576 bytes/,
+    );
+  });
+});

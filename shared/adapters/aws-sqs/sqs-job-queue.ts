@@ -1,7 +1,15 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { toJobMessage } from '../../jobs/job-message.js';
 import type { Job } from '../../jobs/job-schemas.js';
-import type { JobQueue } from '../../ports/job-queue.js';
+import type { JobQueue, SendJobOptions } from '../../ports/job-queue.js';
 import { toAwsServiceError } from '../aws/aws-service-error.js';
+
+/** SQS reports throttling as HTTP 400 with these codes (@aws-sdk/client-sqs error shapes). */
+const SQS_RETRYABLE_ERRORS: ReadonlySet<string> = new Set([
+  'RequestThrottled',
+  'ThrottlingException',
+  'KmsThrottled',
+]);
 
 export class SqsJobQueue implements JobQueue {
   constructor(
@@ -9,20 +17,22 @@ export class SqsJobQueue implements JobQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(job: Job, options: { readonly delaySeconds?: number } = {}): Promise<void> {
+  async send(job: Job, options: SendJobOptions = {}): Promise<void> {
+    const message = toJobMessage(job);
     try {
       await this.client.send(
         new SendMessageCommand({
           QueueUrl: this.queueUrl,
-          MessageBody: JSON.stringify(job),
+          MessageBody: message.body,
           ...(options.delaySeconds
             ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(options.delaySeconds))) }
             : {}),
-          MessageAttributes: { kind: { DataType: 'String', StringValue: job.kind } },
+          MessageAttributes: message.attributes,
         }),
+        options.signal ? { abortSignal: options.signal } : undefined,
       );
     } catch (error) {
-      throw toAwsServiceError('sqs', 'enqueue the job', error);
+      throw toAwsServiceError('sqs', 'enqueue the job', error, SQS_RETRYABLE_ERRORS);
     }
   }
 }
