@@ -27,6 +27,8 @@ export interface FixDraftedNote {
   readonly spend?: string;
   /** The repository refused a draft: the PR is a normal one that says it is not ready. */
   readonly draftRefused?: boolean;
+  /** The Linear issue the pull request could not be linked on (Linear failed): said, not hidden. */
+  readonly issueLinkFailed?: string;
 }
 
 export function renderFixDraftedNote(note: FixDraftedNote): OutgoingMessage {
@@ -36,7 +38,10 @@ export function renderFixDraftedNote(note: FixDraftedNote): OutgoingMessage {
     ? "Proven: the agent's test failed before the fix and passes after it, and the checks pass. Ready for review."
     : `${note.draftRefused ? 'Not ready for review (this repository refuses drafts, so the pull request says so in its title)' : 'Opened as a draft'}, because:\n${note.assessment.gaps.map((gap) => `- ${toSafeLine(gap, 200)}`).join('\n')}`;
   const facts = `${note.changedFiles} file(s) changed, $${note.costUsd.toFixed(2)} of model usage.`;
-  return finish([head, verdict, facts, spendLine(note.spend)]);
+  const link = note.issueLinkFailed
+    ? `Linear did not take the link, so ${toSafeLine(note.issueLinkFailed, 40)} does not show this pull request yet; add it by hand if wanted.`
+    : null;
+  return finish([head, verdict, facts, link, spendLine(note.spend)]);
 }
 
 export interface NotReproducedNote {

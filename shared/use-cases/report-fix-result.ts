@@ -110,8 +110,11 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
       draft: rendered.draft,
       notDraft: { title: notDraft.title, body: notDraft.body },
     });
+    // The pull request is open whatever Linear does now: a link that cannot be attached is said in
+    // the thread (degraded, visible) rather than retried into the DLQ with the bug stranded.
+    let linkedOnIssue = true;
     if (record.issue?.tracker === 'linear') {
-      await deps.tracker
+      linkedOnIssue = await deps.tracker
         .attachLink({
           issueId: record.issue.id,
           url: pull.url,
@@ -120,11 +123,10 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
             ? 'Drafted by bugbot — not proven'
             : 'Drafted by bugbot — proven by a test',
         })
-        .catch((error: unknown) => {
-          // An issue deleted or archived meanwhile must not orphan the pull request: retry what
-          // may pass later, give up on the link alone otherwise.
-          if (error instanceof ServiceError && error.retryable) throw error;
-        });
+        .then(
+          () => true,
+          () => false,
+        );
     }
     const finished = await deps.fixJobs.updateFixJob(
       record.jobId,
@@ -141,21 +143,6 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
       return;
     }
     if (finished.ok) countFix(record, result, deps);
-    await tell(
-      record,
-      bug,
-      `fix-drafted:${record.jobId}`,
-      renderFixDraftedNote({
-        pullRequestUrl: pull.url,
-        assessment,
-        changedFiles: result.changedFiles.length,
-        costUsd: result.costUsd,
-        spend: spendText,
-        draftRefused: pull.draftRefused,
-      }),
-      deps,
-    );
-    await askReporterIfNotReproduced(record, result, bug, spendText, deps);
     if (bug && resuming && bug.fix?.jobId === record.jobId && bug.status === stateAfterFailedFix(bug)) {
       // The bug went back when the job was given up; it moves on through fix_requested again.
       await deps.records.transitionBug(bug.bugId, [bug.status], 'fix_requested', {
@@ -163,6 +150,8 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
       });
     }
     if (bug) {
+      // The bug records the pull request before anyone is told: a thread note that fails (Discord
+      // down) must never leave the bug in fix_requested with its pull request open.
       // GitHub's events about the branch (merged, closed, a preview deployed) find the bug by these.
       await deps.records.linkReference('branch', result.branch, bug.bugId);
       if (result.headCommit) await deps.records.linkReference('commit', result.headCommit, bug.bugId);
@@ -180,8 +169,28 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
         await refreshCard(moved.bug, deps);
       } else if (moved.current?.status === 'dismissed' && moved.current.fix?.jobId === record.jobId) {
         await closeOrphan(record, pull, moved.current, deps, spendText);
+        return;
+      } else if (moved.current?.status === 'fix_drafted' && moved.current.fix?.jobId === record.jobId) {
+        // A retry after the move: the card edit may be what failed last time.
+        await refreshCard(moved.current, deps);
       }
     }
+    await tell(
+      record,
+      bug,
+      `fix-drafted:${record.jobId}`,
+      renderFixDraftedNote({
+        pullRequestUrl: pull.url,
+        assessment,
+        changedFiles: result.changedFiles.length,
+        costUsd: result.costUsd,
+        spend: spendText,
+        draftRefused: pull.draftRefused,
+        ...(linkedOnIssue ? {} : { issueLinkFailed: record.issue?.identifier ?? 'the issue' }),
+      }),
+      deps,
+    );
+    await askReporterIfNotReproduced(record, result, bug, spendText, deps);
     await releaseTarget(record, deps);
     return;
   }

@@ -42,9 +42,13 @@ async function reportAndWaitForCard(report: Record<string, unknown>) {
   const sent = await driver.sendReport(report);
   expect(sent.status).toBe(202);
   const bugId = String(sent.body.bugId);
-  const state = await driver.waitFor('the card', (current) =>
-    bugOf(current, bugId)?.card?.threadId && cardOf(current, bugId) ? current : undefined,
-  );
+  // The card and its thread are recorded a moment before the bug's move to triaged: wait for both.
+  const state = await driver.waitFor('the card', (current) => {
+    const bug = bugOf(current, bugId);
+    return bug?.card?.threadId && cardOf(current, bugId) && !['received', 'analyzing'].includes(bug.status)
+      ? current
+      : undefined;
+  });
   return { bugId, state };
 }
 

@@ -19,43 +19,7 @@ import type { StackDriver } from './local-stack-driver.js';
  * They are printed with "(known)" and not asserted; everything else must end done, degraded
  * visibly, refused visibly, or in the DLQ with the person told.
  */
-export const KNOWN_FIXFLOW_CELLS: readonly KnownCell[] = [
-  {
-    service: 'linear',
-    fault: '*',
-    flow: 'draft fix',
-    outcomes: ['stuck', 'dlq-untold'],
-    why: 'report-fix-result.ts: the pull request is open, attaching it to the Linear issue fails, the fix.result job retries into the DLQ (it has no tellFailure), the thread is never told and the bug stays fix_requested',
-  },
-  {
-    service: 'linear',
-    fault: '*',
-    flow: 'draft fix: PR step',
-    outcomes: ['stuck', 'dlq-untold'],
-    why: 'as above: a Linear failure after the pull request is open strands the bug in fix_requested',
-  },
-  {
-    service: 'github',
-    fault: '*',
-    flow: 'draft fix: PR step',
-    outcomes: ['stuck', 'dlq-untold'],
-    why: 'report-fix-result.ts: opening the pull request fails after the branch is pushed; fix.result retries into the DLQ with nobody told and the bug stays fix_requested',
-  },
-  {
-    service: 'discord',
-    fault: '*',
-    flow: 'draft fix',
-    outcomes: ['stuck', 'dlq-untold'],
-    why: 'the fix itself runs (the retried click resumes its own claim) and its pull request opens, then report-fix-result.ts cannot post the thread note and the bug stays fix_requested, as in the PR-step cell below',
-  },
-  {
-    service: 'discord',
-    fault: '*',
-    flow: 'draft fix: PR step',
-    outcomes: ['stuck', 'dlq-untold'],
-    why: 'report-fix-result.ts: the pull request is open but the thread note fails; the bug moves to fix_drafted only after that note, so it stays fix_requested (its lastFailure is recorded)',
-  },
-];
+export const KNOWN_FIXFLOW_CELLS: readonly KnownCell[] = [];
 
 /**
  * One service's row of the fault matrix, in a stack of its own (a test file per service, so CI

@@ -74,6 +74,7 @@ describe('buildAgentEnv', () => {
         'ANTHROPIC_API_KEY',
         'ANTHROPIC_BASE_URL',
         'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC',
+        'CLAUDE_CODE_MAX_RETRIES',
         'CLAUDE_CONFIG_DIR',
         'DISABLE_AUTOUPDATER',
         'DISABLE_ERROR_REPORTING',
@@ -94,7 +95,12 @@ describe('buildAgentEnv', () => {
         'TMPDIR',
       ].sort(),
     );
-    expect(env).toMatchObject({ HOME: '/run/agent-home', CLAUDE_CONFIG_DIR: '/run/agent-home/.claude' });
+    expect(env).toMatchObject({
+      HOME: '/run/agent-home',
+      CLAUDE_CONFIG_DIR: '/run/agent-home/.claude',
+      // Bounded: the CLI's default backs off for minutes while the API is down.
+      CLAUDE_CODE_MAX_RETRIES: '5',
+    });
   });
 });
 

@@ -198,6 +198,9 @@ export function buildAgentSettings(hookCommand: string): Record<string, unknown>
   };
 }
 
+/** How often the agent's CLI retries a failed model call (its `CLAUDE_CODE_MAX_RETRIES`). */
+export const AGENT_MAX_API_RETRIES = 5;
+
 export function buildAgentEnv(
   input: Pick<RunAgentInput, 'anthropicApiKey' | 'anthropicBaseUrl' | 'path' | 'agentHome'>,
   configDir: string,
@@ -214,6 +217,10 @@ export function buildAgentEnv(
     DISABLE_AUTOUPDATER: '1',
     DISABLE_ERROR_REPORTING: '1',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    // Bounded retries of the model API: the CLI's own default (10, backing off to half a minute
+    // apiece) holds a task for minutes while Anthropic is down; five ride out a short overload
+    // (about 15 s of backoff) and then the fix fails and the thread is told.
+    CLAUDE_CODE_MAX_RETRIES: String(AGENT_MAX_API_RETRIES),
     // Claude Code runs git in the workspace itself (status for its context); make sure that git
     // trusts no config there either.
     GIT_CONFIG_NOSYSTEM: '1',
