@@ -166,11 +166,14 @@ function failureReason(error: unknown): string {
 
 function describeJobFailure(error: unknown, afterRetries: boolean): string {
   const what =
-    error instanceof ServiceError
-      ? describeFailure(serviceName(error.service), error)
-      : error instanceof PermanentJobError
-        ? error.message
-        : 'something unexpected went wrong on our side';
+    error instanceof OutOfTimeError
+      ? // Not a service that failed to answer: the services it called were too slow, or kept failing.
+        'it took longer than bugbot may spend on one attempt (a service it needs was slow or kept failing)'
+      : error instanceof ServiceError
+        ? describeFailure(serviceName(error.service), error)
+        : error instanceof PermanentJobError
+          ? error.message
+          : 'something unexpected went wrong on our side';
   return afterRetries ? `${what}; I tried several times and gave up` : what;
 }
 

@@ -96,7 +96,7 @@ export const MATRIX_HANDLER_ENV: Record<string, string> = {
   FIX_RESULT_GRACE_SECONDS: '1',
   // The runner's own limit on the agent: a faulted Anthropic fails a fix within a minute.
   FIX_TIMEOUT_SECONDS: '60',
-  // `FAULT_MATRIX_LOG_LEVEL=WARN npx vitest run test/integration/fault-matrix-github.test.ts -t 503`
+  // `FAULT_MATRIX_LOG_LEVEL=WARN npx vitest run test/integration/fault-matrix-github-errors.test.ts -t 503`
   ...(process.env.FAULT_MATRIX_LOG_LEVEL ? { POWERTOOLS_LOG_LEVEL: process.env.FAULT_MATRIX_LOG_LEVEL } : {}),
 };
 
@@ -479,7 +479,7 @@ function classifyDead(
 
 // --- the table ---------------------------------------------------------------------------------
 
-export function renderTable(results: readonly CellResult[], known: (cell: CellResult) => boolean): string {
+export function renderTable(results: readonly CellResult[]): string {
   const lines = [
     `| service | fault | ${FLOWS.join(' | ')} |`,
     `|---|---|${FLOWS.map(() => '---').join('|')}|`,
@@ -491,7 +491,7 @@ export function renderTable(results: readonly CellResult[], known: (cell: CellRe
         results.find((cell) => cell.service === service && cell.fault === fault && cell.flow === flow),
       );
       if (row.every((cell) => cell === undefined)) continue;
-      const text = row.map((cell) => (cell ? `${cell.outcome}${known(cell) ? ' (known)' : ''}` : '—'));
+      const text = row.map((cell) => cell?.outcome ?? '—');
       lines.push(`| ${service} | ${fault} | ${text.join(' | ')} |`);
     }
   }
@@ -518,29 +518,4 @@ function roundWord(n: number): string {
     rest = Math.floor(rest / 26);
   } while (rest > 0);
   return word;
-}
-
-// --- the suite ---------------------------------------------------------------------------------
-
-/**
- * A cell whose failure lies in the fix/PR-opening code the `fixflow` branch is rewriting
- * (shared/use-cases/report-fix-result.ts, request-fix.ts): printed as known, not asserted.
- * Each entry says why; the lead re-runs the matrix once that branch is merged.
- */
-export interface KnownCell {
-  readonly service: Service;
-  readonly fault: FaultName | '*';
-  readonly flow: Flow;
-  readonly outcomes: readonly Outcome[];
-  readonly why: string;
-}
-
-export function isKnown(known: readonly KnownCell[], cell: CellResult): KnownCell | undefined {
-  return known.find(
-    (entry) =>
-      entry.service === cell.service &&
-      (entry.fault === '*' || entry.fault === cell.fault) &&
-      entry.flow === cell.flow &&
-      entry.outcomes.includes(cell.outcome),
-  );
 }

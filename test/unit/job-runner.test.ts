@@ -130,7 +130,9 @@ describe('runJob within the invocation budget', () => {
     );
     await expect(outcome).rejects.toBeInstanceOf(RetryLaterError);
     expect(Date.now() - started).toBeLessThan(1_500);
-    expect(told).toEqual(['bugbot did not answer in time; I tried several times and gave up']);
+    expect(told).toEqual([
+      'it took longer than bugbot may spend on one attempt (a service it needs was slow or kept failing); I tried several times and gave up',
+    ]);
     expect(retryControl.delays.at(-1)?.seconds).toBe(0);
   });
 

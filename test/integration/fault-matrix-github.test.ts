@@ -1,3 +1,0 @@
-import { defineFaultMatrix } from '../support/fault-matrix-suite.js';
-
-defineFaultMatrix('github');
