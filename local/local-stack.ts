@@ -536,6 +536,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           }),
       FIX_RESULT_GRACE_SECONDS: env.FIX_RESULT_GRACE_SECONDS ?? '5',
       FIX_TASK_ROLE_ID: LOCAL_FIX_TASK_ROLE_ID,
+      // The local queue shares this process and its two cores with the whole stack: a send is
+      // given 2 s before it is abandoned and sent again, not SQS's 250 ms (see
+      // shared/config/webhook-ingress-config.ts), so a burst does not repeat its own sends.
+      SQS_SEND_ATTEMPT_MS: env.SQS_SEND_ATTEMPT_MS ?? '2000',
       ...(env.FIX_MONTHLY_BUDGET_USD ? { FIX_MONTHLY_BUDGET_USD: env.FIX_MONTHLY_BUDGET_USD } : {}),
       ...(env.FIX_PUSH_REPO ? { FIX_PUSH_REPO: env.FIX_PUSH_REPO } : {}),
       // The sandbox fork's git URL on this stack, when fixes are pushed there.

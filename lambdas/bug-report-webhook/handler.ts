@@ -281,12 +281,21 @@ function composeFromEnvironment(env: Record<string, string | undefined>): Compos
         new SQSClient({
           useQueueUrlAsEndpoint: false,
           maxAttempts: 1,
-          requestHandler: { connectionTimeout: 250, requestTimeout: WEBHOOK_BUDGET_MS },
+          requestHandler: { connectionTimeout: config.sendAttemptMs, requestTimeout: WEBHOOK_BUDGET_MS },
         }),
       ),
       config.jobsQueueUrl,
     );
-    return { ok: true, handle: createBugReportWebhookHandler({ jobQueue, credentials, logger, metrics }) };
+    return {
+      ok: true,
+      handle: createBugReportWebhookHandler({
+        jobQueue,
+        credentials,
+        logger,
+        metrics,
+        sendPolicy: { ...DEFAULT_SEND_POLICY, attemptTimeoutMs: config.sendAttemptMs },
+      }),
+    };
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, error };
     throw error;

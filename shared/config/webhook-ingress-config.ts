@@ -22,6 +22,13 @@ export const webhookIngressConfigSchema = z
     BUG_REPORT_WEBHOOK_SECRET: optionalString,
     BUG_REPORT_BEARER_TOKEN: optionalString,
     SECRETS_ARN: optionalString,
+    /**
+     * How long the first SendMessage attempt may take before it is abandoned and sent again
+     * (each next attempt gets twice as long). 250 ms suits SQS, which answers in milliseconds;
+     * the local stack's queue shares one process and two cores with everything else, and there
+     * a send abandoned early is a send repeated, adding to the load that slowed it.
+     */
+    SQS_SEND_ATTEMPT_MS: z.coerce.number().int().min(50).max(4_000).default(250),
   })
   .superRefine((env, ctx) => {
     const secret = env.BUG_REPORT_WEBHOOK_SECRET;
@@ -53,6 +60,7 @@ export const webhookIngressConfigSchema = z
     webhookSecret: env.BUG_REPORT_WEBHOOK_SECRET,
     bearerToken: env.BUG_REPORT_BEARER_TOKEN,
     secretsArn: env.SECRETS_ARN,
+    sendAttemptMs: env.SQS_SEND_ATTEMPT_MS,
   }));
 
 export type WebhookIngressConfig = z.infer<typeof webhookIngressConfigSchema>;

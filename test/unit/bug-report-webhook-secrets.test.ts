@@ -408,7 +408,23 @@ describe('loadWebhookIngressConfig', () => {
       webhookSecret: undefined,
       bearerToken: undefined,
       secretsArn: SECRET_ARN,
+      // SQS answers in milliseconds: a send is abandoned and repeated after 250 ms by default.
+      sendAttemptMs: 250,
     });
+    expect(
+      loadWebhookIngressConfig({
+        JOBS_QUEUE_URL: 'https://sqs.example/1/q',
+        SECRETS_ARN: SECRET_ARN,
+        SQS_SEND_ATTEMPT_MS: '2000',
+      }).sendAttemptMs,
+    ).toBe(2000);
+    expect(() =>
+      loadWebhookIngressConfig({
+        JOBS_QUEUE_URL: 'https://sqs.example/1/q',
+        SECRETS_ARN: SECRET_ARN,
+        SQS_SEND_ATTEMPT_MS: '9000',
+      }),
+    ).toThrow(/SQS_SEND_ATTEMPT_MS/);
     expect(
       loadWebhookIngressConfig({
         JOBS_QUEUE_URL: 'https://sqs.example/1/q',
