@@ -45,7 +45,7 @@ async function reportAndWaitForCard(report: Record<string, unknown>) {
   // The card and its thread are recorded a moment before the bug's move to triaged: wait for both.
   const state = await driver.waitFor('the card', (current) => {
     const bug = bugOf(current, bugId);
-    return bug?.card?.threadId && cardOf(current, bugId) && !['received', 'analyzing'].includes(bug.status)
+    return bug?.card?.threadId && cardOf(current, bugId) && !['new', 'analyzing'].includes(bug.status)
       ? current
       : undefined;
   });

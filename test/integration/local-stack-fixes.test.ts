@@ -64,7 +64,11 @@ async function reportBug(description: string, user: string) {
   const sent = await driver.sendReport({ description, user_id: user });
   expect(sent.status).toBe(202);
   const bugId = String(sent.body.bugId);
-  await driver.waitFor('the card', (state) => (bugOf(state, bugId)?.card?.threadId ? state : undefined));
+  // The card (with its thread) is posted while the analysis runs: a fix needs the bug triaged.
+  await driver.waitFor('the triaged card', (state) => {
+    const bug = bugOf(state, bugId);
+    return bug?.card?.threadId && bug.status === 'triaged' ? state : undefined;
+  });
   return bugId;
 }
 
@@ -176,9 +180,14 @@ describe('fixes through the local stack', () => {
     const bugId = await reportBug('Checkout crashes when I press Pay: the cart total throws', 'u_fork');
     const reply = await click('draft_fix', bugId);
     expect(reply.content).toContain('Drafting a fix');
+    // The bug records its pull request before the thread is told: wait for both.
     const state = await driver.waitFor(
-      'the pull request',
-      (current) => (bugOf(current, bugId)?.status === 'fix_drafted' ? current : undefined),
+      'the pull request and its note',
+      (current) =>
+        bugOf(current, bugId)?.status === 'fix_drafted' &&
+        threadOf(current, bugId).some((message) => message.content.startsWith('Fix drafted'))
+          ? current
+          : undefined,
       120_000,
     );
     const pull = pullsOf(state).find((candidate) => candidate.head === bugOf(state, bugId)?.fix?.branch);

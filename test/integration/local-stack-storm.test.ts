@@ -81,7 +81,13 @@ async function reportAndWaitForCard(body: Record<string, unknown>): Promise<stri
   const bugId = await report(body);
   await driver.waitFor(
     'the card',
-    (state) => (bugOf(state, bugId)?.card?.threadId && cardOf(state, bugId) ? state : undefined),
+    // The card and thread come while the analysis runs; the commands here need it triaged.
+    (state) => {
+      const bug = bugOf(state, bugId);
+      return bug?.card?.threadId && cardOf(state, bugId) && !['new', 'analyzing'].includes(bug.status)
+        ? state
+        : undefined;
+    },
     60_000,
   );
   return bugId;
