@@ -210,10 +210,12 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
             content:
               'The fix attempt changed nothing, so there is no pull request. The bug may need a person, or clearer instructions.',
           };
-  await tell(record, bug, `fix-outcome:${record.jobId}`, withSpend(note, spendText), deps);
-  await askReporterIfNotReproduced(record, result, bug, spendText, deps);
+  // The bug goes back before anyone is told: a note that cannot be posted (Discord down) must
+  // not leave it in fix_requested.
   if (bug) await returnBug(bug, record, result.status, deps);
   await releaseTarget(record, deps);
+  await tell(record, bug, `fix-outcome:${record.jobId}`, withSpend(note, spendText), deps);
+  await askReporterIfNotReproduced(record, result, bug, spendText, deps);
 }
 
 /**
@@ -245,6 +247,9 @@ export async function giveUpFixResult(
         `nothing is lost: open it by hand from that branch (https://github.com/${deps.repo.owner}/${deps.repo.repo}/compare/${record.spec.repo.baseBranch}...${where.owner}:${record.spec.branch})`,
       ]
     : [`the result could not be handled: ${description}`];
+  // State first, then the note: Discord failing here must not strand the bug.
+  if (bug) await returnBug(bug, record, 'failed', deps);
+  await releaseTarget(record, deps);
   await tell(
     record,
     bug,
@@ -255,8 +260,6 @@ export async function giveUpFixResult(
     ),
     deps,
   );
-  if (bug) await returnBug(bug, record, 'failed', deps);
-  await releaseTarget(record, deps);
 }
 
 /**
@@ -267,18 +270,51 @@ export async function giveUpFixResult(
  */
 export async function reportFixTaskStopped(job: FixTaskStoppedJob, deps: FixResultDeps): Promise<void> {
   const record = await deps.fixJobs.getFixJob(job.jobId);
-  if (!record || record.status === 'finished' || record.status === 'failed' || record.status === 'refused')
-    return;
+  if (!record || record.status === 'finished' || record.status === 'refused') return;
   // A stop event for another task than the one launched for this job changes nothing.
   if (!record.taskId || taskIdOf(record.taskId) !== taskIdOf(job.taskArn)) return;
   if (record.resultAt) return;
+  // Failed by this stop on an earlier delivery whose note could not be posted: finish telling.
+  const failedByThisStop = record.status === 'failed' && record.stoppedAt !== undefined;
+  if (record.status === 'failed' && !failedByThisStop) return;
+  if (!failedByThisStop && !(await failFixOnStop(record, deps))) return;
+  const spend = await settle(record, record.spec.limits.maxBudgetUsd, deps);
+  const why = [
+    job.stoppedReason && toPlainLine(job.stoppedReason, 200),
+    job.exitCode !== undefined && job.exitCode !== null ? `exit code ${job.exitCode}` : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const bug = record.bugId ? await deps.records.getBug(record.bugId) : null;
+  if (bug) await returnBug(bug, record, 'failed', deps);
+  await releaseTarget(record, deps);
+  await tell(
+    record,
+    bug,
+    `fix-outcome:${record.jobId}`,
+    withSpend(
+      renderThreadNote('fix_failed', {
+        reasons: [`the fix runner stopped without a result${why ? ` (${why})` : ''}`],
+      }),
+      describeMonthSpend(spend, deps.settings.monthlyBudgetUsd),
+    ),
+    deps,
+  );
+}
+
+/**
+ * The task stopped without a result: after the grace period (the result may be on its way), the
+ * fix is declared failed. False when there is nothing (more) to do: a dismissed fix, or a result
+ * that won the race.
+ */
+async function failFixOnStop(record: FixJobRecord, deps: FixResultDeps): Promise<boolean> {
   const now = deps.now();
   if (record.status === 'cancelled') {
     // Stopped because its bug was dismissed (the dismissal said so): count what it may have cost.
     await deps.fixJobs.updateFixJob(record.jobId, ['cancelled'], { stoppedAt: now.toISOString() });
     await settle(record, record.spec.limits.maxBudgetUsd, deps);
     await releaseTarget(record, deps);
-    return;
+    return false;
   }
   if (!record.stoppedAt) {
     await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched'], {
@@ -299,30 +335,9 @@ export async function reportFixTaskStopped(job: FixTaskStoppedJob, deps: FixResu
   const failed = await deps.fixJobs.updateFixJob(record.jobId, ['requested', 'launched'], {
     status: 'failed',
   });
-  if (!failed.ok) return; // the result won the race
+  if (!failed.ok) return false; // the result won the race
   deps.metrics?.record('FixesFailed', 1);
-  const spend = await settle(record, record.spec.limits.maxBudgetUsd, deps);
-  const why = [
-    job.stoppedReason && toPlainLine(job.stoppedReason, 200),
-    job.exitCode !== undefined && job.exitCode !== null ? `exit code ${job.exitCode}` : null,
-  ]
-    .filter(Boolean)
-    .join(', ');
-  const bug = record.bugId ? await deps.records.getBug(record.bugId) : null;
-  await tell(
-    record,
-    bug,
-    `fix-outcome:${record.jobId}`,
-    withSpend(
-      renderThreadNote('fix_failed', {
-        reasons: [`the fix runner stopped without a result${why ? ` (${why})` : ''}`],
-      }),
-      describeMonthSpend(spend, deps.settings.monthlyBudgetUsd),
-    ),
-    deps,
-  );
-  if (bug) await returnBug(bug, record, 'failed', deps);
-  await releaseTarget(record, deps);
+  return true;
 }
 
 /** `arn:aws:ecs:…:task/<cluster>/<id>` → `<id>`; an id stays itself. */
@@ -412,6 +427,8 @@ async function returnBug(
   status: FixResult['status'],
   deps: FixResultDeps,
 ): Promise<void> {
+  // A later fix asked for meanwhile owns the bug now: this one's end must not move it.
+  if (bug.fix && bug.fix.jobId !== record.jobId) return;
   const to = stateAfterFailedFix(bug);
   const moved = await deps.records.transitionBug(bug.bugId, ['fix_requested'], to, {
     fix: {

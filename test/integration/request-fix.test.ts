@@ -10,7 +10,11 @@ import type { ChatPlatform, OutgoingMessage } from '../../shared/ports/chat-plat
 import type { CodeHost } from '../../shared/ports/code-host.js';
 import type { IssueTracker } from '../../shared/ports/issue-tracker.js';
 import { handleBugCardAction } from '../../shared/use-cases/bug-card-actions.js';
-import { type FixResultDeps, reportFixResult } from '../../shared/use-cases/report-fix-result.js';
+import {
+  type FixResultDeps,
+  reportFixResult,
+  reportFixTaskStopped,
+} from '../../shared/use-cases/report-fix-result.js';
 import {
   fixJobIdFor,
   MAX_TASK_BODY_CHARS,
@@ -28,6 +32,8 @@ afterAll(async () => table?.close());
 
 class RecordingChat implements ChatPlatform {
   readonly posts: { channelId: string; message: OutgoingMessage }[] = [];
+  /** Posts still to fail as Discord down would fail them. */
+  failPosts = 0;
   async fetchRecentMessages() {
     return [];
   }
@@ -35,6 +41,10 @@ class RecordingChat implements ChatPlatform {
     return [];
   }
   async postMessage(channelId: string, message: OutgoingMessage) {
+    if (this.failPosts > 0) {
+      this.failPosts -= 1;
+      throw new ServiceError('discord', 'Discord had an error', { status: 500, retryable: true });
+    }
     this.posts.push({ channelId, message });
     return { id: String(this.posts.length) };
   }
@@ -448,5 +458,57 @@ describe('reportFixResult: a result counts only for the job it was launched for'
     const after = await deps.fixJobs.readMonthSpend('2026-11');
     expect(after.spentMicros - before.spentMicros).toBe(200_000);
     expect(after.committedMicros - before.committedMicros).toBe(200_000 - 1_000_000);
+  });
+  it('records the pull request on the bug before the thread is told: Discord down leaves it fix_drafted, the retry tells once', async () => {
+    const { deps, chat } = setup(async () => ({ taskId: 'arn:aws:ecs:r:1:task/c/drafted' }));
+    const bugId = await triagedBug(deps);
+    const job = click(bugId, '1300000000000000063');
+    await requestFix(job, { bug: (await deps.records.getBug(bugId)) ?? undefined }, deps);
+    const jobId = fixJobIdFor(job.idempotencyKey);
+    const record = await deps.fixJobs.getFixJob(jobId);
+    const posted = chat.posts.length;
+    chat.failPosts = 1;
+    const failure = await failureOf(reportFixResult(resultOf(jobId, record!.spec.branch), resultDeps(deps)));
+    expect(failure).toBeInstanceOf(ServiceError);
+    const bug = await deps.records.getBug(bugId);
+    expect(bug?.status).toBe('fix_drafted');
+    expect(bug?.fix?.pullRequestUrl).toBe('https://github.com/acme/shop/pull/7');
+    await reportFixResult(resultOf(jobId, record!.spec.branch), resultDeps(deps));
+    await reportFixResult(resultOf(jobId, record!.spec.branch), resultDeps(deps));
+    const notes = chat.posts
+      .slice(posted)
+      .filter((post) => (post.message.content ?? '').startsWith('Fix drafted'));
+    expect(notes).toHaveLength(1);
+  });
+
+  it('puts the bug back before telling when its task stops without a result; a redelivery still tells', async () => {
+    const { deps, chat } = setup(async () => ({ taskId: 'arn:aws:ecs:r:1:task/c/crashed' }));
+    const bugId = await triagedBug(deps);
+    const job = click(bugId, '1300000000000000064');
+    await requestFix(job, { bug: (await deps.records.getBug(bugId)) ?? undefined }, deps);
+    const jobId = fixJobIdFor(job.idempotencyKey);
+    expect((await deps.records.getBug(bugId))?.status).toBe('fix_requested');
+    const stopped = {
+      v: 1 as const,
+      kind: 'fix.task-stopped' as const,
+      idempotencyKey: `fix-stopped:${jobId}`,
+      receivedAt: '2026-11-20T10:06:00.000Z',
+      jobId,
+      taskArn: 'arn:aws:ecs:r:1:task/c/crashed',
+      stoppedReason: 'Essential container in task exited',
+      exitCode: 137,
+    };
+    const posted = chat.posts.length;
+    chat.failPosts = 1;
+    expect(await failureOf(reportFixTaskStopped(stopped, resultDeps(deps)))).toBeInstanceOf(ServiceError);
+    expect((await deps.records.getBug(bugId))?.status).toBe('triaged');
+    expect((await deps.fixJobs.getFixJob(jobId))?.status).toBe('failed');
+    await reportFixTaskStopped(stopped, resultDeps(deps));
+    await reportFixTaskStopped(stopped, resultDeps(deps));
+    const notes = chat.posts.slice(posted).map((post) => post.message.content);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(
+      /Fix failed.*stopped without a result \(Essential container in task exited, exit code 137\)/s,
+    );
   });
 });
