@@ -412,6 +412,7 @@ describe('GitHub stand-in: REST wire format', () => {
       }
       return heard.slice(0, count);
     };
+    let restoreMain: string | undefined;
     try {
       const created = await call('POST', '/repos/acme/shop/pulls', {
         title: 'Fix',
@@ -441,11 +442,32 @@ describe('GitHub stand-in: REST wire format', () => {
         action: 'reopened',
         pull_request: { number, state: 'open' },
       });
+      // Merged (the merge button), then asked to reopen: refused as GitHub does, and nothing said.
+      // The merge moves main in the bare repository the other tests share: put it back after.
+      const { stdout: mainBefore } = await execFileAsync('git', [
+        `--git-dir=${bareDir}`,
+        'rev-parse',
+        'refs/heads/main',
+      ]);
+      restoreMain = mainBefore.trim();
+      expect((await standIn.mergePull('acme/shop', number)).ok).toBe(true);
+      const reopen = await call('PATCH', `/repos/acme/shop/pulls/${number}`, { state: 'open' });
+      expect(reopen.status).toBe(422);
+      expect(reopen.json).toMatchObject({ message: 'Validation Failed' });
+      // The API's deliveries are recorded when the hook has answered, after the API call.
+      const deadline = Date.now() + 20_000;
+      const recorded = () => (standIn.snapshot() as { deliveries: unknown[] }).deliveries;
+      while (recorded().length < 3 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(standIn.snapshot().deliveries).toEqual([
         expect.objectContaining({ event: 'pull_request', action: 'closed', status: 202 }),
         expect.objectContaining({ event: 'pull_request', action: 'reopened', status: 202 }),
+        expect.objectContaining({ event: 'pull_request', action: 'closed', status: 202 }),
       ]);
+      expect(JSON.parse(heard[2]?.body ?? '{}')).toMatchObject({ pull_request: { merged: true } });
     } finally {
+      if (restoreMain)
+        await git(root, [`--git-dir=${bareDir}`, 'update-ref', 'refs/heads/main', restoreMain]);
       await new Promise((resolve) => receiver.close(resolve));
     }
   });

@@ -102,6 +102,20 @@ export async function answerRest(
       const input = asObject(body);
       if (input.state !== undefined && input.state !== 'open' && input.state !== 'closed')
         return invalid([{ resource: 'PullRequest', code: 'invalid', field: 'state' }], UPDATE_PULL_DOCS);
+      // A merged pull request cannot be reopened: GitHub answers 422 Validation Failed
+      // (huboard/huboard-web#361, waffleio/waffle.io#2194, restyled-io/restyled.io#191).
+      if (input.state === 'open' && pull.mergedAt !== undefined)
+        return invalid(
+          [
+            {
+              resource: 'PullRequest',
+              code: 'custom',
+              field: 'state',
+              message: 'state cannot be changed. The pull request has been merged.',
+            },
+          ],
+          UPDATE_PULL_DOCS,
+        );
       if (input.state === 'closed' && pull.state === 'open') {
         pull.state = 'closed';
         pull.closedAt = ctx.now().toISOString();
