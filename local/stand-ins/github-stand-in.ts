@@ -10,6 +10,7 @@ import {
   type GitHubWebhookContext,
   mergePull,
   type SandboxAnswer,
+  sendPullRequestEvent,
 } from './github/github-webhooks.js';
 import {
   badCredentials,
@@ -261,6 +262,10 @@ export function createGitHubStandIn(options: GitHubStandInOptions = {}): GitHubS
         htmlBaseUrl,
         apiBaseUrl: `${origin}${mountPath}${GITHUB_SANDBOX.apiPath}`,
         gitBaseUrl: `${origin}${mountPath}`,
+        pullRequestChanged: (repository, pull, action) => {
+          // Delivered after the answer, as GitHub does; deliverWebhook records failures, never throws.
+          void sendPullRequestEvent(webhookContext(), repository, pull, action);
+        },
       },
       method,
       restUrl,

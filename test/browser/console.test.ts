@@ -241,7 +241,7 @@ describe.runIf(browser.available)('the console, in a browser', () => {
     await card(cartBugId).locator('.thread', { hasText: 'Fix drafted' }).waitFor();
   }, 240_000);
 
-  it('says plainly when the sandbox has no merge endpoint yet (404)', async () => {
+  it('says plainly when the stack answers the merge switch with a 404', async () => {
     await page.getByRole('tab', { name: /Pull requests/ }).click();
     // Whatever this stack has, the page must explain a 404 from the switch it calls.
     await page.route('**/_local/github/pulls/*/merge', (route) =>
@@ -254,6 +254,36 @@ describe.runIf(browser.available)('the console, in a browser', () => {
     await notice.waitFor();
     await page.unroute('**/_local/github/pulls/*/merge');
   }, 60_000);
+
+  it('merges the drafted fix from the console: GitHub’s webhook resolves the bug, and the page shows it without reloading', async () => {
+    await page.getByRole('tab', { name: /Pull requests/ }).click();
+    const pull = page.locator('[data-testid="pull-request"]', {
+      hasText: 'Checkout crashes when I press Pay',
+    });
+    // The real switch this time: the GitHub sandbox merges, then delivers the signed
+    // `pull_request` closed (merged) to /webhooks/github; the processor resolves the bug.
+    await pull.getByRole('button', { name: 'Merge' }).click();
+    await page.locator('[data-testid="toast"].ok', { hasText: /^Merging #\d+: done\./ }).waitFor();
+    await pull.locator('.state.state-merged').waitFor();
+    expect(await pull.getByRole('button', { name: 'Merge' }).count()).toBe(0);
+    // The card is edited and the thread told, arriving over the console's event stream.
+    const status = card(cartBugId).locator('.embed-field', {
+      has: page.locator('.embed-field-name', { hasText: /^Status$/ }),
+    });
+    await status.locator('.embed-field-value', { hasText: 'Resolved' }).waitFor({ timeout: 90_000 });
+    await card(cartBugId)
+      .locator('.embed-field', { has: page.locator('.embed-field-name', { hasText: /^Resolved$/ }) })
+      .waitFor();
+    await card(cartBugId).locator('.thread', { hasText: '✅ Fixed:' }).waitFor();
+    // What the page shows is what the stack holds.
+    const state = await driver.state();
+    expect(state.bugs.find((bug) => bug.bugId === cartBugId)?.status).toBe('resolved');
+    expect(
+      (state.sandbox.github as { deliveries: { event: string; action?: string; status: number }[] })
+        .deliveries,
+    ).toContainEqual(expect.objectContaining({ event: 'pull_request', action: 'closed', status: 202 }));
+    await expectInert();
+  }, 120_000);
 
   it('opens the dismiss modal from the interaction’s answer, and its submit dismisses the bug', async () => {
     const bugId = await sendExampleReport('dark-mode');

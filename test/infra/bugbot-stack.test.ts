@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { App, CfnElement, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -8,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BugbotStack } from '../../infra/bugbot-stack.js';
 import { REPOSITORY_ROOT } from '../../infra/constructs/bugbot-function.js';
 import { readDeploymentSettings } from '../../infra/deployment-settings.js';
+import { DEPLOYED_SECRETS } from '../../scripts/secrets.js';
+import { OPTIONAL_SERVICE_SECRET_FIELDS } from '../../shared/config/service-secret-fields.js';
 import { JOBS_QUEUE_MAX_MESSAGE_BYTES } from '../../shared/jobs/job-message.js';
 import { buildCreateTableInput, tableDefinition } from '../../shared/table/table-definition.js';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../shared/webhooks/read-webhook-body.js';
@@ -340,6 +343,39 @@ describe('secrets', () => {
     });
     expect(JSON.stringify(outputs.GitHubWebhookEndpoint?.Value)).toContain('webhooks/github');
     expect(JSON.stringify(outputs.LinearWebhookEndpoint?.Value)).toContain('webhooks/linear');
+  });
+
+  it('creates no secret and no field that `npm run secrets -- check` does not check', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const checked = ofType('AWS::SecretsManager::Secret').map(([id, secret]) => {
+      // The secret's ARN is printed by an output; the script checks it as the scope of that output.
+      const output = Object.entries(outputs).find(([, value]) =>
+        isDeepStrictEqual(value.Value, { Ref: id }),
+      )?.[0];
+      const scope = Object.values(DEPLOYED_SECRETS).find((candidate) => candidate.output === output);
+      const fields = Object.keys(JSON.parse(secret.Properties.SecretString as string));
+      return { id, output, fields, checks: scope?.fields ?? [] };
+    });
+    for (const secret of checked) {
+      expect(secret.output, `${secret.id} has no ARN output`).toBeDefined();
+      expect(secret.checks, `${secret.output} is no secret the script knows`).not.toEqual([]);
+      // Every seeded field is checked; fields the script checks beyond them are the hand-added
+      // ones (bugStatusWebhookSecret), never a field of another secret.
+      expect(secret.fields.filter((field) => !(secret.checks as readonly string[]).includes(field))).toEqual(
+        secret.id === logicalId(stack.serviceSecrets.secret)
+          ? ['bugReportWebhookSecret', 'bugReportBearerToken']
+          : [],
+      );
+      expect(secret.checks.filter((field) => !secret.fields.includes(field))).toEqual(
+        secret.id === logicalId(stack.serviceSecrets.secret) ? [...OPTIONAL_SERVICE_SECRET_FIELDS] : [],
+      );
+    }
+    // And the script knows no secret the stack (with fixPushRepo) does not create.
+    expect(checked.map((secret) => secret.output).sort()).toEqual(
+      Object.values(DEPLOYED_SECRETS)
+        .map((secret) => secret.output)
+        .sort(),
+    );
   });
 });
 

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -380,6 +383,93 @@ describe('GitHub stand-in: REST wire format', () => {
         comments: ['Closed: dismissed'],
       }),
     ]);
+  });
+
+  it('delivers the signed `pull_request` closed (merged false) when the REST API closes a pull request, and reopened when it reopens', async () => {
+    // A hook receiver that keeps what GitHub would send: headers and the exact bytes.
+    const heard: { event: string; signature: string; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        heard.push({
+          event: String(req.headers['x-github-event']),
+          signature: String(req.headers['x-hub-signature-256']),
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const secret = 'hook-secret';
+    const { port } = receiver.address() as AddressInfo;
+    standIn.setWebhook({ url: `http://127.0.0.1:${port}/hook`, secret, baseUrl: served.origin });
+    const heardAfter = async (count: number) => {
+      const deadline = Date.now() + 20_000;
+      while (heard.length < count) {
+        if (Date.now() > deadline) throw new Error(`heard ${heard.length} deliveries, wanted ${count}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return heard.slice(0, count);
+    };
+    let restoreMain: string | undefined;
+    try {
+      const created = await call('POST', '/repos/acme/shop/pulls', {
+        title: 'Fix',
+        head: 'feature',
+        base: 'main',
+      });
+      const number = (created.json as { number: number }).number;
+      const closed = await call('PATCH', `/repos/acme/shop/pulls/${number}`, { state: 'closed' });
+      expect(closed.status).toBe(200);
+      const [first] = await heardAfter(1);
+      const expected = `sha256=${createHmac('sha256', secret)
+        .update(first?.body ?? '')
+        .digest('hex')}`;
+      expect(timingSafeEqual(Buffer.from(first?.signature ?? ''), Buffer.from(expected))).toBe(true);
+      expect(first?.event).toBe('pull_request');
+      expect(JSON.parse(first?.body ?? '{}')).toMatchObject({
+        action: 'closed',
+        number,
+        pull_request: { number, state: 'closed', merged: false, head: { ref: 'feature' } },
+        repository: { full_name: 'acme/shop' },
+      });
+      // Closing what is closed changes nothing and says nothing.
+      await call('PATCH', `/repos/acme/shop/pulls/${number}`, { state: 'closed' });
+      await call('PATCH', `/repos/acme/shop/pulls/${number}`, { state: 'open' });
+      const [, second] = await heardAfter(2);
+      expect(JSON.parse(second?.body ?? '{}')).toMatchObject({
+        action: 'reopened',
+        pull_request: { number, state: 'open' },
+      });
+      // Merged (the merge button), then asked to reopen: refused as GitHub does, and nothing said.
+      // The merge moves main in the bare repository the other tests share: put it back after.
+      const { stdout: mainBefore } = await execFileAsync('git', [
+        `--git-dir=${bareDir}`,
+        'rev-parse',
+        'refs/heads/main',
+      ]);
+      restoreMain = mainBefore.trim();
+      expect((await standIn.mergePull('acme/shop', number)).ok).toBe(true);
+      const reopen = await call('PATCH', `/repos/acme/shop/pulls/${number}`, { state: 'open' });
+      expect(reopen.status).toBe(422);
+      expect(reopen.json).toMatchObject({ message: 'Validation Failed' });
+      // The API's deliveries are recorded when the hook has answered, after the API call.
+      const deadline = Date.now() + 20_000;
+      const recorded = () => (standIn.snapshot() as { deliveries: unknown[] }).deliveries;
+      while (recorded().length < 3 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(standIn.snapshot().deliveries).toEqual([
+        expect.objectContaining({ event: 'pull_request', action: 'closed', status: 202 }),
+        expect.objectContaining({ event: 'pull_request', action: 'reopened', status: 202 }),
+        expect.objectContaining({ event: 'pull_request', action: 'closed', status: 202 }),
+      ]);
+      expect(JSON.parse(heard[2]?.body ?? '{}')).toMatchObject({ pull_request: { merged: true } });
+    } finally {
+      if (restoreMain)
+        await git(root, [`--git-dir=${bareDir}`, 'update-ref', 'refs/heads/main', restoreMain]);
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('snapshots pulls and issues with their bodies', async () => {

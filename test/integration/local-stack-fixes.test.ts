@@ -256,6 +256,45 @@ describe('fixes through the local stack', () => {
     expect(state.queues.dlq.visible).toBe(0);
   }, 180_000);
 
+  it('closes the pull request of a dismissed bug through the REST API; GitHub’s `pull_request` closed comes back and changes nothing', async () => {
+    const { stack } = driver;
+    const bugId = await reportBug('The cart badge keeps counting removed items at checkout', 'u_closes');
+    const record = await launchedJob(bugId, 'fix_dismissedpr', 'bugbot/fix-dismissedpr');
+    await pushedBranch(stack.sandboxRepo.bareDir, record.spec.branch);
+    stack.engine.sendMessage(JOBS_QUEUE, { body: JSON.stringify(resultJob(record)) });
+    const drafted = await driver.waitFor('the drafted fix', (current) =>
+      bugOf(current, bugId)?.status === 'fix_drafted' ? current : undefined,
+    );
+    const pull = pullsOf(drafted).find((candidate) => candidate.head === record.spec.branch);
+    expect(pull?.state).toBe('open');
+    const closedDeliveries = (state: StackState) =>
+      (
+        state.sandbox.github as { deliveries: { event: string; action?: string; status: number }[] }
+      ).deliveries.filter((delivery) => delivery.event === 'pull_request' && delivery.action === 'closed');
+    const before = closedDeliveries(drafted).length;
+
+    const submitted = await driver.sendCommand('dismiss', [bugId], { reason: 'Works as designed' });
+    expect(submitted.status).toBe(200);
+    // bugbot closes it with `PATCH /repos/{owner}/{repo}/pulls/{n}` (state closed); GitHub then
+    // delivers `pull_request` closed with merged false, as for any close.
+    const closed = await driver.waitFor('the closed pull request and its delivery', (current) => {
+      const now = pullsOf(current).find((candidate) => candidate.number === pull?.number);
+      return now?.state === 'closed' && closedDeliveries(current).length > before ? current : undefined;
+    });
+    expect(pullsOf(closed).find((candidate) => candidate.number === pull?.number)?.comments).toEqual([
+      expect.stringContaining('Closed by bugbot'),
+    ]);
+    expect(closedDeliveries(closed).slice(before)).toEqual([expect.objectContaining({ status: 202 })]);
+    // The event is processed (not dead-lettered) and leaves the dismissed bug dismissed: no
+    // "closed without merging" note, no return to where it was before the fix.
+    const idle = await driver.waitForIdle(60_000);
+    expect(idle.queues.dlq.visible).toBe(drafted.queues.dlq.visible);
+    expect(bugOf(idle, bugId)?.status).toBe('dismissed');
+    expect(threadOf(idle, bugId).map((message) => message.content)).not.toContainEqual(
+      expect.stringContaining('was closed without merging'),
+    );
+  }, 120_000);
+
   it('opens a normal pull request that says it is not ready where drafts are refused, and asks the reporter when not reproduced', async () => {
     const { stack } = driver;
     stack.sandbox.github.addRepository({ ...SANDBOX_REPO, ...stack.sandboxRepo, draftPullRequests: false });

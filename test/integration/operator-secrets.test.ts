@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REPOSITORY_ROOT } from '../../infra/constructs/bugbot-function.js';
-import { FIELD_RULES, main } from '../../scripts/secrets.js';
+import { DEPLOYED_SECRETS, FIELD_RULES, main } from '../../scripts/secrets.js';
 import {
   buildEmptyServiceSecrets,
   buildEmptyWebhookSecrets,
@@ -26,6 +26,9 @@ import { makeWebhookSecret } from '../factories/bug-reports.js';
 const run = promisify(execFile);
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bugbot-service-AbCdEf';
 const WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bugbot-webhook-GhIjKl';
+const GITHUB_WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bugbot-github-MnOpQr';
+const LINEAR_WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bugbot-linear-StUvWx';
+const PUSH_TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bugbot-push-YzAbCd';
 
 /** Values that must never appear in the output: the service secret's, then the webhook secret's. */
 const FULL_TOKENS = {
@@ -41,10 +44,24 @@ const FULL_WEBHOOK = {
 };
 /** Every field, as a local config or a service secret from before the webhook secret existed holds them. */
 const FULL_SECRET = { ...FULL_TOKENS, ...FULL_WEBHOOK };
+/** The other secrets' values, and the status webhook's field of the service secret. */
+const STATUS_SECRET = makeWebhookSecret();
+const GITHUB_HOOK_SECRET = 'github-hook-value-0123456789abcdef';
+const LINEAR_HOOK_SECRET = 'lin_wh_value_0123456789abcdef';
+const PUSH_TOKEN = 'github_pat_value_0123456789abcdef';
+const NEVER_PRINTED = [
+  ...Object.values(FULL_SECRET),
+  STATUS_SECRET,
+  GITHUB_HOOK_SECRET,
+  LINEAR_HOOK_SECRET,
+  PUSH_TOKEN,
+];
 
 class SecretsManagerStandIn {
   secretString: string | undefined = JSON.stringify(FULL_TOKENS);
   webhookSecretString: string | undefined = JSON.stringify(FULL_WEBHOOK);
+  /** The other secrets, by ARN. */
+  readonly others = new Map<string, string>();
   readonly requests: { target: string; secretId: unknown; signed: boolean }[] = [];
   url = '';
   private server: Server | undefined;
@@ -87,7 +104,9 @@ class SecretsManagerStandIn {
         ? { name: 'bugbot-service', value: this.secretString }
         : body.SecretId === WEBHOOK_SECRET_ARN
           ? { name: 'bugbot-webhook', value: this.webhookSecretString }
-          : undefined;
+          : this.others.has(String(body.SecretId))
+            ? { name: 'bugbot-other', value: this.others.get(String(body.SecretId)) }
+            : undefined;
     if (stored?.value === undefined) {
       return reply(400, {
         __type: 'ResourceNotFoundException',
@@ -119,12 +138,16 @@ afterAll(async () => {
 beforeEach(() => {
   aws.secretString = JSON.stringify(FULL_TOKENS);
   aws.webhookSecretString = JSON.stringify(FULL_WEBHOOK);
+  aws.others.clear();
   aws.requests.length = 0;
 });
 
 const awsEnv = {
   SECRETS_ARN: SECRET_ARN,
   WEBHOOK_SECRET_ARN: WEBHOOK_SECRET_ARN,
+  GITHUB_WEBHOOK_SECRET_ARN,
+  LINEAR_WEBHOOK_SECRET_ARN,
+  FIX_PUSH_TOKEN_SECRET_ARN: PUSH_TOKEN_SECRET_ARN,
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'AKIDOPERATOR',
   AWS_SECRET_ACCESS_KEY: 'operator-secret-key',
@@ -140,7 +163,7 @@ async function check(argv: string[], env: Record<string, string> = {}) {
     { out: (line) => out.push(line), err: (line) => err.push(line) },
   );
   const text = [...out, ...err].join('\n');
-  for (const value of Object.values(FULL_SECRET)) expect(text, 'a value was printed').not.toContain(value);
+  for (const value of NEVER_PRINTED) expect(text, 'a value was printed').not.toContain(value);
   return { code, out, err, text };
 }
 
@@ -283,8 +306,166 @@ describe('npm run secrets -- check --webhook, against Secrets Manager', () => {
     const { code, text } = await check(['check', '--webhook']);
     expect(code).toBe(1);
     expect(text).toContain(
-      '  - discordBotToken does not belong in the webhook secret: the public webhook Lambda can read it; remove it',
+      '  - discordBotToken does not belong in the webhook secret (WebhookSecretArn): the public webhook Lambda can read it; remove it',
     );
+  });
+});
+
+describe('npm run secrets -- check, with the deployment settings that add secrets', () => {
+  it('requires bugStatusWebhookSecret in the service secret when bugStatusWebhookUrl is set (-c, as for cdk deploy)', async () => {
+    const url = ['-c', 'bugStatusWebhookUrl=https://example.supabase.co/functions/v1/bugbot-status'];
+    // Unset in the deployment: optional, and the check passes without it.
+    const without = await check(['check']);
+    expect(without.code).toBe(0);
+    expect(lineOf(without.text, 'bugStatusWebhookSecret')).toMatch(
+      /^\s+missing\s.*optional: signs the status events/,
+    );
+
+    const missing = await check(['check', ...url]);
+    expect(missing.code).toBe(1);
+    expect(lineOf(missing.text, 'bugStatusWebhookSecret')).toMatch(/^\s+MISSING\s/);
+    expect(missing.text).toContain('  - bugStatusWebhookSecret is required');
+
+    aws.secretString = JSON.stringify({ ...FULL_TOKENS, bugStatusWebhookSecret: 'not-whsec-value-0123' });
+    const malformed = await check(['check', ...url]);
+    expect(malformed.code).toBe(1);
+    expect(malformed.text).toContain('  - bugStatusWebhookSecret must be whsec_ followed by base64');
+    expect(malformed.text).not.toContain('not-whsec-value-0123');
+
+    aws.secretString = JSON.stringify({ ...FULL_TOKENS, bugStatusWebhookSecret: STATUS_SECRET });
+    const good = await check(['check', ...url]);
+    expect(good.code).toBe(0);
+    expect(lineOf(good.text, 'bugStatusWebhookSecret')).toMatch(/^\s+set\s/);
+    // Set with no URL to sign for: worth a word, not a failure.
+    const unused = await check(['check']);
+    expect(unused.code).toBe(0);
+    expect(unused.out).toContainEqual(
+      expect.stringMatching(/^note: bugStatusWebhookSecret is set but bugStatusWebhookUrl is not/),
+    );
+  });
+
+  it('reads the settings from the context of cdk.json too, as the stack does', async () => {
+    const cdkJson = path.join(workDir, 'cdk.json');
+    writeFileSync(
+      cdkJson,
+      JSON.stringify({
+        app: 'x',
+        context: { bugStatusWebhookUrl: 'https://example.com/hook', fixPushRepo: 'acme-bugbot/app' },
+      }),
+    );
+    const { githubToken: _github, ...rest } = FULL_TOKENS;
+    aws.secretString = JSON.stringify(rest);
+    const { code, text, out } = await check(['check', '--cdk-json', cdkJson]);
+    expect(code).toBe(1);
+    expect(text).toContain('  - bugStatusWebhookSecret is required');
+    // With a fork to push to, the processor opens the fixes' pull requests with githubToken.
+    expect(text).toContain('  - githubToken is required');
+    expect(out).toContain(
+      "note: fixPushRepo is set: the fix runner pushes with githubPushToken from the fix runner's push token secret (FixPushTokenSecretArn); check it with --secret push-token",
+    );
+    // -c wins over cdk.json, as in cdk.
+    const overridden = await check([
+      'check',
+      '--cdk-json',
+      cdkJson,
+      '-c',
+      'bugStatusWebhookUrl=',
+      '-c',
+      'fixPushRepo=',
+    ]);
+    expect(overridden.code).toBe(0);
+  });
+
+  it('checks the GitHub and Linear webhooks’ own secrets: each needs its one signing secret, and nothing else', async () => {
+    for (const [secret, arn, field, value] of [
+      ['github-webhook', GITHUB_WEBHOOK_SECRET_ARN, 'githubWebhookSecret', GITHUB_HOOK_SECRET],
+      ['linear-webhook', LINEAR_WEBHOOK_SECRET_ARN, 'linearWebhookSecret', LINEAR_HOOK_SECRET],
+    ] as const) {
+      // As the stack creates it: the field, empty.
+      aws.others.set(arn, JSON.stringify({ [field]: '' }));
+      aws.requests.length = 0;
+      const empty = await check(['check', '--secret', secret]);
+      expect(aws.requests).toEqual([
+        { target: 'secretsmanager.GetSecretValue', secretId: arn, signed: true },
+      ]);
+      expect(empty.code, secret).toBe(1);
+      expect(lineOf(empty.text, field)).toMatch(/^\s+MISSING\s/);
+      expect(empty.text).toContain(`  - ${field} is required`);
+      for (const token of SERVICE_TOKEN_FIELDS) expect(empty.text).not.toContain(token);
+
+      aws.others.set(arn, JSON.stringify({ [field]: value }));
+      const good = await check(['check', '--secret', secret]);
+      expect(good.code, secret).toBe(0);
+      expect(good.out.at(-1)).toBe('ok: bugbot can run with these');
+
+      aws.others.set(arn, JSON.stringify({ [field]: value, linearApiKey: FULL_TOKENS.linearApiKey }));
+      const leaky = await check(['check', '--secret', secret]);
+      expect(leaky.code, secret).toBe(1);
+      expect(leaky.text).toMatch(
+        / {2}- linearApiKey does not belong in the (GitHub|Linear) webhook's secret .*: the public (GitHub|Linear) webhook Lambda can read it; remove it/,
+      );
+    }
+  });
+
+  it('checks the fix runner’s push token secret, which the stack makes only with fixPushRepo', async () => {
+    aws.others.set(PUSH_TOKEN_SECRET_ARN, JSON.stringify({ githubPushToken: '' }));
+    const empty = await check(['check', '--secret', 'push-token', '-c', 'fixPushRepo=acme-bugbot/app']);
+    expect(empty.code).toBe(1);
+    expect(empty.text).toContain('  - githubPushToken is required');
+    expect(empty.out).toContain(
+      '  MISSING  githubPushToken  required: the fix runner clones and pushes fix branches to the fixPushRepo fork with it',
+    );
+
+    aws.others.set(PUSH_TOKEN_SECRET_ARN, JSON.stringify({ githubPushToken: PUSH_TOKEN }));
+    const good = await check(['check', '--secret', 'push-token', '-c', 'fixPushRepo=acme-bugbot/app']);
+    expect(good.code).toBe(0);
+    expect(good.out.filter((line) => line.startsWith('note:'))).toEqual([]);
+    // Without the setting the stack has no such secret: said, not failed.
+    const unset = await check(['check', '--secret', 'push-token']);
+    expect(unset.code).toBe(0);
+    expect(unset.out).toContainEqual(
+      expect.stringMatching(/^note: fixPushRepo is not set .* the stack creates this secret only with it/),
+    );
+  });
+
+  it('notes the webhooks’ signing secrets and the push token left in the service secret', async () => {
+    aws.secretString = JSON.stringify({
+      ...FULL_TOKENS,
+      githubWebhookSecret: GITHUB_HOOK_SECRET,
+      githubPushToken: PUSH_TOKEN,
+    });
+    const { code, out } = await check(['check']);
+    expect(code).toBe(0);
+    expect(out).toContain(
+      "note: githubWebhookSecret is set here but the GitHub webhook reads it from the GitHub webhook's secret (GitHubWebhookSecretArn) now: move it there and clear it here",
+    );
+    expect(out).toContainEqual(
+      expect.stringMatching(/^note: githubPushToken is set here but the fix runner reads it from/),
+    );
+  });
+
+  it('asks a local .env for BUG_STATUS_WEBHOOK_SECRET when it sets BUG_STATUS_WEBHOOK_URL', async () => {
+    const base = [
+      `DISCORD_BOT_TOKEN=${FULL_SECRET.discordBotToken}`,
+      `LINEAR_API_KEY=${FULL_SECRET.linearApiKey}`,
+      `POSTHOG_API_KEY=${FULL_SECRET.posthogApiKey}`,
+      `ANTHROPIC_API_KEY=${FULL_SECRET.anthropicApiKey}`,
+      `BUG_REPORT_BEARER_TOKEN=${FULL_SECRET.bugReportBearerToken}`,
+      'BUG_STATUS_WEBHOOK_URL=https://example.com/hook',
+    ];
+    const file = path.join(workDir, 'status.env');
+    writeFileSync(file, base.join('\n'));
+    const missing = await check(['check', '--file', file]);
+    expect(missing.code).toBe(1);
+    expect(missing.text).toContain('  - BUG_STATUS_WEBHOOK_SECRET is required');
+    // The local stack makes its own GitHub and Linear signing secrets: optional here.
+    expect(lineOf(missing.text, 'githubWebhookSecret')).toMatch(
+      /^\s+missing\s+githubWebhookSecret \(GITHUB_WEBHOOK_SECRET\)\s+optional/,
+    );
+    expect(missing.text).not.toContain('githubPushToken');
+
+    writeFileSync(file, [...base, `BUG_STATUS_WEBHOOK_SECRET=${STATUS_SECRET}`].join('\n'));
+    expect((await check(['check', '--file', file])).code).toBe(0);
   });
 });
 
@@ -340,8 +521,18 @@ describe('npm run secrets -- check --file, for a local config', () => {
 });
 
 describe('npm run secrets: usage', () => {
-  it('knows what every service secret field is for', () => {
-    expect(Object.keys(FIELD_RULES).sort()).toEqual([...SERVICE_SECRET_FIELDS].sort());
+  it('knows what every field of every secret is for, and which secret holds it', () => {
+    expect(Object.keys(FIELD_RULES).sort()).toEqual(
+      [
+        ...SERVICE_SECRET_FIELDS,
+        'bugStatusWebhookSecret',
+        'githubWebhookSecret',
+        'linearWebhookSecret',
+        'githubPushToken',
+      ].sort(),
+    );
+    const held = Object.values(DEPLOYED_SECRETS).flatMap((secret) => secret.fields);
+    expect([...held].sort()).toEqual(Object.keys(FIELD_RULES).sort());
   });
 
   it('refuses what it cannot act on (exit 2)', async () => {
@@ -351,6 +542,20 @@ describe('npm run secrets: usage', () => {
       [['check'], { SECRETS_ARN: '' }, 'SECRETS_ARN is not set'],
       [['check', '--webhook'], { WEBHOOK_SECRET_ARN: '' }, 'WEBHOOK_SECRET_ARN is not set'],
       [['check', '--file', path.join(workDir, 'absent.env')], {}, 'cannot read'],
+      [['check', '--secret', 'everything'], {}, '--secret must be one of service, webhook, github-webhook'],
+      [['check', '--webhook', '--secret', 'github-webhook'], {}, '--webhook is --secret webhook'],
+      [['check', '-c', 'fixPushRepo'], {}, '-c takes <setting>=<value>'],
+      [['check', '--cdk-json', path.join(workDir, 'absent.json')], {}, 'cannot read'],
+      [
+        ['check', '--secret', 'github-webhook'],
+        { GITHUB_WEBHOOK_SECRET_ARN: '' },
+        'GITHUB_WEBHOOK_SECRET_ARN is not set (the stack output GitHubWebhookSecretArn)',
+      ],
+      [
+        ['check', '--secret', 'push-token'],
+        { FIX_PUSH_TOKEN_SECRET_ARN: '' },
+        'FIX_PUSH_TOKEN_SECRET_ARN is not set (the stack output FixPushTokenSecretArn)',
+      ],
     ] as [string[], Record<string, string>, string][]) {
       const { code, err } = await check(argv, env);
       expect(code, argv.join(' ')).toBe(2);

@@ -19,6 +19,17 @@ export interface RestContext {
   readonly apiBaseUrl: string;
   /** This request's git base (`http://host/_sandbox/github`): the base of `clone_url`s. */
   readonly gitBaseUrl: string;
+  /**
+   * Called when a REST request changes a pull request's state, so the repository's webhook hears
+   * of it as GitHub's does whatever closed the pull request (the merge button, the API, a user):
+   * `pull_request` `closed` (`merged: false` here) or `reopened`. Not awaited: GitHub answers the
+   * API call and delivers the hook on its own, so a caller may not rely on one before the other.
+   */
+  readonly pullRequestChanged?: (
+    repository: ServedRepository,
+    pull: PullRecord,
+    action: 'closed' | 'reopened',
+  ) => void;
 }
 
 export interface RestAnswer {
@@ -91,12 +102,28 @@ export async function answerRest(
       const input = asObject(body);
       if (input.state !== undefined && input.state !== 'open' && input.state !== 'closed')
         return invalid([{ resource: 'PullRequest', code: 'invalid', field: 'state' }], UPDATE_PULL_DOCS);
+      // A merged pull request cannot be reopened: GitHub answers 422 Validation Failed
+      // (huboard/huboard-web#361, waffleio/waffle.io#2194, restyled-io/restyled.io#191).
+      if (input.state === 'open' && pull.mergedAt !== undefined)
+        return invalid(
+          [
+            {
+              resource: 'PullRequest',
+              code: 'custom',
+              field: 'state',
+              message: 'state cannot be changed. The pull request has been merged.',
+            },
+          ],
+          UPDATE_PULL_DOCS,
+        );
       if (input.state === 'closed' && pull.state === 'open') {
         pull.state = 'closed';
         pull.closedAt = ctx.now().toISOString();
-      } else if (input.state === 'open') {
+        ctx.pullRequestChanged?.(repository, pull, 'closed');
+      } else if (input.state === 'open' && pull.state === 'closed') {
         pull.state = 'open';
         pull.closedAt = undefined;
+        ctx.pullRequestChanged?.(repository, pull, 'reopened');
       }
       return { status: 200, body: renderPull(ctx, repository, pull) };
     }

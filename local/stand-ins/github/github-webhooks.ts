@@ -170,8 +170,25 @@ function sendPullRequestClosed(
   repository: ServedRepository,
   pull: PullRecord,
 ): Promise<DeliveryRecord | null> {
-  return send(ctx, 'pull_request', 'closed', {
-    action: 'closed',
+  return sendPullRequestEvent(ctx, repository, pull, 'closed');
+}
+
+/**
+ * `pull_request` with `action` for a pull request whose state changed. GitHub sends `closed`
+ * however the pull request was closed — the merge button, the close button or the REST API's
+ * `PATCH /repos/{owner}/{repo}/pulls/{pull_number}` with `state: closed` — with `merged` telling
+ * which ("If the action is closed and the merged key is false, the pull request was closed with
+ * unmerged commits", https://docs.github.com/webhooks/webhook-events-and-payloads#pull_request),
+ * and `reopened` when it is opened again.
+ */
+export function sendPullRequestEvent(
+  ctx: GitHubWebhookContext,
+  repository: ServedRepository,
+  pull: PullRecord,
+  action: 'closed' | 'reopened',
+): Promise<DeliveryRecord | null> {
+  return send(ctx, 'pull_request', action, {
+    action,
     number: pull.number,
     pull_request: renderPull(ctx, repository, pull),
     repository: renderRepository(ctx, repository),
