@@ -14,6 +14,7 @@ import { OPTIONAL_SERVICE_SECRET_FIELDS } from '../../shared/config/service-secr
 import { JOBS_QUEUE_MAX_MESSAGE_BYTES } from '../../shared/jobs/job-message.js';
 import { buildCreateTableInput, tableDefinition } from '../../shared/table/table-definition.js';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../shared/webhooks/read-webhook-body.js';
+import { SYNTH_TIMEOUT_MS } from '../support/cdk-synth.js';
 
 type Resource = {
   Type: string;
@@ -65,9 +66,8 @@ beforeAll(() => {
   stack = new BugbotStack(app, 'Bugbot', { settings: readDeploymentSettings(app.node) });
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources as Record<string, Resource>;
-  // Bundling three Lambdas is CPU-bound; on a shared, busy machine it takes minutes of wall time.
-  // The deadline only guards against a hang.
-}, 240_000);
+  // Bundling the Lambdas is CPU-bound; on a shared, busy machine it takes minutes of wall time.
+}, SYNTH_TIMEOUT_MS);
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 function logicalId(construct: IConstruct): string {
@@ -481,6 +481,20 @@ describe('the fix runner’s container', () => {
       Name: 'ANTHROPIC_MODEL',
       Value: SETTINGS_CONTEXT.anthropicModel,
     });
+  });
+
+  it('gets the fork’s push token (fixPushRepo is set) from a secret of its own, which is output for the deployer', () => {
+    const pushSecret = stack.fixRunner.pushTokenSecret;
+    expect(pushSecret).toBeDefined();
+    const pushSecretId = logicalId(pushSecret!);
+    const definition = ofType('AWS::ECS::TaskDefinition')[0]?.[1];
+    const containers = definition?.Properties.ContainerDefinitions as { Secrets: unknown[] }[];
+    expect(containers[0]?.Secrets).toContainEqual({
+      Name: 'GITHUB_TOKEN',
+      ValueFrom: { 'Fn::Join': ['', [{ Ref: pushSecretId }, ':githubPushToken::']] },
+    });
+    template.hasOutput('FixPushTokenSecretArn', { Value: { Ref: pushSecretId } });
+    // The processor's FIX_PUSH_REPO and FIX_MONTHLY_BUDGET_USD: see "gives each function the environment".
   });
 });
 

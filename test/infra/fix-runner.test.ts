@@ -16,6 +16,7 @@ import {
 } from '../../infra/constructs/fix-runner.js';
 import { readDeploymentSettings } from '../../infra/deployment-settings.js';
 import { fixTaskStoppedJobSchema } from '../../shared/jobs/job-schemas.js';
+import { SYNTH_TIMEOUT_MS } from '../support/cdk-synth.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown };
 type Statement = {
@@ -47,7 +48,7 @@ beforeAll(() => {
   // Runs the packs as validation plugins: an unacknowledged finding throws here.
   app.synth();
   resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
-});
+}, SYNTH_TIMEOUT_MS);
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 function logicalId(construct: IConstruct): string {
@@ -714,77 +715,45 @@ describe('processor', () => {
 });
 
 describe('cdk-nag', () => {
-  it('finds nothing in the fix runner, and the acknowledgements are the two expected ones', () => {
-    for (const pack of packs) {
-      const findings = pack
-        .validateScope(stack.fixRunner)
-        .violations.flatMap((violation) =>
-          violation.violatingResources.map((at) => `${violation.ruleName} at ${at.constructPath}`),
+  it(
+    'finds nothing in the fix runner, and the acknowledgements are the two expected ones',
+    () => {
+      for (const pack of packs) {
+        const findings = pack
+          .validateScope(stack.fixRunner)
+          .violations.flatMap((violation) =>
+            violation.violatingResources.map((at) => `${violation.ruleName} at ${at.constructPath}`),
+          );
+        expect(findings, pack.name).toEqual([]);
+      }
+      const template = JSON.parse(readFileSync(path.join(outdir, 'Bugbot.template.json'), 'utf8')) as {
+        Resources: Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string }[] } } }>;
+      };
+      const acknowledged = (construct: IConstruct) =>
+        (template.Resources[logicalId(construct)]?.Metadata?.cdk_nag?.rules_to_suppress ?? [])
+          .map((rule) => rule.id)
+          .filter((id) => !id.startsWith('CloudFormation-Validate::'));
+      const fixRunnerResources = stack.fixRunner.node
+        .findAll()
+        .filter(
+          (construct) => CfnElement.isCfnElement(construct) && logicalId(construct) in template.Resources,
         );
-      expect(findings, pack.name).toEqual([]);
-    }
-    const template = JSON.parse(readFileSync(path.join(outdir, 'Bugbot.template.json'), 'utf8')) as {
-      Resources: Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string }[] } } }>;
-    };
-    const acknowledged = (construct: IConstruct) =>
-      (template.Resources[logicalId(construct)]?.Metadata?.cdk_nag?.rules_to_suppress ?? [])
-        .map((rule) => rule.id)
-        .filter((id) => !id.startsWith('CloudFormation-Validate::'));
-    const fixRunnerResources = stack.fixRunner.node
-      .findAll()
-      .filter(
-        (construct) => CfnElement.isCfnElement(construct) && logicalId(construct) in template.Resources,
+      const byResource = Object.fromEntries(
+        fixRunnerResources
+          .map((construct) => [construct.node.path, acknowledged(construct)] as const)
+          .filter(([, ids]) => ids.length > 0),
       );
-    const byResource = Object.fromEntries(
-      fixRunnerResources
-        .map((construct) => [construct.node.path, acknowledged(construct)] as const)
-        .filter(([, ids]) => ids.length > 0),
-    );
-    expect(byResource).toEqual({
-      'Bugbot/FixRunner/TaskDefinition/Resource': ['AwsSolutions-ECS2'],
-      'Bugbot/FixRunner/TaskDefinition/ExecutionRole/DefaultPolicy/Resource': [
-        'AwsSolutions-IAM5[Resource::*]',
-      ],
-    });
-  });
+      expect(byResource).toEqual({
+        'Bugbot/FixRunner/TaskDefinition/Resource': ['AwsSolutions-ECS2'],
+        'Bugbot/FixRunner/TaskDefinition/ExecutionRole/DefaultPolicy/Resource': [
+          'AwsSolutions-IAM5[Resource::*]',
+        ],
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-
-describe('fixes pushed to a fork (fixPushRepo)', () => {
-  it('gives the runner the fork’s push token from a secret of its own, and the processor the fork', () => {
-    const forkApp = new App({
-      outdir: mkdtempSync(path.join(tmpdir(), 'bugbot-fix-fork-')),
-      context: {
-        ...cdkJson.context,
-        ...NO_BUNDLING,
-        fixPushRepo: 'acme-bot/shop',
-        fixMonthlyBudgetUsd: '250',
-      },
-    });
-    const forkStack = new BugbotStack(forkApp, 'Bugbot', { settings: readDeploymentSettings(forkApp.node) });
-    const template = Template.fromStack(forkStack);
-    const pushSecret = forkStack.fixRunner.pushTokenSecret;
-    expect(pushSecret).toBeDefined();
-    const pushSecretId = forkStack.getLogicalId(pushSecret!.node.defaultChild as CfnElement);
-    const definitions = template.findResources('AWS::ECS::TaskDefinition');
-    const [definition] = Object.values(definitions) as {
-      Properties: { ContainerDefinitions: { Secrets: unknown[] }[] };
-    }[];
-    expect(definition?.Properties.ContainerDefinitions[0]?.Secrets).toContainEqual({
-      Name: 'GITHUB_TOKEN',
-      ValueFrom: { 'Fn::Join': ['', [{ Ref: pushSecretId }, ':githubPushToken::']] },
-    });
-    template.hasOutput('FixPushTokenSecretArn', { Value: { Ref: pushSecretId } });
-    const functions = template.findResources('AWS::Lambda::Function') as Record<
-      string,
-      { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
-    >;
-    const processorEnv = Object.values(functions)
-      .map((fn) => fn.Properties.Environment?.Variables ?? {})
-      .find((variables) => 'FIX_CLUSTER_ARN' in variables);
-    expect(processorEnv).toMatchObject({ FIX_PUSH_REPO: 'acme-bot/shop', FIX_MONTHLY_BUDGET_USD: '250' });
-  });
-});

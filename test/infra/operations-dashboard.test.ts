@@ -14,6 +14,7 @@ import { ALARM_THRESHOLDS } from '../../infra/constructs/alarms.js';
 import { REPOSITORY_ROOT } from '../../infra/constructs/bugbot-function.js';
 import { OperationsDashboard } from '../../infra/constructs/operations-dashboard.js';
 import { readDeploymentSettings } from '../../infra/deployment-settings.js';
+import { SYNTH_TIMEOUT_MS } from '../support/cdk-synth.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Widget = { type: string; width: number; height: number; properties: Record<string, unknown> };
@@ -38,7 +39,7 @@ beforeAll(() => {
   stack = new BugbotStack(app, 'Bugbot', { settings: readDeploymentSettings(app.node) });
   resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
   widgets = readDashboard(resources, logicalId(stack.operations.dashboard)).widgets;
-});
+}, SYNTH_TIMEOUT_MS);
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 function logicalId(construct: IConstruct): string {
@@ -574,15 +575,19 @@ describe('alarm topic', () => {
     ]);
   });
 
-  it('raises no cdk-nag finding in the operations constructs', () => {
-    const packs: NagPack[] = [new AwsSolutionsChecks(), new ServerlessChecks()];
-    for (const pack of packs) {
-      const violations = pack
-        .validateScope(stack.operations)
-        .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`));
-      expect(violations, pack.name).toEqual([]);
-    }
-  });
+  it(
+    'raises no cdk-nag finding in the operations constructs',
+    () => {
+      const packs: NagPack[] = [new AwsSolutionsChecks(), new ServerlessChecks()];
+      for (const pack of packs) {
+        const violations = pack
+          .validateScope(stack.operations)
+          .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`));
+        expect(violations, pack.name).toEqual([]);
+      }
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });
 
 describe('OperationsDashboard on its own', () => {

@@ -120,13 +120,14 @@ describe('LinearIssueTracker against the Linear stand-in', () => {
   it('returns the issue a timed-out create actually made, instead of making a second one', async () => {
     const id = deterministicUuid('linear-issue', 'bug-timeout');
     const input = { id, title: 'Slow network hides a success', description: '' };
-    standIn.setFault({ failRate: 0, status: 200, latencyMs: 400 });
+    // The answers come long after the client's 150 ms, however late its timer fires.
+    standIn.setFault({ failRate: 0, status: 200, latencyMs: 2_000 });
 
     const timedOut = await failureOf(trackerWith({ maxAttempts: 1 }, 150).createIssue(input));
     expect(timedOut.retryable).toBe(true);
     expect(timedOut.status).toBeUndefined();
     // The stand-in finishes both the create and the lookup after the client gave up.
-    await vi.waitFor(() => expect(standIn.calls).toHaveLength(2), { timeout: 3_000 });
+    await vi.waitFor(() => expect(standIn.calls).toHaveLength(2), { timeout: 20_000, interval: 50 });
 
     standIn.setFault(null);
     const redelivered = await trackerWith().createIssue(input);

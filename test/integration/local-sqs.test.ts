@@ -23,7 +23,7 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalSqs } from '../../local/sqs/local-sqs.js';
 import { type SqsServer, startSqsServer } from '../../local/sqs/sqs-server.js';
 
@@ -232,16 +232,17 @@ describe('local SQS server with the real SQSClient', () => {
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          WaitTimeSeconds: 2,
+          WaitTimeSeconds: 20,
         }),
       );
     const first = await receive();
     expect(first.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('1');
     const started = Date.now();
-    // The long poll returns as the message becomes visible again, not at the end of the wait.
+    // The long poll returns as the message becomes visible again (after ~1 s), not at the end of
+    // the 20 s wait; the upper bound leaves a busy machine plenty of room between the two.
     const second = await receive();
     expect(Date.now() - started).toBeGreaterThanOrEqual(800);
-    expect(Date.now() - started).toBeLessThan(1_900);
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(second.Messages?.[0]?.MessageId).toBe(first.Messages?.[0]?.MessageId);
     expect(second.Messages?.[0]?.ReceiptHandle).not.toBe(first.Messages?.[0]?.ReceiptHandle);
     expect(second.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
@@ -298,25 +299,32 @@ describe('local SQS server with the real SQSClient', () => {
     expect(back?.[0]?.Attributes?.ApproximateReceiveCount).toBe('1');
   });
 
+  /** Resolves once the server has taken the receive and is holding it (the queue is empty). */
+  async function waitForPendingReceive(): Promise<void> {
+    const receives = vi.spyOn(engine, 'receiveMessages');
+    await vi.waitFor(() => expect(receives).toHaveBeenCalled(), { timeout: 20_000, interval: 20 });
+  }
+
   it('wakes a long poll as soon as a message is sent', async () => {
     const queueUrl = await createQueue('jobs');
-    const started = Date.now();
-    const polling = sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 10 }));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const polling = sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 20 }));
+    await waitForPendingReceive();
+    const sent = Date.now();
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'wake up' }));
     const { Messages } = await polling;
     expect(Messages?.[0]?.Body).toBe('wake up');
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Well before the 20 s the poll would otherwise hold, with room for a busy machine.
+    expect(Date.now() - sent).toBeLessThan(10_000);
   });
 
   it('ends a pending long poll when the server closes', async () => {
     const queueUrl = await createQueue('jobs');
     const polling = sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 20 }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitForPendingReceive();
     const started = Date.now();
     await server.close();
     expect((await polling).Messages).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     server = await startSqsServer({ engine, port: 0 });
   });
 

@@ -199,9 +199,18 @@ describe('bug reports through the local stack', () => {
   it('drafts a fix for a maintainer: a pull request, a Linear attachment, a thread message and the card', async () => {
     const { reply } = await click('draft_fix', checkoutBug);
     expect(reply.content).toContain('Drafting a fix');
+    // The pull request is recorded on the bug (fix_drafted) before the thread is told: wait for both.
     const state = await driver.waitFor(
-      'the pull request',
-      (current) => (bugOf(current, checkoutBug)?.status === 'fix_drafted' ? current : undefined),
+      'the pull request and the thread told of it',
+      (current) => {
+        const drafted = bugOf(current, checkoutBug);
+        if (drafted?.status !== 'fix_drafted') return undefined;
+        const told = current.sandbox.discord.messages.some(
+          (message) =>
+            message.threadId === drafted.card?.threadId && message.content.startsWith('Fix drafted'),
+        );
+        return told ? current : undefined;
+      },
       120_000,
     );
     const github = state.sandbox.github as {

@@ -18,6 +18,7 @@ import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 import {
   buildJobSpec,
   createTempDir,
+  listProcessesIn,
   type RunnerRun,
   runDirs,
   runRunnerCli,
@@ -453,5 +454,73 @@ describe('the repository cannot configure the agent', () => {
       .messageRequests()
       .flatMap((request) => (request.request.tools ?? []).map((tool) => tool.name));
     expect([...new Set(offered)].sort()).toEqual(['Edit', 'Glob', 'Grep', 'Read', 'Write']);
+  });
+});
+
+describe('a runner that dies midway (crash, or the local launcher’s stop and time limit)', () => {
+  it('takes the Claude Code CLI and its hooks with it, though they run in sessions of their own', async () => {
+    let reachSecondTurn = () => {};
+    const secondTurn = new Promise<void>((resolve) => {
+      reachSecondTurn = resolve;
+    });
+    let answer = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    let readResult: string[] = [];
+    const cart = workspacePath('src/cart.js');
+    anthropic = createAnthropicStandIn({
+      scripts: [
+        {
+          name: 'agent',
+          match: { tool: 'Write' },
+          respond: scriptedAgent([
+            // One tool call, so the PreToolUse hook has run; then the model keeps the CLI waiting.
+            toolUseTurn('Read', { file_path: cart }),
+            async (request) => {
+              readResult = readLastToolResults(request).map((result) => result.text);
+              reachSecondTurn();
+              await answered;
+              return textTurn('Too late.');
+            },
+          ]),
+        },
+      ],
+    });
+    served = await serveStandIn(anthropic);
+    let runnerPid: number | undefined;
+    const run = runRunnerCli({
+      job: buildJobSpec(origin),
+      workDir: temp.path,
+      env: { ANTHROPIC_BASE_URL: served.baseUrl },
+      onStart: (pid) => {
+        runnerPid = pid;
+      },
+    }).catch((error: unknown) => error);
+    const agentProcesses = async () =>
+      (await listProcessesIn(temp.path)).filter((found) => found.pid !== runnerPid);
+    try {
+      await secondTurn;
+      expect((await agentProcesses()).map((found) => found.command).join('\n')).toMatch(/claude/);
+      expect(readResult.join('\n')).toContain('cartTotal');
+
+      process.kill(runnerPid!, 'SIGKILL');
+      // No result.json: the runner died before writing one.
+      expect(await run).toBeInstanceOf(Error);
+      // The CLI would otherwise wait on the model for minutes (its API timeout), then go on.
+      await vi.waitFor(async () => expect(await agentProcesses()).toEqual([]), {
+        timeout: 30_000,
+        interval: 200,
+      });
+    } finally {
+      answer();
+      for (const leftover of await agentProcesses()) {
+        try {
+          process.kill(leftover.pid, 'SIGKILL');
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+    }
   });
 });

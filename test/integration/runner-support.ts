@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,8 @@ export interface RunnerRunOptions {
   /** Pass `--work-dir` (keeps the run's directories for inspection). Default true. */
   readonly keepWorkDir?: boolean;
   readonly timeoutMs?: number;
+  /** Called with the runner's pid once it is started (to kill it midway). */
+  readonly onStart?: (pid: number) => void;
 }
 
 export async function runRunnerCli(options: RunnerRunOptions): Promise<RunnerRun> {
@@ -63,7 +65,13 @@ export async function runRunnerCli(options: RunnerRunOptions): Promise<RunnerRun
   });
   const args = ['--job', jobPath, '--result', resultPath];
   if (options.keepWorkDir !== false) args.push('--work-dir', join(options.workDir, 'run'));
-  const { exitCode, stderr } = await spawnRunner(args, options.env ?? {}, options.workDir, options.timeoutMs);
+  const { exitCode, stderr } = await spawnRunner(
+    args,
+    options.env ?? {},
+    options.workDir,
+    options.timeoutMs,
+    options.onStart,
+  );
   let raw: string;
   try {
     raw = await readFile(resultPath, 'utf8');
@@ -83,6 +91,7 @@ function spawnRunner(
   env: Record<string, string>,
   cwd: string,
   timeoutMs = 120_000,
+  onStart?: (pid: number) => void,
 ): Promise<{ exitCode: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX_LOADER, RUNNER_MAIN, ...args], {
@@ -90,6 +99,7 @@ function spawnRunner(
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ANTHROPIC_API_KEY: TEST_ANTHROPIC_KEY, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    if (child.pid !== undefined) onStart?.(child.pid);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
@@ -158,4 +168,31 @@ export async function isProcessAlive(pid: number): Promise<boolean> {
   }
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
+}
+
+export interface ListedProcess {
+  readonly pid: number;
+  readonly command: string;
+}
+
+/**
+ * The live processes (zombies left out) working in `dir` or naming it on their command line: a
+ * run's runner, its Claude Code CLI (cwd: the workspace) and the CLI's hooks (their settings file
+ * lies under it). Reading another user's cwd needs root, as the runner tests run.
+ */
+export async function listProcessesIn(dir: string): Promise<ListedProcess[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+  const found: ListedProcess[] = [];
+  for (const pid of pids) {
+    const [cwd, cmdline, alive] = await Promise.all([
+      readlink(`/proc/${pid}/cwd`).catch(() => ''),
+      readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''),
+      isProcessAlive(pid),
+    ]);
+    const command = cmdline.split('\0').join(' ').trim();
+    if (alive && (cwd === dir || cwd.startsWith(`${dir}/`) || command.includes(dir))) {
+      found.push({ pid, command });
+    }
+  }
+  return found;
 }

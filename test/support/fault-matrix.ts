@@ -267,12 +267,21 @@ interface FixProbe {
 /** A triaged bug with its card, thread and Linear issue, made while nothing fails. */
 async function prepareFixTarget(context: RoundContext, part: string): Promise<string> {
   const { driver, marker } = context;
-  const sent = await driver.sendReport({
+  const report = {
     id: `${marker}-${part}`,
     description: `Checkout crashes when I press Pay on the cart (${marker} ${part})`,
     user_id: `u_${marker}_${part}`,
     console_logs: crashLogs(marker, part),
-  });
+  };
+  // Setup, not the cell: on a machine busy with six stacks the ingress can spend its budget
+  // before the local queue takes the job and answer 503 (retry later, nothing queued). Do what
+  // a retrying sender does, a few times, instead of waiting a minute for a bug that never comes.
+  let sent = await driver.sendReport(report);
+  for (let attempt = 1; sent.status === 503 && attempt < 5; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    sent = await driver.sendReport(report);
+  }
+  if (sent.status !== 202) throw new Error(`the fix target's report was refused: ${sent.status}`);
   const bugId = String(sent.body.bugId);
   await driver.waitFor(
     'the fix target card',

@@ -257,7 +257,11 @@ describe('bug-report webhook with the secret in Secrets Manager (real SDK, local
 
   it('starts reading the secret when the container starts, before any delivery', async () => {
     await coldStart();
-    await vi.waitFor(() => expect(aws.callsTo('secretsmanager.GetSecretValue')).toHaveLength(1));
+    // vi.waitFor's default is 1 s: a fresh import of the SDK on a busy machine can take longer.
+    await vi.waitFor(() => expect(aws.callsTo('secretsmanager.GetSecretValue')).toHaveLength(1), {
+      timeout: 20_000,
+      interval: 20,
+    });
     expect(aws.callsTo('AmazonSQS.SendMessage')).toHaveLength(0);
   });
 

@@ -191,7 +191,8 @@ describe('hostile input', () => {
       expect(extractErrorSignature(text)).toBeNull();
       normalizeErrorMessage(text);
     }
-    expect(performance.now() - started).toBeLessThan(2000);
+    // Milliseconds idle, against ~50 s each when backtracking. Room for a busy CI machine.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 

@@ -256,7 +256,9 @@ Repo mirror git@github.com:acme/web.git and github.com/acme/api/pull/3.`;
     ].join('\n');
     const started = performance.now();
     const refs = extractReferences(text);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // ~0.3 s idle. A backtracking pattern takes tens of seconds here; the bound catches that and
+    // leaves a busy CI machine 30x room (speed itself is for \`npm run bench\`).
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(refs.posthogSessions).toEqual([S1]);
   });
 });

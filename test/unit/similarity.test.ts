@@ -97,7 +97,8 @@ computeOrderSummary@https://x.io/static/js/main.a81c44d0.js:2:117990`);
     const started = performance.now();
     normalizeWords('The checkout page crashes when I tap pay. '.repeat(25_000));
     normalizeWords('a'.repeat(1_000_000));
-    expect(performance.now() - started).toBeLessThan(2000);
+    // ~0.1 s idle; unbounded work would take far longer. Room for a busy CI machine.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('folds accents, so café and cafe are one word', () => {

@@ -21,7 +21,8 @@ export interface RunProcessOptions {
   /**
    * Run as this user (and only its own group: libuv drops supplementary groups), through
    * `setpriv --no-new-privs --inh-caps=-all` so no setuid program or file capability can give
-   * privileges back. Needs the runner to be root; `setpriv` is the path to the program.
+   * privileges back, and `--pdeathsig KILL` so the program dies with the runner. Needs the runner
+   * to be root; `setpriv` is the path to the program.
    */
   readonly user?: { readonly uid: number; readonly gid: number };
   readonly setpriv?: string;
@@ -55,7 +56,7 @@ export function runProcess(
   const stderrTail = options.stderrTailBytes ?? 64 * 1024;
   if (options.user && !options.setpriv) throw new Error('runProcess: a user needs the setpriv path');
   const [program, argv] = options.user
-    ? [options.setpriv as string, ['--no-new-privs', '--inh-caps=-all', '--', command, ...args]]
+    ? [options.setpriv as string, [...SETPRIV_OPTIONS, '--', command, ...args]]
     : [command, args];
   return new Promise((resolve, reject) => {
     const child = spawn(program, argv, {
@@ -140,6 +141,18 @@ export function runProcess(
     child.once('close', (exitCode, signal) => finish(exitCode, signal));
   });
 }
+
+/**
+ * How a sandboxed program is started. `--pdeathsig KILL`: the program runs in a session of its
+ * own (so a timeout can kill its group), so a runner killed outright (SIGKILL: the local
+ * launcher's stop and time limit, a crash) used to leave it running, reparented to init, with
+ * nobody left to stop its user: the Claude Code CLI went on waiting on the API and editing the
+ * workspace, spawning PreToolUse hooks. The parent-death signal, set by setpriv after the switch
+ * to the user (a credential change would clear it) and kept across the exec of a program that is
+ * not setuid, kills it the moment the runner dies; its hooks then read EOF and exit. In Fargate
+ * the task's init kills every process anyway once the runner exits; elsewhere this is what does.
+ */
+export const SETPRIV_OPTIONS = ['--no-new-privs', '--inh-caps=-all', '--pdeathsig', 'KILL'] as const;
 
 /** How long output may still arrive after the program exited. */
 const CLOSE_GRACE_MS = 2000;
