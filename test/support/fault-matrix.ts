@@ -234,8 +234,25 @@ function crashLogs(marker: string, part: string): string {
   ].join('\n');
 }
 
+/**
+ * On a machine busy with six stacks the ingress can spend its budget before the local queue
+ * takes the job and answer 503 (retry later, nothing queued; no service under fault is on that
+ * path). Do what a retrying sender does (the README's outbox for Supabase), a few times.
+ */
+async function sendAsRetryingSender(
+  driver: StackDriver,
+  report: Record<string, unknown>,
+): ReturnType<StackDriver['sendReport']> {
+  let sent = await driver.sendReport(report);
+  for (let attempt = 1; sent.status === 503 && attempt < 5; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    sent = await driver.sendReport(report);
+  }
+  return sent;
+}
+
 async function startBugReport(context: RoundContext): Promise<ReportProbe> {
-  const sent = await context.driver.sendReport({
+  const sent = await sendAsRetryingSender(context.driver, {
     id: `${context.marker}-report`,
     description: `Checkout page goes blank after pressing Pay (${context.marker} report)`,
     user_id: `u_${context.marker}`,
@@ -273,14 +290,7 @@ async function prepareFixTarget(context: RoundContext, part: string): Promise<st
     user_id: `u_${marker}_${part}`,
     console_logs: crashLogs(marker, part),
   };
-  // Setup, not the cell: on a machine busy with six stacks the ingress can spend its budget
-  // before the local queue takes the job and answer 503 (retry later, nothing queued). Do what
-  // a retrying sender does, a few times, instead of waiting a minute for a bug that never comes.
-  let sent = await driver.sendReport(report);
-  for (let attempt = 1; sent.status === 503 && attempt < 5; attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    sent = await driver.sendReport(report);
-  }
+  const sent = await sendAsRetryingSender(driver, report);
   if (sent.status !== 202) throw new Error(`the fix target's report was refused: ${sent.status}`);
   const bugId = String(sent.body.bugId);
   await driver.waitFor(
