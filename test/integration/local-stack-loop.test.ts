@@ -459,14 +459,23 @@ describe('the product status webhook when the product is down', () => {
     try {
       const before = await driver.state();
       const bugId = await report({ id: 'rep_303', description: 'Search results flicker', user_id: 'u_ana' });
+      // The product answers 503 before reading a body: the attempts are the 503s since `before`.
+      const refusedBefore = heardOf(before).filter((event) => event.status === 503).length;
+      const attemptsIn = (current: StackState) =>
+        heardOf(current)
+          .filter((event) => event.status === 503)
+          .slice(refusedBefore);
+      // Its third refused attempt, and then the DLQ (another test's job may land there too:
+      // wait for this event's own attempts, not only for the count to move).
       const state = await driver.waitFor(
         'the status event in the DLQ',
-        (current) => (current.queues.dlq.visible > before.queues.dlq.visible ? current : undefined),
+        (current) =>
+          attemptsIn(current).length >= 3 && current.queues.dlq.visible > before.queues.dlq.visible
+            ? current
+            : undefined,
         60_000,
       );
-      const attempts = heardOf(state)
-        .filter((event) => event.status === 503)
-        .slice(heardOf(before).filter((event) => event.status === 503).length);
+      const attempts = attemptsIn(state);
       expect(attempts).toHaveLength(3);
       expect(new Set(attempts.map((event) => event.webhookId)).size).toBe(1);
       expect(bugOf(state, bugId)?.status).toBe('triaged');
