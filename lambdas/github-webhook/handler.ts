@@ -1,11 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { verify } from '@octokit/webhooks-methods';
-import type { Context } from 'aws-lambda';
-import { createLazySecretReader } from '../../shared/adapters/aws-secrets/lazy-secret-reader.js';
-import { SqsJobQueue } from '../../shared/adapters/aws-sqs/sqs-job-queue.js';
-import { loadSignedWebhookConfig } from '../../shared/config/signed-webhook-config.js';
-import { ConfigError } from '../../shared/domain/errors.js';
 import {
   errorResult,
   type HttpEvent,
@@ -14,15 +8,13 @@ import {
   readHeader,
 } from '../../shared/http/api-gateway.js';
 import { SERVICE_NAMES } from '../../shared/observability/business-metric-catalog.js';
-import { loadServiceTracer, traceHttpInvocation } from '../../shared/observability/tracing.js';
+import { loadServiceTracer } from '../../shared/observability/tracing.js';
 import type { JobQueue } from '../../shared/ports/job-queue.js';
 import { decideGitHubDelivery } from '../../shared/webhooks/github-events.js';
 import { describeFault, type IngressLogger } from '../../shared/webhooks/ingress-log.js';
 import { readWebhookBody } from '../../shared/webhooks/read-webhook-body.js';
-import {
-  createSigningSecretProvider,
-  type SigningSecretProvider,
-} from '../../shared/webhooks/signing-secret.js';
+import type { SigningSecretProvider } from '../../shared/webhooks/signing-secret.js';
+import { createSignedWebhookEntry } from '../signed-webhook/compose-signed-webhook.js';
 
 export interface GitHubWebhookDeps {
   readonly jobQueue: JobQueue;
@@ -104,48 +96,14 @@ export function createGitHubWebhookHandler(deps: GitHubWebhookDeps): GitHubWebho
 const logger = new Logger({ serviceName: SERVICE_NAMES.githubWebhook });
 const tracer = await loadServiceTracer(SERVICE_NAMES.githubWebhook, process.env);
 
-type Composition = { ok: true; handle: GitHubWebhookHandler } | { ok: false; error: ConfigError };
-
-function composeFromEnvironment(env: Record<string, string | undefined>): Composition {
-  try {
-    const config = loadSignedWebhookConfig(env, 'GITHUB_WEBHOOK_SECRET');
-    const { secretsArn } = config;
-    const secret = createSigningSecretProvider({
-      envValue: config.signingSecret,
-      envName: 'GITHUB_WEBHOOK_SECRET',
-      field: 'githubWebhookSecret',
-      readSecret: secretsArn
-        ? createLazySecretReader(secretsArn, (client) =>
-            tracer ? tracer.captureAWSv3Client(client) : client,
-          )
-        : undefined,
-    });
-    // Read during init, off the first delivery's clock; a failure is retried by that delivery.
-    secret().catch(() => undefined);
-    const sqs = new SQSClient({
-      useQueueUrlAsEndpoint: false,
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
-    });
-    const jobQueue = new SqsJobQueue(tracer ? tracer.captureAWSv3Client(sqs) : sqs, config.jobsQueueUrl);
-    return { ok: true, handle: createGitHubWebhookHandler({ jobQueue, secret, logger }) };
-  } catch (error) {
-    if (error instanceof ConfigError) return { ok: false, error };
-    throw error;
-  }
-}
-
-// Kept and reported per request rather than thrown at import, so the module stays importable.
-const composition = composeFromEnvironment(process.env);
-
-/** `context` is optional so the local stack and tests can call it with an event alone. */
-export const handler = (event: HttpEvent, context?: Context): Promise<HttpResult> => {
-  if (context) logger.addContext(context);
-  return traceHttpInvocation(tracer, '## github-webhook handler', async () => {
-    if (!composition.ok) {
-      logger.error('github webhook ingress is misconfigured', { problems: composition.error.problems });
-      return errorResult(500, 'the webhook ingress is not configured');
-    }
-    return composition.handle(event);
-  });
-};
+export const handler = createSignedWebhookEntry(
+  process.env,
+  {
+    name: 'github',
+    secretEnvName: 'GITHUB_WEBHOOK_SECRET',
+    secretField: 'githubWebhookSecret',
+    logger,
+    tracer,
+  },
+  ({ jobQueue, secret }) => createGitHubWebhookHandler({ jobQueue, secret, logger }),
+);

@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { LinearWebhookClient } from '@linear/sdk/webhooks';
-import type { Context } from 'aws-lambda';
-import { createLazySecretReader } from '../../shared/adapters/aws-secrets/lazy-secret-reader.js';
-import { SqsJobQueue } from '../../shared/adapters/aws-sqs/sqs-job-queue.js';
-import { loadSignedWebhookConfig } from '../../shared/config/signed-webhook-config.js';
-import { ConfigError } from '../../shared/domain/errors.js';
 import {
   errorResult,
   type HttpEvent,
@@ -16,15 +10,13 @@ import {
   readRawBody,
 } from '../../shared/http/api-gateway.js';
 import { SERVICE_NAMES } from '../../shared/observability/business-metric-catalog.js';
-import { loadServiceTracer, traceHttpInvocation } from '../../shared/observability/tracing.js';
+import { loadServiceTracer } from '../../shared/observability/tracing.js';
 import type { JobQueue } from '../../shared/ports/job-queue.js';
 import { describeFault, type IngressLogger } from '../../shared/webhooks/ingress-log.js';
 import { decideLinearDelivery } from '../../shared/webhooks/linear-events.js';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../shared/webhooks/read-webhook-body.js';
-import {
-  createSigningSecretProvider,
-  type SigningSecretProvider,
-} from '../../shared/webhooks/signing-secret.js';
+import type { SigningSecretProvider } from '../../shared/webhooks/signing-secret.js';
+import { createSignedWebhookEntry } from '../signed-webhook/compose-signed-webhook.js';
 
 export interface LinearWebhookDeps {
   readonly jobQueue: JobQueue;
@@ -122,46 +114,14 @@ export function createLinearWebhookHandler(deps: LinearWebhookDeps): LinearWebho
 const logger = new Logger({ serviceName: SERVICE_NAMES.linearWebhook });
 const tracer = await loadServiceTracer(SERVICE_NAMES.linearWebhook, process.env);
 
-type Composition = { ok: true; handle: LinearWebhookHandler } | { ok: false; error: ConfigError };
-
-function composeFromEnvironment(env: Record<string, string | undefined>): Composition {
-  try {
-    const config = loadSignedWebhookConfig(env, 'LINEAR_WEBHOOK_SECRET');
-    const { secretsArn } = config;
-    const secret = createSigningSecretProvider({
-      envValue: config.signingSecret,
-      envName: 'LINEAR_WEBHOOK_SECRET',
-      field: 'linearWebhookSecret',
-      readSecret: secretsArn
-        ? createLazySecretReader(secretsArn, (client) =>
-            tracer ? tracer.captureAWSv3Client(client) : client,
-          )
-        : undefined,
-    });
-    secret().catch(() => undefined);
-    const sqs = new SQSClient({
-      useQueueUrlAsEndpoint: false,
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
-    });
-    const jobQueue = new SqsJobQueue(tracer ? tracer.captureAWSv3Client(sqs) : sqs, config.jobsQueueUrl);
-    return { ok: true, handle: createLinearWebhookHandler({ jobQueue, secret, logger }) };
-  } catch (error) {
-    if (error instanceof ConfigError) return { ok: false, error };
-    throw error;
-  }
-}
-
-const composition = composeFromEnvironment(process.env);
-
-/** `context` is optional so the local stack and tests can call it with an event alone. */
-export const handler = (event: HttpEvent, context?: Context): Promise<HttpResult> => {
-  if (context) logger.addContext(context);
-  return traceHttpInvocation(tracer, '## linear-webhook handler', async () => {
-    if (!composition.ok) {
-      logger.error('linear webhook ingress is misconfigured', { problems: composition.error.problems });
-      return errorResult(500, 'the webhook ingress is not configured');
-    }
-    return composition.handle(event);
-  });
-};
+export const handler = createSignedWebhookEntry(
+  process.env,
+  {
+    name: 'linear',
+    secretEnvName: 'LINEAR_WEBHOOK_SECRET',
+    secretField: 'linearWebhookSecret',
+    logger,
+    tracer,
+  },
+  ({ jobQueue, secret }) => createLinearWebhookHandler({ jobQueue, secret, logger }),
+);
