@@ -82,17 +82,7 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
     const message = error instanceof SandboxError ? error.message : describeError(error);
     log('no sandbox', { error: message });
     if (!options.workDir) await removeWorkDir(layout);
-    const failed: FixResult = {
-      jobId: spec.jobId,
-      status: 'failed',
-      branch: spec.branch,
-      changedFiles: [],
-      rejected: [],
-      summary: '',
-      costUsd: 0,
-      risks: [],
-      error: `the sandbox could not be set up: ${message}`,
-    };
+    const failed = emptyFailedResult(spec, `the sandbox could not be set up: ${message}`);
     return { result: failed, timings: {}, workDir: root, sandbox: { available: false, reason: message } };
   }
   const sandbox = acquired.state;
@@ -103,16 +93,7 @@ export async function runFix(spec: FixJobSpec, options: RunFixOptions): Promise<
       : { unavailable: sandbox.reason },
   );
 
-  let result: FixResult = {
-    jobId: spec.jobId,
-    status: 'failed',
-    branch: spec.branch,
-    changedFiles: [],
-    rejected: [],
-    summary: '',
-    costUsd: 0,
-    risks: [],
-  };
+  let result: FixResult = emptyFailedResult(spec);
   try {
     const auth = buildAuth(spec.repo.cloneUrl, options.githubToken);
     if (sandbox.available) await openRunRoot(root);
@@ -325,4 +306,19 @@ function describeError(error: unknown): string {
 
 async function removeWorkDir(layout: RunLayout): Promise<void> {
   await rm(layout.root, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+}
+
+/** A failed run that changed nothing (yet): the result each early exit starts from. */
+function emptyFailedResult(spec: FixJobSpec, error?: string): FixResult {
+  return {
+    jobId: spec.jobId,
+    status: 'failed',
+    branch: spec.branch,
+    changedFiles: [],
+    rejected: [],
+    summary: '',
+    costUsd: 0,
+    risks: [],
+    ...(error === undefined ? {} : { error }),
+  };
 }
