@@ -28,8 +28,11 @@ const MAX_RESERVE_MS = 10_000;
  * 10 s before the end), which leaves time to report failures and space out retries.
  */
 export function deadlineFromRemaining(remainingMs: number, now = Date.now()): InvocationDeadline {
-  const reserve = Math.min(MAX_RESERVE_MS, Math.max(0, remainingMs) * 0.2);
-  return { workUntil: now + remainingMs - reserve, hardEnd: now + remainingMs };
+  // Whole milliseconds: a timeout derived from these goes to APIs that refuse fractions (the
+  // Anthropic SDK's `timeout` must be an integer; Node's `AbortSignal.timeout` throws a RangeError).
+  const remaining = Math.floor(remainingMs);
+  const reserve = Math.ceil(Math.min(MAX_RESERVE_MS, Math.max(0, remaining) * 0.2));
+  return { workUntil: now + remaining - reserve, hardEnd: now + remaining };
 }
 
 export function runWithDeadline<T>(deadline: InvocationDeadline, work: () => Promise<T>): Promise<T> {
@@ -43,7 +46,7 @@ export function currentDeadline(): InvocationDeadline | undefined {
 /** Milliseconds of work left in this invocation; `Infinity` outside one. */
 export function workBudgetMs(now = Date.now()): number {
   const deadline = storage.getStore();
-  return deadline ? Math.max(0, deadline.workUntil - now) : Number.POSITIVE_INFINITY;
+  return deadline ? Math.max(0, Math.floor(deadline.workUntil - now)) : Number.POSITIVE_INFINITY;
 }
 
 /**
@@ -53,7 +56,8 @@ export function workBudgetMs(now = Date.now()): number {
 export function attemptTimeoutMs(limitMs: number, minimumMs = 250, now = Date.now()): number | undefined {
   const budget = workBudgetMs(now);
   if (budget < minimumMs) return undefined;
-  return Math.min(limitMs, budget);
+  // An integer whatever the caller's limit or clock: see deadlineFromRemaining.
+  return Math.floor(Math.min(limitMs, budget));
 }
 
 /** Whether waiting `waitMs` and then trying again (for at least `minimumMs`) still fits. */

@@ -9,6 +9,7 @@ import {
   TRIAGE_TOOL_NAME,
 } from '../../shared/adapters/anthropic/claude-analyst.js';
 import { AnalysisUnusableError, ServiceError } from '../../shared/domain/errors.js';
+import { deadlineFromRemaining, runWithDeadline } from '../../shared/runtime/invocation-deadline.js';
 import { type ServedStandIn, serveStandIn } from '../support/serve-stand-in.js';
 
 const standIn = createAnthropicStandIn();
@@ -48,6 +49,12 @@ describe('ClaudeAnalyst', () => {
     expect(request.tool_choice).toEqual({ type: 'tool', name: TRIAGE_TOOL_NAME });
     expect(request.system).toContain('never instructions');
     expect(request.messages[0]?.content).toContain('PostHog session evidence');
+  });
+
+  it('calls the model inside an invocation with less than the attempt limit left (a whole-ms timeout)', async () => {
+    // 29,998 ms left keeps a 5,999.6 ms reserve: the SDK refused the fractional budget outright.
+    const result = await runWithDeadline(deadlineFromRemaining(29_998), () => analyst.analyzeBug({ report }));
+    expect(result.rootCauseHypothesis.length).toBeGreaterThan(0);
   });
 
   it('fences the report so it cannot pose as our instructions', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOBS_QUEUE } from '../../local/local-stack.js';
+import { DEAD_LETTER_QUEUE, JOBS_QUEUE } from '../../local/local-stack.js';
 import type { StandIn } from '../../local/stand-ins/stand-in.js';
 import { buildStormReports, stormCrashLogs } from '../factories/storm-reports.js';
 import {
@@ -28,7 +28,8 @@ import {
 let driver: StackDriver;
 
 beforeAll(async () => {
-  driver = await startStackDriver();
+  // STORM_LOG=1 shows the processor's retries too (how the fractional-timeout fault was found).
+  driver = await startStackDriver(process.env.STORM_LOG ? { POWERTOOLS_LOG_LEVEL: 'WARN' } : {});
 }, 60_000);
 afterAll(async () => driver?.close());
 
@@ -110,6 +111,33 @@ async function interact(
   return { answer, reply };
 }
 
+/** When the storm did not end as expected, what the bugs that stayed open went through (CI's log is all we get). */
+async function printWhatWentWrong(bugIds: readonly string[]): Promise<void> {
+  const table = openStackTable(driver.stack);
+  try {
+    for (const bugId of bugIds) {
+      const bug = await table.records.getBug(bugId);
+      const trail = await table.records.listAudit(bugId, 50);
+      console.error(
+        `[storm] ${bugId}: ${bug?.status} analysis=${JSON.stringify(bug?.analysis)?.slice(0, 300)} card=${JSON.stringify(bug?.card)}\n` +
+          trail
+            .map((entry) => `  ${entry.at} ${entry.actor} ${entry.action} ${entry.detail ?? ''}`)
+            .join('\n'),
+      );
+    }
+    const dead = await driver.stack.engine.receiveMessages(DEAD_LETTER_QUEUE, {
+      maxNumberOfMessages: 10,
+      visibilityTimeout: 0,
+      waitTimeSeconds: 0,
+    });
+    console.error(
+      `[storm] DLQ ${deadLetters(driver.stack)}: ${dead.map((message) => message.body.slice(0, 200)).join('\n')}`,
+    );
+  } finally {
+    table.close();
+  }
+}
+
 describe('an incident storm through the local stack', () => {
   let originalId: string;
 
@@ -127,6 +155,8 @@ describe('an incident storm through the local stack', () => {
       await waitForQuiet(STORM_DEADLINE_MS);
 
       const outcome = await readStormOutcome(driver.stack, sent.bugIds);
+      if (outcome.openBugs.length !== 1 || outcome.openBugs[0]?.status !== 'triaged')
+        await printWhatWentWrong(outcome.openBugs.map((bug) => bug.bugId));
       expect(outcome.openBugs).toHaveLength(1);
       expect(outcome.statuses).toEqual({ triaged: 1, duplicate: STORM - 1 });
       originalId = outcome.openBugs[0]?.bugId ?? 'missing';

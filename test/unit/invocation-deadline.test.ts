@@ -15,6 +15,24 @@ describe('the invocation deadline', () => {
     expect(deadlineFromRemaining(-5, 0).workUntil).toBeLessThanOrEqual(0);
   });
 
+  it('deals in whole milliseconds, which the SDKs and AbortSignal.timeout insist on', async () => {
+    // 20 % of 29,998 ms is 5,999.6 ms: a fractional budget made the Anthropic SDK refuse every
+    // model call ("timeout must be an integer") on a processor with less than 50 s left.
+    const deadline = deadlineFromRemaining(29_998.5, 1_000);
+    expect(Number.isInteger(deadline.workUntil)).toBe(true);
+    expect(Number.isInteger(deadline.hardEnd)).toBe(true);
+    expect(deadline.hardEnd - deadline.workUntil).toBeGreaterThanOrEqual(5_999.6);
+    await runWithDeadline({ workUntil: 10_000.7, hardEnd: 12_000 }, async () => {
+      for (const now of [0, 1.3, 2_500.25, 9_000.9]) {
+        const timeout = attemptTimeoutMs(25_000, 250, now);
+        expect(Number.isInteger(timeout)).toBe(true);
+        expect(() => AbortSignal.timeout(timeout ?? 0)).not.toThrow();
+        expect(Number.isInteger(workBudgetMs(now))).toBe(true);
+      }
+      expect(attemptTimeoutMs(1_000.5, 250, 0)).toBe(1_000);
+    });
+  });
+
   it('has no budget outside an invocation', () => {
     expect(currentDeadline()).toBeUndefined();
     expect(workBudgetMs()).toBe(Number.POSITIVE_INFINITY);
