@@ -210,11 +210,7 @@ export async function reportFixResult(job: FixResultJob, deps: FixResultDeps): P
             content:
               'The fix attempt changed nothing, so there is no pull request. The bug may need a person, or clearer instructions.',
           };
-  // The bug goes back before anyone is told: a note that cannot be posted (Discord down) must
-  // not leave it in fix_requested.
-  if (bug) await returnBug(bug, record, result.status, deps);
-  await releaseTarget(record, deps);
-  await tell(record, bug, `fix-outcome:${record.jobId}`, withSpend(note, spendText), deps);
+  await endFixUnmerged(record, bug, result.status, withSpend(note, spendText), deps);
   await askReporterIfNotReproduced(record, result, bug, spendText, deps);
 }
 
@@ -247,13 +243,10 @@ export async function giveUpFixResult(
         `nothing is lost: open it by hand from that branch (https://github.com/${deps.repo.owner}/${deps.repo.repo}/compare/${record.spec.repo.baseBranch}...${where.owner}:${record.spec.branch})`,
       ]
     : [`the result could not be handled: ${description}`];
-  // State first, then the note: Discord failing here must not strand the bug.
-  if (bug) await returnBug(bug, record, 'failed', deps);
-  await releaseTarget(record, deps);
-  await tell(
+  await endFixUnmerged(
     record,
     bug,
-    `fix-outcome:${record.jobId}`,
+    'failed',
     withSpend(
       renderThreadNote('fix_failed', { reasons }),
       describeMonthSpend(spend, deps.settings.monthlyBudgetUsd),
@@ -286,12 +279,10 @@ export async function reportFixTaskStopped(job: FixTaskStoppedJob, deps: FixResu
     .filter(Boolean)
     .join(', ');
   const bug = record.bugId ? await deps.records.getBug(record.bugId) : null;
-  if (bug) await returnBug(bug, record, 'failed', deps);
-  await releaseTarget(record, deps);
-  await tell(
+  await endFixUnmerged(
     record,
     bug,
-    `fix-outcome:${record.jobId}`,
+    'failed',
     withSpend(
       renderThreadNote('fix_failed', {
         reasons: [`the fix runner stopped without a result${why ? ` (${why})` : ''}`],
@@ -419,6 +410,24 @@ async function closeOrphan(
     deps,
   );
   await releaseTarget(record, deps);
+}
+
+/**
+ * A fix that ends without a pull request: the bug goes back and the target is released before
+ * anyone is told, so a note that cannot be posted (Discord down) never leaves the bug in
+ * fix_requested. The note is posted once per job (see tell), so a redelivered result or stop
+ * that failed to tell finishes it.
+ */
+async function endFixUnmerged(
+  record: FixJobRecord,
+  bug: Bug | null,
+  status: FixResult['status'],
+  note: OutgoingMessage,
+  deps: FixResultDeps,
+): Promise<void> {
+  if (bug) await returnBug(bug, record, status, deps);
+  await releaseTarget(record, deps);
+  await tell(record, bug, `fix-outcome:${record.jobId}`, note, deps);
 }
 
 async function returnBug(
